@@ -136,7 +136,8 @@ def compute_criminal_history(
         groups=groups,
         sentence_item=item,
         sentence_months=months,
-        receives_points=counted[groups.prior_group],
+        # A foreign conviction never receives points, even when folded into a domestic sentence.
+        receives_points=counted[groups.prior_group] & ~pr.foreign,
         points_a=points_a,
         points_b=points_b,
         points_c=points_c,

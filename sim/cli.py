@@ -1,0 +1,82 @@
+"""Command line: a thin Typer layer. Each command parses, calls one library function, prints.
+
+Library code raises :class:`sim.inputs.InputError` for bad input; this module alone turns it into
+a message on stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from sim.inputs import InputError
+
+app = typer.Typer(
+    name="sim",
+    help="Monte Carlo study of sentencing disparity in 8 U.S.C. § 1326 cases, with a versioned "
+    "U.S. Sentencing Guidelines engine (1995-2025 Manuals).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+EXIT_INPUT_ERROR = 2
+
+
+def _fail(error: InputError) -> typer.Exit:
+    typer.echo(f"error: {error}", err=True)
+    return typer.Exit(EXIT_INPUT_ERROR)
+
+
+class TableFormat(str, Enum):
+    csv = "csv"
+    markdown = "markdown"
+
+
+@app.command()
+def calc(
+    case_file: Annotated[Path, typer.Argument(help="Case file (YAML, or JSON by suffix).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the worksheet as JSON.")] = False,
+) -> None:
+    """Compute one defendant's guideline range and print a PSR-style worksheet."""
+    from sim.guidelines.casefile import load_case
+    from sim.guidelines.worksheet import build_worksheet
+
+    try:
+        worksheet = build_worksheet(load_case(case_file))
+    except InputError as error:
+        raise _fail(error) from None
+    if as_json:
+        typer.echo(json.dumps(worksheet, indent=2, ensure_ascii=False))
+    else:
+        typer.echo("\n".join(worksheet["lines"]))
+
+
+@app.command()
+def table(
+    manual: Annotated[int, typer.Option(help="Manual edition: in force on Nov 1 of this year.")],
+    output_format: Annotated[
+        TableFormat, typer.Option("--format", help="csv or markdown.")
+    ] = TableFormat.csv,
+) -> None:
+    """Print the Sentencing Table (months) of a Manual edition."""
+    from sim.guidelines.report import sentencing_table_text
+
+    try:
+        typer.echo(sentencing_table_text(manual, output_format.value), nl=False)
+    except InputError as error:
+        raise _fail(error) from None
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app(prog_name="sim")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
