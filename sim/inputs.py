@@ -25,7 +25,15 @@ class InputError(ValueError):
 
 
 class _StrictSafeLoader(yaml.SafeLoader):
-    """SafeLoader that rejects duplicate mapping keys."""
+    """SafeLoader that rejects duplicate mapping keys and reports impossible dates with their line."""
+
+    def construct_yaml_timestamp(self, node: yaml.ScalarNode) -> object:
+        try:
+            return super().construct_yaml_timestamp(node)
+        except ValueError as error:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"invalid date {node.value!r} ({error})", node.start_mark
+            ) from None
 
 
 def _construct_mapping(loader: _StrictSafeLoader, node: yaml.MappingNode) -> dict[Any, Any]:
@@ -43,6 +51,9 @@ def _construct_mapping(loader: _StrictSafeLoader, node: yaml.MappingNode) -> dic
 
 _StrictSafeLoader.add_constructor(
     yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping
+)
+_StrictSafeLoader.add_constructor(
+    "tag:yaml.org,2002:timestamp", _StrictSafeLoader.construct_yaml_timestamp
 )
 
 
@@ -87,11 +98,27 @@ def load_mapping(path: str | Path) -> tuple[dict[str, Any], bool]:
         ) from None
     except yaml.YAMLError as error:
         raise InputError(_yaml_message(path, error)) from None
+    if data is None:
+        raise InputError(f"{path}: the file is empty; expected a mapping of keys to values")
     if not isinstance(data, Mapping):
         raise InputError(
             f"{path}: the file must hold a mapping of keys to values, found {type(data).__name__}"
         )
     return dict(data), is_json
+
+
+# What to tell the user is allowed, by pydantic error type (the message already says the rest).
+_ALLOWED_BY_ERROR = {
+    "bool_type": "allowed: true or false",
+    "int_type": "allowed: a whole number",
+    "float_type": "allowed: a number",
+    "string_type": "allowed: text",
+    "list_type": "allowed: a list",
+    "model_type": "allowed: a mapping of keys to values",
+    "date_type": "allowed: a date such as 1995-08-01",
+    "date_from_datetime_parsing": "allowed: a date such as 1995-08-01",
+    "date_parsing": "allowed: a date such as 1995-08-01",
+}
 
 
 def _field_path(loc: tuple[int | str, ...]) -> str:
@@ -146,5 +173,7 @@ def validate_model(model: type[Model], data: Mapping[str, Any], path: str | Path
                 lines.append(f"{path}: {field}: required key is missing")
             else:
                 message = problem["msg"].removeprefix("Value error, ")
+                allowed = _ALLOWED_BY_ERROR.get(kind)
+                message += f"; {allowed}" if allowed else ""
                 lines.append(f"{path}: {field}: {problem['input']!r}: {message}")
         raise InputError("\n".join(lines)) from None

@@ -1,0 +1,200 @@
+"""End-to-end CLI tests, in-process with Typer's CliRunner, plus ``python -m sim`` once."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from sim.cli import app
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "examples" / "banuelos-rodriguez.yaml"
+runner = CliRunner()
+
+VALID = """\
+manual: 1995
+offense_date: 1995-08-01
+conviction: "1326(b)(2)"
+acceptance: 3
+early_disposition_levels: 0
+status: none
+priors:
+  - kind: drug_trafficking
+    felony: true
+    aggravated_felony: true
+    sentence_imposed_months: 36
+    imposed_years_ago: 8
+    before_first_removal: true
+"""
+
+
+def run(*args):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+def write(tmp_path, text, name="case.yaml"):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_calc_prints_the_worksheet():
+    result = run("calc", EXAMPLE)
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert any(line.startswith("§ 2L1.2(b)(2) +16") for line in lines)
+    assert any(line.startswith("§ 3E1.1 −3") for line in lines)
+    for expected in (
+        "Total offense level 21",
+        "Criminal history category V (10 points) (given in the case file)",
+        "Guideline range 70–87 months (Zone D)",
+        "Statutory maximum 240 months (8 U.S.C. § 1326(b)(2))",
+        "Final range 70–87 months",
+    ):
+        assert expected in lines
+
+
+def test_calc_json_has_the_contract_keys():
+    result = run("calc", EXAMPLE, "--json")
+    assert result.exit_code == 0, result.output
+    worksheet = json.loads(result.output)
+    assert worksheet["manual"] == 1995
+    assert worksheet["base_offense_level"] == 8
+    assert [a["rule"] for a in worksheet["adjustments"]] == ["§ 2L1.2(b)(2)", "§ 3E1.1"]
+    assert all(set(a) == {"rule", "levels", "reason"} for a in worksheet["adjustments"])
+    assert worksheet["total_offense_level"] == 21
+    assert worksheet["criminal_history_points"] == 10
+    assert worksheet["criminal_history_category"] == "V"
+    assert worksheet["guideline_range_months"] == [70, 87]
+    assert worksheet["statutory_maximum_months"] == 240
+    assert worksheet["final_range_months"] == [70, 87]
+    assert worksheet["zone"] == "D"
+
+
+def test_calc_reads_json_case_files(tmp_path):
+    import yaml
+
+    data = yaml.safe_load(VALID)
+    data["offense_date"] = data["offense_date"].isoformat()
+    path = write(tmp_path, json.dumps(data), "case.json")
+    result = run("calc", path, "--json")
+    assert result.exit_code == 0, result.output
+    # 8 + 16 - 3 = 21; one (a) sentence, 3 points, category II -> 41-51.
+    assert json.loads(result.output)["final_range_months"] == [41, 51]
+
+
+def test_life_is_null_in_json(tmp_path):
+    # Offense level 43 cannot be reached by § 2L1.2, so check the table command instead.
+    result = run("table", "--manual", 1995)
+    assert result.output.splitlines()[43] == "43,life,life,life,life,life,life"
+    assert result.output.splitlines()[42] == "42,360-life,360-life,360-life,360-life,360-life,360-life"
+
+
+def test_table_csv():
+    result = run("table", "--manual", 2025, "--format", "csv")
+    assert result.exit_code == 0
+    lines = result.output.splitlines()
+    assert lines[0] == "offense_level,I,II,III,IV,V,VI"
+    assert len(lines) == 44
+    assert lines[21] == "21,37-46,41-51,46-57,57-71,70-87,77-96"
+
+
+def test_table_markdown():
+    result = run("table", "--manual", 1995, "--format", "markdown")
+    assert result.exit_code == 0
+    assert "| 24 | 51-63 | 57-71 | 63-78 | 77-96 | 92-115 | 100-125 |" in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (("table", "--manual", 1994), "--manual: 1994"),
+        (("table", "--manual", 2026), "allowed: 1995-2025"),
+    ],
+)
+def test_table_bad_manual(args, fragment):
+    result = run(*args)
+    assert result.exit_code == 2
+    assert fragment in result.output
+
+
+BAD_CASES = {
+    "unknown edition": (VALID.replace("manual: 1995", "manual: 1990"),
+                        ["manual", "1990", "greater than or equal to 1995"]),
+    "unknown prior kind": (VALID.replace("kind: drug_trafficking", "kind: robbery"),
+                           ["priors[0].kind", "'robbery'", "'drug_trafficking'"]),
+    "negative months": (VALID.replace("sentence_imposed_months: 36", "sentence_imposed_months: -4"),
+                        ["priors[0].sentence_imposed_months", "-4", "greater than or equal to 0"]),
+    "category VII": (VALID + "criminal_history_category: VII\n",
+                     ["criminal_history_category", "'VII'", "'VI'"]),
+    "five early-disposition levels": (
+        VALID.replace("manual: 1995", "manual: 2010").replace(
+            "early_disposition_levels: 0", "early_disposition_levels: 5"),
+        ["early_disposition_levels", "5", "less than or equal to 4"]),
+    "early disposition before 2003": (
+        VALID.replace("early_disposition_levels: 0", "early_disposition_levels: 2"),
+        ["early_disposition_levels: 2", "1995 Manual", "allowed: 0"]),
+    "unknown key": (VALID + "acceptence: 3\n",
+                    ["acceptence", "unknown key", "allowed keys:", "acceptance"]),
+    "unknown prior key": (VALID + "    sentence_months: 3\n",
+                          ["priors[0].sentence_months", "unknown key", "sentence_imposed_months"]),
+    "string for a number": (VALID.replace("acceptance: 3", 'acceptance: "3"'),
+                            ["acceptance", "'3'"]),
+    "acceptance 1": (VALID.replace("acceptance: 3", "acceptance: 1"), ["acceptance", "1", "0, 2 or 3"]),
+    "malformed YAML": (VALID.replace("status: none", "status: [none"), ["malformed YAML", "line"]),
+    "duplicate key": (VALID + "manual: 2016\n", ["duplicate key 'manual'"]),
+    "missing conviction": (VALID.replace('conviction: "1326(b)(2)"\n', ""),
+                           ["conviction", "required key is missing"]),
+    "aggravated misdemeanor": (VALID.replace("    felony: true", "    felony: false"),
+                               ["priors[0]", "aggravated_felony: true needs felony: true"]),
+    "1326(b) before 1988": (VALID.replace("offense_date: 1995-08-01", "offense_date: 1987-01-01"),
+                            ["1326(b)(2)", "Nov 18, 1988"]),
+    "not a mapping": ("- 1\n- 2\n", ["must hold a mapping"]),
+    "empty file": ("", ["the file is empty"]),
+    "impossible date": (VALID.replace("1995-08-01", "1995-13-01"),
+                        ["line 2", "invalid date '1995-13-01'"]),
+    "boolean as number": (VALID.replace("    felony: true", "    felony: 1"),
+                          ["priors[0].felony", "1", "allowed: true or false"]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_CASES))
+def test_bad_case_file_is_exit_2_with_file_field_and_value(tmp_path, name):
+    text, fragments = BAD_CASES[name]
+    path = write(tmp_path, text)
+    result = run("calc", path)
+    assert result.exit_code == 2, result.output
+    assert str(path) in result.output
+    for fragment in fragments:
+        assert fragment in result.output, (fragment, result.output)
+    assert "Traceback" not in result.output
+
+
+def test_missing_file(tmp_path):
+    result = run("calc", tmp_path / "nope.yaml")
+    assert result.exit_code == 2
+    assert "no such file" in result.output
+
+
+def test_yaml_tags_are_refused_and_never_executed(tmp_path):
+    marker = tmp_path / "executed"
+    path = write(tmp_path, VALID + f'name: !!python/object/apply:os.system ["touch {marker}"]\n')
+    result = run("calc", path)
+    assert result.exit_code == 2
+    assert "YAML tag" in result.output and "not allowed" in result.output
+    assert not marker.exists()
+
+
+def test_python_dash_m_and_real_exit_code(tmp_path):
+    bad = write(tmp_path, VALID.replace("kind: drug_trafficking", "kind: robbery"))
+    completed = subprocess.run(
+        [sys.executable, "-m", "sim", "calc", str(bad)], capture_output=True, text=True,
+        check=False,
+    )
+    assert completed.returncode == 2
+    assert completed.stdout == ""
+    assert "priors[0].kind" in completed.stderr
+    assert "Traceback" not in completed.stderr
