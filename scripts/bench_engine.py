@@ -43,14 +43,19 @@ def random_defendants(rng: np.random.Generator, n: int, manual: int) -> Defendan
         before_first_removal=before_first,
         removed_after_conviction=before_first | (rng.random(p) < 0.7),
         foreign=rng.random(p) < 0.05,
-        single_sentence_group=np.where(rng.random(p) < 0.2, rng.integers(0, 3, p), -1).astype(np.int16),
+        single_sentence_group=np.where(rng.random(p) < 0.2, rng.integers(0, 3, p), -1).astype(
+            np.int16
+        ),
         consecutive=rng.random(p) < 0.3,
     )
     return Defendants(
         conviction=rng.integers(0, len(CONVICTIONS), n).astype(np.int8),
-        offense_date=np.datetime64("1995-01-01") + rng.integers(0, 30 * 365, n).astype("timedelta64[D]"),
+        offense_date=np.datetime64("1995-01-01")
+        + rng.integers(0, 30 * 365, n).astype("timedelta64[D]"),
         acceptance_levels=rng.choice(np.array([0, 2, 3], dtype=np.int8), n),
-        early_disposition_levels=(rng.integers(0, 5, n) if manual >= 2003 else np.zeros(n)).astype(np.int8),
+        early_disposition_levels=(rng.integers(0, 5, n) if manual >= 2003 else np.zeros(n)).astype(
+            np.int8
+        ),
         under_sentence=rng.random(n) < 0.3,
         zero_point_criteria_met=rng.random(n) < 0.9,
         criminal_history_points_override=np.full(n, -1, dtype=np.int16),
@@ -66,13 +71,15 @@ def case_dict(d: Defendants, i: int, manual: int) -> dict:
     priors = []
     for j in range(d.prior_offsets[i], d.prior_offsets[i + 1]):
         prior = {
-            "kind": PRIOR_KINDS[pr.kind[j]], "felony": bool(pr.felony[j]),
+            "kind": PRIOR_KINDS[pr.kind[j]],
+            "felony": bool(pr.felony[j]),
             "aggravated_felony": bool(pr.aggravated_felony[j]),
             "sentence_imposed_months": float(pr.sentence_imposed_months[j]),
             "imposed_years_ago": float(pr.imposed_years_ago[j]),
             "before_first_removal": bool(pr.before_first_removal[j]),
             "removed_after_conviction": bool(pr.removed_after_conviction[j]),
-            "foreign": bool(pr.foreign[j]), "consecutive": bool(pr.consecutive[j]),
+            "foreign": bool(pr.foreign[j]),
+            "consecutive": bool(pr.consecutive[j]),
         }
         if not np.isnan(pr.released_years_ago[j]):
             prior["released_years_ago"] = float(pr.released_years_ago[j])
@@ -80,12 +87,14 @@ def case_dict(d: Defendants, i: int, manual: int) -> dict:
             prior["single_sentence_group"] = int(pr.single_sentence_group[j])
         priors.append(prior)
     return {
-        "manual": manual, "conviction": CONVICTIONS[d.conviction[i]],
+        "manual": manual,
+        "conviction": CONVICTIONS[d.conviction[i]],
         "offense_date": dt.date.fromisoformat(str(d.offense_date[i])),
         "acceptance": int(d.acceptance_levels[i]),
         "early_disposition_levels": int(d.early_disposition_levels[i]),
         "status": "under_sentence" if d.under_sentence[i] else "none",
-        "zero_point_criteria_met": bool(d.zero_point_criteria_met[i]), "priors": priors,
+        "zero_point_criteria_met": bool(d.zero_point_criteria_met[i]),
+        "priors": priors,
     }
 
 
@@ -120,15 +129,25 @@ def main() -> None:
         != (int(result.final_min_months[i]), CATEGORY_NAMES[result.criminal_history_category[i]])
         for i, ref in enumerate(reference)
     )
-    print(f"machine: {platform.processor() or platform.machine()}, Python {platform.python_version()}, numpy {np.__version__}")
-    print(f"manual {args.manual}: {n:,} defendants, {p:,} priors ({p / n:.2f} per defendant), "
-          f"{bytes_per_defendant(defendants):.1f} input bytes per defendant")
-    print(f"vectorized engine: {vector_seconds:.3f} s (best of {args.repeats}) -> "
-          f"{n / vector_seconds:,.0f} defendants/s")
-    print(f"scalar reference:  {scalar_seconds:.3f} s for {sample:,} -> "
-          f"{sample / scalar_seconds:,.0f} defendants/s")
-    print(f"speed-up: {(n / vector_seconds) / (sample / scalar_seconds):,.0f}x; "
-          f"reference disagreements on the sample: {mismatches}")
+    print(
+        f"machine: {platform.machine()}, Python {platform.python_version()}, numpy {np.__version__}"
+    )
+    print(
+        f"manual {args.manual}: {n:,} defendants, {p:,} priors ({p / n:.2f} per defendant), "
+        f"{bytes_per_defendant(defendants):.1f} input bytes per defendant"
+    )
+    print(
+        f"vectorized engine: {vector_seconds:.3f} s (best of {args.repeats}) -> "
+        f"{n / vector_seconds:,.0f} defendants/s"
+    )
+    print(
+        f"scalar reference:  {scalar_seconds:.3f} s for {sample:,} -> "
+        f"{sample / scalar_seconds:,.0f} defendants/s"
+    )
+    print(
+        f"speed-up: {(n / vector_seconds) / (sample / scalar_seconds):,.0f}x; "
+        f"reference disagreements on the sample: {mismatches}"
+    )
     if mismatches:
         raise SystemExit(1)
 

@@ -25,7 +25,7 @@ class InputError(ValueError):
 
 
 class _StrictSafeLoader(yaml.SafeLoader):
-    """SafeLoader that rejects duplicate mapping keys and reports impossible dates with their line."""
+    """SafeLoader that rejects duplicate keys and reports impossible dates with their line."""
 
     def construct_yaml_timestamp(self, node: yaml.ScalarNode) -> object:
         try:
@@ -91,7 +91,7 @@ def load_mapping(path: str | Path) -> tuple[dict[str, Any], bool]:
         raise InputError(f"{path}: cannot be read: {error}") from None
     is_json = path.suffix.lower() == ".json"
     try:
-        data = json.loads(text) if is_json else yaml.load(text, Loader=_StrictSafeLoader)  # noqa: S506
+        data = json.loads(text) if is_json else yaml.load(text, Loader=_StrictSafeLoader)
     except json.JSONDecodeError as error:
         raise InputError(
             f"{path}: line {error.lineno}, column {error.colno}: malformed JSON: {error.msg}"
@@ -140,7 +140,9 @@ def _allowed_keys(model: type[BaseModel], loc: tuple[int | str, ...]) -> str:
         annotation = field.annotation
         for candidate in (annotation, *getattr(annotation, "__args__", ())):
             inner = getattr(candidate, "__args__", (candidate,))
-            models = [c for c in (candidate, *inner) if isinstance(c, type) and issubclass(c, BaseModel)]
+            models = [
+                c for c in (candidate, *inner) if isinstance(c, type) and issubclass(c, BaseModel)
+            ]
             if models:
                 current = models[0]
                 break
@@ -149,7 +151,9 @@ def _allowed_keys(model: type[BaseModel], loc: tuple[int | str, ...]) -> str:
     return ", ".join(current.model_fields)
 
 
-def validate_model(model: type[Model], data: Mapping[str, Any], path: str | Path, *, json_mode: bool = False) -> Model:
+def validate_model(
+    model: type[Model], data: Mapping[str, Any], path: str | Path, *, json_mode: bool = False
+) -> Model:
     """Validate ``data`` against ``model``; on failure raise :class:`InputError` naming each field.
 
     Models are expected to be strict (``ConfigDict(strict=True)``): ``"3"`` is not a number.

@@ -90,7 +90,9 @@ def test_life_is_null_in_json(tmp_path):
     # Offense level 43 cannot be reached by § 2L1.2, so check the table command instead.
     result = run("table", "--manual", 1995)
     assert result.output.splitlines()[43] == "43,life,life,life,life,life,life"
-    assert result.output.splitlines()[42] == "42,360-life,360-life,360-life,360-life,360-life,360-life"
+    assert (
+        result.output.splitlines()[42] == "42,360-life,360-life,360-life,360-life,360-life,360-life"
+    )
 
 
 def test_table_csv():
@@ -122,42 +124,72 @@ def test_table_bad_manual(args, fragment):
 
 
 BAD_CASES = {
-    "unknown edition": (VALID.replace("manual: 1995", "manual: 1990"),
-                        ["manual", "1990", "greater than or equal to 1995"]),
-    "unknown prior kind": (VALID.replace("kind: drug_trafficking", "kind: robbery"),
-                           ["priors[0].kind", "'robbery'", "'drug_trafficking'"]),
-    "negative months": (VALID.replace("sentence_imposed_months: 36", "sentence_imposed_months: -4"),
-                        ["priors[0].sentence_imposed_months", "-4", "greater than or equal to 0"]),
-    "category VII": (VALID + "criminal_history_category: VII\n",
-                     ["criminal_history_category", "'VII'", "'VI'"]),
+    "unknown edition": (
+        VALID.replace("manual: 1995", "manual: 1990"),
+        ["manual", "1990", "greater than or equal to 1995"],
+    ),
+    "unknown prior kind": (
+        VALID.replace("kind: drug_trafficking", "kind: robbery"),
+        ["priors[0].kind", "'robbery'", "'drug_trafficking'"],
+    ),
+    "negative months": (
+        VALID.replace("sentence_imposed_months: 36", "sentence_imposed_months: -4"),
+        ["priors[0].sentence_imposed_months", "-4", "greater than or equal to 0"],
+    ),
+    "category VII": (
+        VALID + "criminal_history_category: VII\n",
+        ["criminal_history_category", "'VII'", "'VI'"],
+    ),
     "five early-disposition levels": (
         VALID.replace("manual: 1995", "manual: 2010").replace(
-            "early_disposition_levels: 0", "early_disposition_levels: 5"),
-        ["early_disposition_levels", "5", "less than or equal to 4"]),
+            "early_disposition_levels: 0", "early_disposition_levels: 5"
+        ),
+        ["early_disposition_levels", "5", "less than or equal to 4"],
+    ),
     "early disposition before 2003": (
         VALID.replace("early_disposition_levels: 0", "early_disposition_levels: 2"),
-        ["early_disposition_levels: 2", "1995 Manual", "allowed: 0"]),
-    "unknown key": (VALID + "acceptence: 3\n",
-                    ["acceptence", "unknown key", "allowed keys:", "acceptance"]),
-    "unknown prior key": (VALID + "    sentence_months: 3\n",
-                          ["priors[0].sentence_months", "unknown key", "sentence_imposed_months"]),
-    "string for a number": (VALID.replace("acceptance: 3", 'acceptance: "3"'),
-                            ["acceptance", "'3'"]),
-    "acceptance 1": (VALID.replace("acceptance: 3", "acceptance: 1"), ["acceptance", "1", "0, 2 or 3"]),
+        ["early_disposition_levels: 2", "1995 Manual", "allowed: 0"],
+    ),
+    "unknown key": (
+        VALID + "acceptence: 3\n",
+        ["acceptence", "unknown key", "allowed keys:", "acceptance"],
+    ),
+    "unknown prior key": (
+        VALID + "    sentence_months: 3\n",
+        ["priors[0].sentence_months", "unknown key", "sentence_imposed_months"],
+    ),
+    "string for a number": (
+        VALID.replace("acceptance: 3", 'acceptance: "3"'),
+        ["acceptance", "'3'"],
+    ),
+    "acceptance 1": (
+        VALID.replace("acceptance: 3", "acceptance: 1"),
+        ["acceptance", "1", "0, 2 or 3"],
+    ),
     "malformed YAML": (VALID.replace("status: none", "status: [none"), ["malformed YAML", "line"]),
     "duplicate key": (VALID + "manual: 2016\n", ["duplicate key 'manual'"]),
-    "missing conviction": (VALID.replace('conviction: "1326(b)(2)"\n', ""),
-                           ["conviction", "required key is missing"]),
-    "aggravated misdemeanor": (VALID.replace("    felony: true", "    felony: false"),
-                               ["priors[0]", "aggravated_felony: true needs felony: true"]),
-    "1326(b) before 1988": (VALID.replace("offense_date: 1995-08-01", "offense_date: 1987-01-01"),
-                            ["1326(b)(2)", "Nov 18, 1988"]),
+    "missing conviction": (
+        VALID.replace('conviction: "1326(b)(2)"\n', ""),
+        ["conviction", "required key is missing"],
+    ),
+    "aggravated misdemeanor": (
+        VALID.replace("    felony: true", "    felony: false"),
+        ["priors[0]", "aggravated_felony: true needs felony: true"],
+    ),
+    "1326(b) before 1988": (
+        VALID.replace("offense_date: 1995-08-01", "offense_date: 1987-01-01"),
+        ["1326(b)(2)", "Nov 18, 1988"],
+    ),
     "not a mapping": ("- 1\n- 2\n", ["must hold a mapping"]),
     "empty file": ("", ["the file is empty"]),
-    "impossible date": (VALID.replace("1995-08-01", "1995-13-01"),
-                        ["line 2", "invalid date '1995-13-01'"]),
-    "boolean as number": (VALID.replace("    felony: true", "    felony: 1"),
-                          ["priors[0].felony", "1", "allowed: true or false"]),
+    "impossible date": (
+        VALID.replace("1995-08-01", "1995-13-01"),
+        ["line 2", "invalid date '1995-13-01'"],
+    ),
+    "boolean as number": (
+        VALID.replace("    felony: true", "    felony: 1"),
+        ["priors[0].felony", "1", "allowed: true or false"],
+    ),
 }
 
 
@@ -184,14 +216,17 @@ def test_yaml_tags_are_refused_and_never_executed(tmp_path):
     path = write(tmp_path, VALID + f'name: !!python/object/apply:os.system ["touch {marker}"]\n')
     result = run("calc", path)
     assert result.exit_code == 2
-    assert "YAML tag" in result.output and "not allowed" in result.output
+    assert "YAML tag" in result.output
+    assert "not allowed" in result.output
     assert not marker.exists()
 
 
 def test_python_dash_m_and_real_exit_code(tmp_path):
     bad = write(tmp_path, VALID.replace("kind: drug_trafficking", "kind: robbery"))
     completed = subprocess.run(
-        [sys.executable, "-m", "sim", "calc", str(bad)], capture_output=True, text=True,
+        [sys.executable, "-m", "sim", "calc", str(bad)],
+        capture_output=True,
+        text=True,
         check=False,
     )
     assert completed.returncode == 2

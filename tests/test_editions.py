@@ -6,18 +6,28 @@ Each expectation is computed by hand from the amendment it names (docs/engine.md
 import pytest
 from helpers import engine_summary
 
+
 def prior(**overrides):
     base = {
-        "kind": "other_felony", "felony": True, "aggravated_felony": False,
-        "sentence_imposed_months": 24, "imposed_years_ago": 5, "released_years_ago": 4,
+        "kind": "other_felony",
+        "felony": True,
+        "aggravated_felony": False,
+        "sentence_imposed_months": 24,
+        "imposed_years_ago": 5,
+        "released_years_ago": 4,
         "before_first_removal": True,
     }
     return {**base, **overrides}
 
 
 def case(manual, *priors, **overrides):
-    return {"manual": manual, "conviction": "1326(b)(2)", "acceptance": 0,
-            "priors": list(priors), **overrides}
+    return {
+        "manual": manual,
+        "conviction": "1326(b)(2)",
+        "acceptance": 0,
+        "priors": list(priors),
+        **overrides,
+    }
 
 
 def reentry_adjustments(result):
@@ -35,8 +45,14 @@ def test_1996_to_1997_prior_illegal_reentry_felony():
 def test_1996_to_1997_three_misdemeanors():
     # Amend. 562 adds "three or more misdemeanor ... controlled-substance offenses" (+4).
     misdemeanors = [
-        prior(kind="misdemeanor_drug", felony=False, sentence_imposed_months=1,
-              imposed_years_ago=y, released_years_ago=None) for y in (2, 3, 4)
+        prior(
+            kind="misdemeanor_drug",
+            felony=False,
+            sentence_imposed_months=1,
+            imposed_years_ago=y,
+            released_years_ago=None,
+        )
+        for y in (2, 3, 4)
     ]
     assert reentry_adjustments(engine_summary(case(1996, *misdemeanors))) == []
     assert reentry_adjustments(engine_summary(case(1997, *misdemeanors))) == [
@@ -61,8 +77,13 @@ def test_2000_to_2001_non_aggravated_theft_and_aggravated_theft():
 def test_2010_to_2011_old_drug_trafficking_prior_without_points():
     # Amend. 754 (Nov 1, 2011): (A) is +12 when the conviction receives no criminal history
     # points. A 36-month sentence imposed 20 and served out 18 years ago is outside § 4A1.2(e).
-    old = prior(kind="drug_trafficking", aggravated_felony=True, sentence_imposed_months=36,
-                imposed_years_ago=20, released_years_ago=18)
+    old = prior(
+        kind="drug_trafficking",
+        aggravated_felony=True,
+        sentence_imposed_months=36,
+        imposed_years_ago=20,
+        released_years_ago=18,
+    )
     before, after = engine_summary(case(2010, old)), engine_summary(case(2011, old))
     assert before["criminal_history_points"] == after["criminal_history_points"] == 0
     assert reentry_adjustments(before) == [("§ 2L1.2(b)(1)(A)", 16)]
@@ -73,16 +94,33 @@ def test_2015_to_2016_cumulative_tiers():
     # Amend. 802 (Nov 1, 2016): (b)(1) reentry +4, (b)(2) before first removal by length,
     # (b)(3) after, cumulative. 2015: greatest single rule only.
     record = [
-        prior(kind="drug_trafficking", aggravated_felony=True, sentence_imposed_months=30,
-              imposed_years_ago=9, released_years_ago=7),
-        prior(kind="illegal_reentry", sentence_imposed_months=18, imposed_years_ago=5,
-              released_years_ago=4, before_first_removal=False),
-        prior(kind="other_felony", sentence_imposed_months=6, imposed_years_ago=2,
-              released_years_ago=1.5, before_first_removal=False),
+        prior(
+            kind="drug_trafficking",
+            aggravated_felony=True,
+            sentence_imposed_months=30,
+            imposed_years_ago=9,
+            released_years_ago=7,
+        ),
+        prior(
+            kind="illegal_reentry",
+            sentence_imposed_months=18,
+            imposed_years_ago=5,
+            released_years_ago=4,
+            before_first_removal=False,
+        ),
+        prior(
+            kind="other_felony",
+            sentence_imposed_months=6,
+            imposed_years_ago=2,
+            released_years_ago=1.5,
+            before_first_removal=False,
+        ),
     ]
     assert reentry_adjustments(engine_summary(case(2015, *record))) == [("§ 2L1.2(b)(1)(A)", 16)]
     assert reentry_adjustments(engine_summary(case(2016, *record))) == [
-        ("§ 2L1.2(b)(1)(A)", 4), ("§ 2L1.2(b)(2)(B)", 8), ("§ 2L1.2(b)(3)(D)", 4),
+        ("§ 2L1.2(b)(1)(A)", 4),
+        ("§ 2L1.2(b)(2)(B)", 8),
+        ("§ 2L1.2(b)(3)(D)", 4),
     ]
 
 
@@ -114,7 +152,9 @@ def test_2022_to_2023_status_points():
     three = [*two, prior(imposed_years_ago=7)]  # 9 points
     assert engine_summary(case(2022, *two, status="under_sentence"))["criminal_history_points"] == 8
     assert engine_summary(case(2023, *two, status="under_sentence"))["criminal_history_points"] == 6
-    assert engine_summary(case(2023, *three, status="under_sentence"))["criminal_history_points"] == 10
+    assert (
+        engine_summary(case(2023, *three, status="under_sentence"))["criminal_history_points"] == 10
+    )
 
 
 def test_2022_to_2023_zero_point_offender():
@@ -130,10 +170,16 @@ def test_2022_to_2023_zero_point_offender():
 
 def test_2002_to_2003_early_disposition():
     # § 5K3.1 (App. C Amend. 651, eff. Oct 27, 2003): at most 4 levels after acceptance.
-    with pytest.raises(ValueError, match="5K3.1"):
+    with pytest.raises(ValueError, match=r"5K3\.1"):
         engine_summary(case(2002, acceptance=2, early_disposition_levels=4))
-    result = engine_summary(case(2003, prior(aggravated_felony=True, kind="crime_of_violence"),
-                                 acceptance=3, early_disposition_levels=4))
+    result = engine_summary(
+        case(
+            2003,
+            prior(aggravated_felony=True, kind="crime_of_violence"),
+            acceptance=3,
+            early_disposition_levels=4,
+        )
+    )
     # 8 + 16 - 3 - 4 = 17; one (a) sentence = 3 points, II -> 27-33.
     assert result["total_offense_level"] == 17
     assert result["adjustments"][-1] == {"rule": "§ 5K3.1", "levels": -4}
@@ -142,21 +188,35 @@ def test_2002_to_2003_early_disposition():
 
 def test_2024_to_2025_early_disposition_relocated():
     # 2025 amendments moved the fast-track reduction to § 3F1.1 (secondary source; assumption).
-    assert engine_summary(case(2024, early_disposition_levels=2))["adjustments"][-1]["rule"] == "§ 5K3.1"
-    assert engine_summary(case(2025, early_disposition_levels=2))["adjustments"][-1]["rule"] == "§ 3F1.1"
+    assert (
+        engine_summary(case(2024, early_disposition_levels=2))["adjustments"][-1]["rule"]
+        == "§ 5K3.1"
+    )
+    assert (
+        engine_summary(case(2025, early_disposition_levels=2))["adjustments"][-1]["rule"]
+        == "§ 3F1.1"
+    )
 
 
 def test_2009_to_2010_zones():
     # Three misdemeanor crimes of violence (2001 text (b)(1)(E), +4) minus 1 level of early
     # disposition: 8 + 4 - 1 = 11, category I -> 8-14: Zone C under Amend. 462 (1992),
-    # Zone B under Amend. 738 (Nov 1, 2010). Probation-only sentences 11-13 years old earn no points.
+    # Zone B under Amend. 738 (Nov 1, 2010). Probation-only sentences 11-13 years old earn no
+    # points.
     misdemeanors = [
-        prior(kind="misdemeanor_violent", felony=False, sentence_imposed_months=0,
-              imposed_years_ago=y, released_years_ago=None) for y in (11, 12, 13)
+        prior(
+            kind="misdemeanor_violent",
+            felony=False,
+            sentence_imposed_months=0,
+            imposed_years_ago=y,
+            released_years_ago=None,
+        )
+        for y in (11, 12, 13)
     ]
     for manual, zone in ((2009, "C"), (2010, "B")):
-        result = engine_summary(case(manual, *misdemeanors, conviction="1326(a)",
-                                     early_disposition_levels=1))
+        result = engine_summary(
+            case(manual, *misdemeanors, conviction="1326(a)", early_disposition_levels=1)
+        )
         assert result["criminal_history_category"] == "I"
         assert result["total_offense_level"] == 11
         assert result["guideline_range_months"] == [8, 14]

@@ -27,9 +27,12 @@ def test_engine_equals_reference(case):
 
 def _per_defendant(result, i):
     return (
-        int(result.total_offense_level[i]), int(result.criminal_history_points[i]),
-        int(result.criminal_history_category[i]), int(result.final_min_months[i]),
-        int(result.final_max_months[i]), int(result.zone[i]),
+        int(result.total_offense_level[i]),
+        int(result.criminal_history_points[i]),
+        int(result.criminal_history_category[i]),
+        int(result.final_min_months[i]),
+        int(result.final_max_months[i]),
+        int(result.zone[i]),
         tuple(int(c.levels[i]) for c in result.reentry.characteristics),
     )
 
@@ -38,8 +41,10 @@ def _per_defendant(result, i):
 @given(st.data(), EDITIONS)
 def test_one_batch_equals_one_call_per_defendant(data, manual):
     # Batching must not leak priors or sentence groups between neighbouring defendants.
-    cases = [CaseFile.model_validate(c) for c in data.draw(
-        st.lists(case_dicts(manual=st.just(manual)), min_size=2, max_size=12))]
+    cases = [
+        CaseFile.model_validate(c)
+        for c in data.draw(st.lists(case_dicts(manual=st.just(manual)), min_size=2, max_size=12))
+    ]
     batch = compute_guidelines(case_to_defendants(cases), manual)
     for i, single_case in enumerate(cases):
         alone = compute_guidelines(case_to_defendants([single_case]), manual)
@@ -47,13 +52,29 @@ def test_one_batch_equals_one_call_per_defendant(data, manual):
 
 
 def test_batch_order_is_irrelevant():
-    cases = [CaseFile.model_validate(c) for c in (
-        {"manual": 2016, "conviction": "1326(a)", "priors": [
-            {"kind": "other_felony", "felony": True, "aggravated_felony": False,
-             "sentence_imposed_months": m, "imposed_years_ago": 3, "before_first_removal": True,
-             "single_sentence_group": 1, "consecutive": True} for m in (8, 8)]},
-        {"manual": 2016, "conviction": "1326(a)"},
-    )]
+    cases = [
+        CaseFile.model_validate(c)
+        for c in (
+            {
+                "manual": 2016,
+                "conviction": "1326(a)",
+                "priors": [
+                    {
+                        "kind": "other_felony",
+                        "felony": True,
+                        "aggravated_felony": False,
+                        "sentence_imposed_months": m,
+                        "imposed_years_ago": 3,
+                        "before_first_removal": True,
+                        "single_sentence_group": 1,
+                        "consecutive": True,
+                    }
+                    for m in (8, 8)
+                ],
+            },
+            {"manual": 2016, "conviction": "1326(a)"},
+        )
+    ]
     forward = compute_guidelines(case_to_defendants(cases), 2016)
     backward = compute_guidelines(case_to_defendants(cases[::-1]), 2016)
     np.testing.assert_array_equal(forward.total_offense_level, backward.total_offense_level[::-1])

@@ -88,10 +88,32 @@ def test_points_to_category_bands():
     ("manual", "zones"),
     [
         # Amend. 462 (1992): B 1-6, C 8-10, D 12+; Amend. 738 (2010): B 1-9, C 10-12, D 15+.
-        (2009, {"0-6": "A", "1-7": "B", "6-12": "B", "8-14": "C", "9-15": "C", "10-16": "C",
-                "12-18": "D", "15-21": "D"}),
-        (2010, {"0-6": "A", "1-7": "B", "6-12": "B", "8-14": "B", "9-15": "B", "10-16": "C",
-                "12-18": "C", "15-21": "D"}),
+        (
+            2009,
+            {
+                "0-6": "A",
+                "1-7": "B",
+                "6-12": "B",
+                "8-14": "C",
+                "9-15": "C",
+                "10-16": "C",
+                "12-18": "D",
+                "15-21": "D",
+            },
+        ),
+        (
+            2010,
+            {
+                "0-6": "A",
+                "1-7": "B",
+                "6-12": "B",
+                "8-14": "B",
+                "9-15": "B",
+                "10-16": "C",
+                "12-18": "C",
+                "15-21": "D",
+            },
+        ),
     ],
 )
 def test_zones_under_each_definition(manual, zones):
@@ -103,5 +125,7 @@ def test_zones_under_each_definition(manual, zones):
 def test_zone_changes_of_amendment_738_are_exactly_three_ranges():
     # Its Reason for Amendment: 8-14 and 9-15 moved C -> B; 12-18 moved D -> C.
     changed = zone_from_minimum(LOW.ravel(), 2009) != zone_from_minimum(LOW.ravel(), 2010)
-    ranges = {f"{lo}-{hi}" for lo, hi in zip(LOW.ravel()[changed], HIGH.ravel()[changed])}
+    ranges = {
+        f"{lo}-{hi}" for lo, hi in zip(LOW.ravel()[changed], HIGH.ravel()[changed], strict=True)
+    }
     assert ranges == {"8-14", "9-15", "12-18"}

@@ -32,12 +32,27 @@ from sim.inputs import load_mapping, validate_model
 __all__ = ["CaseFile", "PriorConviction", "case_to_defendants", "load_case"]
 
 PriorKind = Literal[
-    "drug_trafficking", "crime_of_violence", "firearms", "child_pornography",
-    "national_security", "human_trafficking", "alien_smuggling", "other_felony",
-    "illegal_reentry", "illegal_entry", "misdemeanor_violent", "misdemeanor_drug", "misdemeanor",
+    "drug_trafficking",
+    "crime_of_violence",
+    "firearms",
+    "child_pornography",
+    "national_security",
+    "human_trafficking",
+    "alien_smuggling",
+    "other_felony",
+    "illegal_reentry",
+    "illegal_entry",
+    "misdemeanor_violent",
+    "misdemeanor_drug",
+    "misdemeanor",
 ]
 Conviction = Literal[
-    "1326(a)", "1326(b)(1)", "1326(b)(2)", "1325(a)-first", "1325(a)-subsequent", "1325-flip-flop",
+    "1326(a)",
+    "1326(b)(1)",
+    "1326(b)(2)",
+    "1325(a)-first",
+    "1325(a)-subsequent",
+    "1325-flip-flop",
 ]
 Category = Literal["I", "II", "III", "IV", "V", "VI"]
 Months = Annotated[float, Field(ge=0, allow_inf_nan=False)]
@@ -150,8 +165,10 @@ def case_to_defendants(cases: Sequence[CaseFile]) -> Defendants:
         removed_after_conviction=column("removed_after_conviction", bool),
         foreign=column("foreign", bool),
         single_sentence_group=np.array(
-            [NO_GROUP if p.single_sentence_group is None else p.single_sentence_group
-             for p in priors],
+            [
+                NO_GROUP if p.single_sentence_group is None else p.single_sentence_group
+                for p in priors
+            ],
             dtype=np.int16,
         ),
         consecutive=column("consecutive", bool),
@@ -159,22 +176,34 @@ def case_to_defendants(cases: Sequence[CaseFile]) -> Defendants:
     return Defendants(
         conviction=np.array([conviction_code(c.conviction) for c in cases], dtype=np.int8),
         offense_date=np.array(
-            [np.datetime64("NaT") if c.offense_date is None else np.datetime64(c.offense_date, "D")
-             for c in cases],
+            [
+                np.datetime64("NaT")
+                if c.offense_date is None
+                else np.datetime64(c.offense_date, "D")
+                for c in cases
+            ],
             dtype="datetime64[D]",
         ),
         acceptance_levels=np.array([c.acceptance for c in cases], dtype=np.int8),
-        early_disposition_levels=np.array([c.early_disposition_levels for c in cases], dtype=np.int8),
+        early_disposition_levels=np.array(
+            [c.early_disposition_levels for c in cases], dtype=np.int8
+        ),
         under_sentence=np.array([c.status == "under_sentence" for c in cases], dtype=bool),
         zero_point_criteria_met=np.array([c.zero_point_criteria_met for c in cases], dtype=bool),
         criminal_history_points_override=np.array(
-            [NO_OVERRIDE if c.criminal_history_points is None else c.criminal_history_points
-             for c in cases],
+            [
+                NO_OVERRIDE if c.criminal_history_points is None else c.criminal_history_points
+                for c in cases
+            ],
             dtype=np.int16,
         ),
         criminal_history_category_override=np.array(
-            [NO_OVERRIDE if c.criminal_history_category is None
-             else CATEGORY_NAMES.index(c.criminal_history_category) for c in cases],
+            [
+                NO_OVERRIDE
+                if c.criminal_history_category is None
+                else CATEGORY_NAMES.index(c.criminal_history_category)
+                for c in cases
+            ],
             dtype=np.int8,
         ),
         prior_offsets=np.concatenate([[0], np.cumsum(counts, dtype=np.int64)]).astype(np.int64),

@@ -25,7 +25,7 @@ import numpy as np
 from sim.guidelines.groups import SentenceGroups, segment_count
 from sim.guidelines.records import Defendants, kind_code
 
-__all__ = ["CriminalHistory", "SIXTY_DAYS_IN_MONTHS", "compute_criminal_history"]
+__all__ = ["SIXTY_DAYS_IN_MONTHS", "CriminalHistory", "compute_criminal_history"]
 
 #: § 4A1.1(b)'s "sixty days" in calendar months of 365.25 / 12 days.
 SIXTY_DAYS_IN_MONTHS = 60.0 / (365.25 / 12.0)
@@ -108,9 +108,9 @@ def compute_criminal_history(
     points_b = 2 * segment_count(is_b, owner, n)
     points_c = np.minimum(segment_count(is_c, owner, n), _ITEM_C_CAP)
 
-    violent = (
-        (pr.kind == kind_code("crime_of_violence")) & pr.felony & ~pr.foreign
-    ).astype(np.int64)
+    violent = ((pr.kind == kind_code("crime_of_violence")) & pr.felony & ~pr.foreign).astype(
+        np.int64
+    )
     violent_members = groups.sum(violent)
     # Assumption (docs/engine.md §3): the group's points go to a violent member, so every further
     # violent member earns the single-sentence point.

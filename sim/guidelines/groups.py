@@ -59,6 +59,9 @@ def segment_first(mask: np.ndarray, offsets: np.ndarray) -> np.ndarray:
 class SentenceGroups:
     """Partition of priors into single sentences.
 
+    Ungrouped priors come first, one sentence each, in row order; grouped priors follow, sorted by
+    ``(owner, group_id)``, so that only they are ever sorted or gathered.
+
     Attributes
     ----------
     prior_group : ndarray of int64, shape (p,)
@@ -69,34 +72,43 @@ class SentenceGroups:
 
     prior_group: np.ndarray
     group_owner: np.ndarray
-    _order: np.ndarray
-    _starts: np.ndarray
+    _singles: np.ndarray | None  # rows of ungrouped priors; None = every prior is ungrouped
+    _grouped: np.ndarray | None  # rows of grouped priors, sorted by (owner, group_id)
+    _starts: np.ndarray | None  # first position of each grouped sentence within _grouped
 
     @classmethod
     def build(cls, owner: np.ndarray, group_id: np.ndarray) -> SentenceGroups:
-        """Group priors by ``(owner, group_id)``; a negative ``group_id`` is a sentence of its own."""
+        """Group priors by ``(owner, group_id)``; a negative ``group_id`` is its own sentence."""
         p = len(owner)
-        rows = np.arange(p, dtype=np.int64)
-        if p == 0 or (group_id < 0).all():
-            return cls(rows, owner.astype(np.int64), rows, rows)
-        # Negative ids become unique negative keys so ungrouped priors never merge.
-        key = np.where(group_id < 0, -1 - rows, group_id.astype(np.int64))
-        order = np.lexsort((key, owner))
-        sorted_owner, sorted_key = owner[order], key[order]
-        new = np.ones(p, dtype=bool)
-        new[1:] = (sorted_owner[1:] != sorted_owner[:-1]) | (sorted_key[1:] != sorted_key[:-1])
+        in_group = group_id >= 0
+        if not in_group.any():
+            return cls(np.arange(p, dtype=np.int64), owner.astype(np.int64), None, None, None)
+        singles = np.flatnonzero(~in_group)
+        rows = np.flatnonzero(in_group)
+        key = (owner[rows].astype(np.int64) << 16) | group_id[rows].astype(np.int64)
+        order = np.argsort(key, kind="stable")
+        grouped, sorted_key = rows[order], key[order]
+        new = np.ones(len(grouped), dtype=bool)
+        new[1:] = sorted_key[1:] != sorted_key[:-1]
         starts = np.flatnonzero(new)
         prior_group = np.empty(p, dtype=np.int64)
-        prior_group[order] = np.cumsum(new) - 1
-        return cls(prior_group, sorted_owner[starts].astype(np.int64), order, starts)
+        prior_group[singles] = np.arange(len(singles))
+        prior_group[grouped] = len(singles) + np.cumsum(new) - 1
+        group_owner = np.concatenate([owner[singles], owner[grouped[starts]]]).astype(np.int64)
+        return cls(prior_group, group_owner, singles, grouped, starts)
 
     def __len__(self) -> int:
         return len(self.group_owner)
 
     def _reduce(self, ufunc: np.ufunc, values: np.ndarray) -> np.ndarray:
-        if len(values) == 0:
-            return values[:0]
-        return ufunc.reduceat(values[self._order], self._starts)
+        if self._grouped is None:
+            return values
+        merged = (
+            ufunc.reduceat(values[self._grouped], self._starts)
+            if len(self._grouped)
+            else values[:0]
+        )
+        return np.concatenate([values[self._singles], merged])
 
     def sum(self, values: np.ndarray) -> np.ndarray:
         """Sum per sentence."""

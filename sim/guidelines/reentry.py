@@ -81,8 +81,13 @@ def reentry_variant(manual: int) -> str:
     >>> [reentry_variant(y) for y in (1995, 1997, 2001, 2011, 2016, 2018, 2025)]
     ['1991', '1997', '2001', '2011', '2016', '2018', '2018']
     """
-    for start, variant in ((2018, "2018"), (2016, "2016"), (2011, "2011"), (2001, "2001"),
-                           (1997, "1997")):
+    for start, variant in (
+        (2018, "2018"),
+        (2016, "2016"),
+        (2011, "2011"),
+        (2001, "2001"),
+        (1997, "1997"),
+    ):
         if manual >= start:
             return variant
     return "1991"
@@ -136,8 +141,11 @@ def _variant_1991(defendants: Defendants) -> tuple[OffenseCharacteristic, ...]:
     eligible = pr.removed_after_conviction  # "previously was deported after a conviction"
     rules = (
         Rule("§ 2L1.2(b)(2)", "deported after a conviction for an aggravated felony"),
-        Rule("§ 2L1.2(b)(1)", "deported after a conviction for a felony other than a felony "
-                              "involving violation of the immigration laws"),
+        Rule(
+            "§ 2L1.2(b)(1)",
+            "deported after a conviction for a felony other than a felony "
+            "involving violation of the immigration laws",
+        ),
     )
     levels = [
         np.where(eligible & pr.aggravated_felony, 16, 0),
@@ -146,17 +154,28 @@ def _variant_1991(defendants: Defendants) -> tuple[OffenseCharacteristic, ...]:
     return (_greatest(rules, levels, defendants),)
 
 
-def _variant_1997(defendants: Defendants, groups: SentenceGroups) -> tuple[OffenseCharacteristic, ...]:
+def _variant_1997(
+    defendants: Defendants, groups: SentenceGroups
+) -> tuple[OffenseCharacteristic, ...]:
     pr = defendants.priors
     eligible = pr.removed_after_conviction  # deported, or remained after a removal order
-    misdemeanor = eligible & ~pr.felony & _kind_in(
-        pr.kind, ("misdemeanor_violent", "misdemeanor_drug", "crime_of_violence", "drug_trafficking")
+    misdemeanor = (
+        eligible
+        & ~pr.felony
+        & _kind_in(
+            pr.kind,
+            ("misdemeanor_violent", "misdemeanor_drug", "crime_of_violence", "drug_trafficking"),
+        )
     )
     rules = (
         Rule("§ 2L1.2(b)(1)(A)", "deported after a conviction for an aggravated felony"),
         Rule("§ 2L1.2(b)(1)(B)", "deported after a conviction for any other felony"),
-        Rule("§ 2L1.2(b)(1)(B)", "deported after three or more misdemeanor crimes of violence or "
-                                 "misdemeanor controlled substance offenses", per_prior=False),
+        Rule(
+            "§ 2L1.2(b)(1)(B)",
+            "deported after three or more misdemeanor crimes of violence or "
+            "misdemeanor controlled substance offenses",
+            per_prior=False,
+        ),
     )
     levels = [
         np.where(eligible & pr.aggravated_felony, 16, 0),
@@ -167,8 +186,12 @@ def _variant_1997(defendants: Defendants, groups: SentenceGroups) -> tuple[Offen
 
 
 _SIXTEEN_LEVEL_KINDS = (
-    "crime_of_violence", "firearms", "child_pornography", "national_security",
-    "human_trafficking", "alien_smuggling",
+    "crime_of_violence",
+    "firearms",
+    "child_pornography",
+    "national_security",
+    "human_trafficking",
+    "alien_smuggling",
 )
 
 
@@ -192,18 +215,23 @@ def _variant_2001(
         )
     else:
         level_a, level_b = 16, 12
-        text_a = ("felony drug trafficking offense with a sentence over 13 months, crime of "
-                  "violence, firearms, child pornography, national security or terrorism, human "
-                  "trafficking or alien smuggling offense")
+        text_a = (
+            "felony drug trafficking offense with a sentence over 13 months, crime of "
+            "violence, firearms, child pornography, national security or terrorism, human "
+            "trafficking or alien smuggling offense"
+        )
         text_b = "felony drug trafficking offense with a sentence of 13 months or less"
     rules = (
         Rule("§ 2L1.2(b)(1)(A)", "deported after a conviction for a " + text_a),
         Rule("§ 2L1.2(b)(1)(B)", "deported after a conviction for a " + text_b),
         Rule("§ 2L1.2(b)(1)(C)", "deported after a conviction for an aggravated felony"),
         Rule("§ 2L1.2(b)(1)(D)", "deported after a conviction for any other felony"),
-        Rule("§ 2L1.2(b)(1)(E)", "deported after three or more convictions for misdemeanors that "
-                                 "are crimes of violence or drug trafficking offenses",
-             per_prior=False),
+        Rule(
+            "§ 2L1.2(b)(1)(E)",
+            "deported after three or more convictions for misdemeanors that "
+            "are crimes of violence or drug trafficking offenses",
+            per_prior=False,
+        ),
     )
     levels = [
         np.where(tier_a, level_a, 0),
@@ -224,16 +252,24 @@ def _variant_2016(
     reentry_offense = pr.felony & _kind_in(pr.kind, ("illegal_reentry", "illegal_entry"))
     misdemeanor_1325 = counted & ~pr.felony & (pr.kind == kind_code("illegal_entry"))
     first = (
-        Rule("§ 2L1.2(b)(1)(A)", "after a conviction for a felony that is an illegal reentry "
-                                 "offense"),
-        Rule("§ 2L1.2(b)(1)(B)", "after two or more convictions for misdemeanors under 8 U.S.C. "
-                                 "§ 1325(a)", per_prior=False),
+        Rule(
+            "§ 2L1.2(b)(1)(A)", "after a conviction for a felony that is an illegal reentry offense"
+        ),
+        Rule(
+            "§ 2L1.2(b)(1)(B)",
+            "after two or more convictions for misdemeanors under 8 U.S.C. § 1325(a)",
+            per_prior=False,
+        ),
     )
     characteristics = [
-        _greatest(first, [
-            np.where(counted & reentry_offense, 4, 0),
-            np.where(_count_sentences(misdemeanor_1325, groups, n) >= 2, 2, 0),
-        ], defendants)
+        _greatest(
+            first,
+            [
+                np.where(counted & reentry_offense, 4, 0),
+                np.where(_count_sentences(misdemeanor_1325, groups, n) >= 2, 2, 0),
+            ],
+            defendants,
+        )
     ]
     # Sentence imposed: the single sentence's aggregate over members other than illegal reentry
     # offenses (United States v. Cuevas-Lopez, 934 F.3d 1056 (9th Cir. 2019); Note 4).
@@ -242,11 +278,17 @@ def _variant_2016(
     )[groups.prior_group]
     felony = counted & pr.felony & ~reentry_offense
     misdemeanor = counted & _misdemeanor_violent_or_trafficking(defendants)
-    for paragraph, side in (("(b)(2)", pr.before_first_removal), ("(b)(3)", ~pr.before_first_removal)):
+    for paragraph, side in (
+        ("(b)(2)", pr.before_first_removal),
+        ("(b)(3)", ~pr.before_first_removal),
+    ):
         when = "before" if paragraph == "(b)(2)" else "after"
         rules = tuple(
-            Rule(f"§ 2L1.2{paragraph}({letter})", f"{when} the first removal order: {text}",
-                 per_prior=letter != "E")
+            Rule(
+                f"§ 2L1.2{paragraph}({letter})",
+                f"{when} the first removal order: {text}",
+                per_prior=letter != "E",
+            )
             for letter, text in (
                 ("A", "a felony with a sentence imposed of five years or more"),
                 ("B", "a felony with a sentence imposed of two years or more"),
@@ -256,13 +298,19 @@ def _variant_2016(
             )
         )
         on_side = felony & side
-        characteristics.append(_greatest(rules, [
-            np.where(on_side & (tier_months >= 60.0), 10, 0),
-            np.where(on_side & (tier_months >= 24.0), 8, 0),
-            np.where(on_side & (tier_months > 13.0), 6, 0),
-            np.where(on_side, 4, 0),
-            np.where(_count_sentences(misdemeanor & side, groups, n) >= 3, 2, 0),
-        ], defendants))
+        characteristics.append(
+            _greatest(
+                rules,
+                [
+                    np.where(on_side & (tier_months >= 60.0), 10, 0),
+                    np.where(on_side & (tier_months >= 24.0), 8, 0),
+                    np.where(on_side & (tier_months > 13.0), 6, 0),
+                    np.where(on_side, 4, 0),
+                    np.where(_count_sentences(misdemeanor & side, groups, n) >= 3, 2, 0),
+                ],
+                defendants,
+            )
+        )
     return tuple(characteristics)
 
 

@@ -42,8 +42,11 @@ STATUTES = (
     Statute("1325(a)-subsequent", "8 U.S.C. § 1325(a), subsequent offense", (24, 24, 24)),
     # Two § 1325(a) counts run consecutively, 6 + 24 (USSG § 5G1.2(d); seed opinion fn. 2;
     # Bonnet-Grullon, 53 F. Supp. 2d 430 (S.D.N.Y. 1999)).
-    Statute("1325-flip-flop", "8 U.S.C. § 1325(a), two counts consecutive: 6 + 24 months "
-                              "(USSG § 5G1.2(d))", (30, 30, 30)),
+    Statute(
+        "1325-flip-flop",
+        "8 U.S.C. § 1325(a), two counts consecutive: 6 + 24 months (USSG § 5G1.2(d))",
+        (30, 30, 30),
+    ),
 )
 assert tuple(s.conviction for s in STATUTES) == CONVICTIONS  # internal table, not user input
 

@@ -133,7 +133,9 @@ def category_from_points(points: np.ndarray) -> np.ndarray:
     return (np.searchsorted(_CATEGORY_FLOOR_POINTS, points, side="right") + 1).astype(np.int8)
 
 
-def guideline_range(offense_level: np.ndarray, category: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def guideline_range(
+    offense_level: np.ndarray, category: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Look up guideline ranges (months) for offense levels and categories.
 
     Offense levels below 1 are read as 1 and above 43 as 43 (Sentencing Table commentary n.2).
@@ -192,7 +194,12 @@ def format_range(min_months: int, max_months: int) -> str:
 def table_rows() -> list[tuple[int, list[str]]]:
     """The table as printed: ``(offense_level, [cell for I..VI])`` for levels 1-43."""
     return [
-        (level, [format_range(GUIDELINE_MIN_MONTHS[level, c], GUIDELINE_MAX_MONTHS[level, c])
-                 for c in range(1, 7)])
+        (
+            level,
+            [
+                format_range(GUIDELINE_MIN_MONTHS[level, c], GUIDELINE_MAX_MONTHS[level, c])
+                for c in range(1, 7)
+            ],
+        )
         for level in range(1, 44)
     ]

@@ -12,8 +12,8 @@ from sim.guidelines.adjustments import early_disposition_label
 from sim.guidelines.casefile import CaseFile, PriorConviction, case_to_defendants
 from sim.guidelines.criminal_history import ITEM_A, ITEM_B, ITEM_C
 from sim.guidelines.engine import GuidelineResult, compute_guidelines
-from sim.guidelines.reentry import BASE_OFFENSE_LEVEL, reentry_variant
 from sim.guidelines.records import CONVICTIONS
+from sim.guidelines.reentry import BASE_OFFENSE_LEVEL, reentry_variant
 from sim.guidelines.statutes import STATUTES
 from sim.guidelines.table import CATEGORY_NAMES, LIFE_MONTHS, ZONE_NAMES, format_months
 
@@ -81,35 +81,68 @@ def _history_lines(case: CaseFile, result: GuidelineResult) -> list[dict[str, An
         group = int(history.groups.prior_group[index])
         described = _describe_prior(index + 1, prior)
         if group in first_of_group:
-            lines.append({"rule": "§ 4A1.2(a)(2)", "points": 0, "reason": (
-                f"{described}: one sentence with prior {first_of_group[group] + 1}")})
+            lines.append(
+                {
+                    "rule": "§ 4A1.2(a)(2)",
+                    "points": 0,
+                    "reason": (f"{described}: one sentence with prior {first_of_group[group] + 1}"),
+                }
+            )
             continue
         first_of_group[group] = index
         item = int(history.sentence_item[group])
         months = float(history.sentence_months[group])
-        single = f" (single sentence of {months:g} months)" if months != prior.sentence_imposed_months else ""
+        single = (
+            f" (single sentence of {months:g} months)"
+            if months != prior.sentence_imposed_months
+            else ""
+        )
         if item in item_names:
             rule, points = item_names[item]
             lines.append({"rule": rule, "points": points, "reason": described + single})
         elif prior.foreign:
-            lines.append({"rule": "§ 4A1.2(h)", "points": 0,
-                          "reason": f"{described}: foreign sentences are not counted"})
+            lines.append(
+                {
+                    "rule": "§ 4A1.2(h)",
+                    "points": 0,
+                    "reason": f"{described}: foreign sentences are not counted",
+                }
+            )
         else:
-            lines.append({"rule": "§ 4A1.2(e)", "points": 0,
-                          "reason": f"{described}{single}: outside the applicable time period"})
+            lines.append(
+                {
+                    "rule": "§ 4A1.2(e)",
+                    "points": 0,
+                    "reason": f"{described}{single}: outside the applicable time period",
+                }
+            )
     counted_c = sum(1 for line in lines if line["rule"] == "§ 4A1.1(c)")
     if counted_c > int(history.points_c[0]):
-        lines.append({"rule": "§ 4A1.1(c)", "points": int(history.points_c[0]) - counted_c,
-                      "reason": "item (c) is capped at 4 points"})
+        lines.append(
+            {
+                "rule": "§ 4A1.1(c)",
+                "points": int(history.points_c[0]) - counted_c,
+                "reason": "item (c) is capped at 4 points",
+            }
+        )
     violent_item = "(f)" if case.manual <= 2009 else ("(e)" if case.manual <= 2022 else "(d)")
     status_item = "(e)" if case.manual >= 2023 else "(d)"
     for rule, points, reason in (
-        (f"§ 4A1.1{violent_item}", int(history.violent_single_sentence_points[0]),
-         "crime-of-violence sentences folded into a single sentence"),
-        (f"§ 4A1.1{status_item}", int(history.status_points[0]),
-         "offense committed while under a criminal justice sentence"),
-        ("§ 4A1.1(e)", int(history.recency_points[0]),
-         "offense committed less than two years after release from an (a) or (b) sentence"),
+        (
+            f"§ 4A1.1{violent_item}",
+            int(history.violent_single_sentence_points[0]),
+            "crime-of-violence sentences folded into a single sentence",
+        ),
+        (
+            f"§ 4A1.1{status_item}",
+            int(history.status_points[0]),
+            "offense committed while under a criminal justice sentence",
+        ),
+        (
+            "§ 4A1.1(e)",
+            int(history.recency_points[0]),
+            "offense committed less than two years after release from an (a) or (b) sentence",
+        ),
     ):
         if points:
             lines.append({"rule": rule, "points": points, "reason": reason})
@@ -136,12 +169,21 @@ def build_worksheet(case: CaseFile) -> dict[str, Any]:
     if applies:
         adjustments += _reentry_lines(case, result)
         for rule, reduction, reason in (
-            ("§ 3E1.1", int(result.acceptance_reduction[0]),
-             _acceptance_reason(case, chapter_two, int(result.acceptance_reduction[0]))),
-            ("§ 4C1.1", int(result.zero_point_reduction[0]),
-             "zero-point offender (assumption: the other criteria of Amend. 821 Part B are met)"),
-            (early_disposition_label(case.manual), int(result.early_disposition_reduction[0]),
-             "early disposition program, on the government's motion"),
+            (
+                "§ 3E1.1",
+                int(result.acceptance_reduction[0]),
+                _acceptance_reason(case, chapter_two, int(result.acceptance_reduction[0])),
+            ),
+            (
+                "§ 4C1.1",
+                int(result.zero_point_reduction[0]),
+                "zero-point offender (assumption: the other criteria of Amend. 821 Part B are met)",
+            ),
+            (
+                early_disposition_label(case.manual),
+                int(result.early_disposition_reduction[0]),
+                "early disposition program, on the government's motion",
+            ),
         ):
             if reduction:
                 adjustments.append({"rule": rule, "levels": -reduction, "reason": reason})
@@ -167,7 +209,8 @@ def build_worksheet(case: CaseFile) -> dict[str, Any]:
         "criminal_history": _history_lines(case, result),
         "guideline_range_months": (
             _range_json(int(result.guideline_min_months[0]), int(result.guideline_max_months[0]))
-            if applies else None
+            if applies
+            else None
         ),
         "statutory_maximum_months": int(result.statutory_maximum_months[0]),
         "statutory_citation": statute.citation,
@@ -214,13 +257,16 @@ def format_worksheet(worksheet: dict[str, Any], result: GuidelineResult) -> list
     if w["guideline_applies"]:
         low, high = int(result.guideline_min_months[0]), int(result.guideline_max_months[0])
         lines.append(f"Guideline range {_range_text(low, high)} (Zone {w['zone']})")
-    lines.append(f"Statutory maximum {w['statutory_maximum_months']} months ({w['statutory_citation']})")
+    lines.append(
+        f"Statutory maximum {w['statutory_maximum_months']} months ({w['statutory_citation']})"
+    )
     final_low, final_high = int(result.final_min_months[0]), int(result.final_max_months[0])
     if w["guideline_applies"]:
         guideline_min = int(result.guideline_min_months[0])
         if w["statutory_maximum_months"] < guideline_min:
-            lines.append("§ 5G1.1(a): the statutory maximum is below the range; it is the "
-                         "guideline sentence")
+            lines.append(
+                "§ 5G1.1(a): the statutory maximum is below the range; it is the guideline sentence"
+            )
         elif final_high != int(result.guideline_max_months[0]):
             lines.append("§ 5G1.1(c): the range is truncated at the statutory maximum")
     lines.append(f"Final range {_range_text(final_low, final_high)}")
