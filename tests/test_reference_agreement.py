@@ -81,3 +81,21 @@ def test_batch_order_is_irrelevant():
     # Two consecutive 8-month terms are one 16-month sentence: (b)(2)(C) +6, § 4A1.1(a) 3 points.
     assert forward.total_offense_level.tolist() == [14, 8]
     assert forward.criminal_history_points.tolist() == [3, 0]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data(), EDITIONS, st.integers(1, 5))
+def test_blocks_equal_the_whole_batch(data, manual, block_size):
+    cases = [
+        CaseFile.model_validate(c)
+        for c in data.draw(st.lists(case_dicts(manual=st.just(manual)), min_size=1, max_size=10))
+    ]
+    batch = case_to_defendants(cases)
+    whole = compute_guidelines(batch, manual)
+    start = 0
+    while start < len(batch):
+        stop = min(start + block_size, len(batch))
+        part = compute_guidelines(batch.block(start, stop), manual)
+        for i in range(stop - start):
+            assert _per_defendant(part, i) == _per_defendant(whole, start + i)
+        start = stop

@@ -142,6 +142,21 @@ class Defendants:
     def __len__(self) -> int:
         return len(self.conviction)
 
+    def block(self, start: int, stop: int) -> Defendants:
+        """Defendants ``start:stop`` as a batch of their own (views, offsets rebased)."""
+        first, last = int(self.prior_offsets[start]), int(self.prior_offsets[stop])
+        priors = Priors(
+            **{f.name: getattr(self.priors, f.name)[first:last] for f in fields(self.priors)}
+        )
+        values = {
+            f.name: getattr(self, f.name)[start:stop]
+            for f in fields(self)
+            if f.name not in ("priors", "prior_offsets")
+        }
+        return Defendants(
+            **values, prior_offsets=self.prior_offsets[start : stop + 1] - first, priors=priors
+        )
+
     @property
     def prior_owner(self) -> np.ndarray:
         """Index of the defendant each prior belongs to, shape (p,)."""
