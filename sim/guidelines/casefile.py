@@ -18,8 +18,10 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sim.guidelines.adjustments import EARLY_DISPOSITION_FIRST_MANUAL
 from sim.guidelines.engine import FIRST_MANUAL, LAST_MANUAL
 from sim.guidelines.records import (
+    CONVICTIONS,
     NO_GROUP,
     NO_OVERRIDE,
+    PRIOR_KINDS,
     Defendants,
     Priors,
     conviction_code,
@@ -31,29 +33,9 @@ from sim.inputs import load_mapping, validate_model
 
 __all__ = ["CaseFile", "PriorConviction", "case_to_defendants", "load_case"]
 
-PriorKind = Literal[
-    "drug_trafficking",
-    "crime_of_violence",
-    "firearms",
-    "child_pornography",
-    "national_security",
-    "human_trafficking",
-    "alien_smuggling",
-    "other_felony",
-    "illegal_reentry",
-    "illegal_entry",
-    "misdemeanor_violent",
-    "misdemeanor_drug",
-    "misdemeanor",
-]
-Conviction = Literal[
-    "1326(a)",
-    "1326(b)(1)",
-    "1326(b)(2)",
-    "1325(a)-first",
-    "1325(a)-subsequent",
-    "1325-flip-flop",
-]
+# The allowed values are the engine's own code tables, so the two cannot drift apart.
+PriorKind = Literal[PRIOR_KINDS]
+Conviction = Literal[CONVICTIONS]
 Category = Literal["I", "II", "III", "IV", "V", "VI"]
 Months = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 Years = Annotated[float, Field(ge=0, allow_inf_nan=False)]
