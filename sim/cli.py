@@ -73,6 +73,72 @@ def table(
         raise _fail(error) from None
 
 
+_Defendants = Annotated[
+    int | None, typer.Option("--defendants", help="Defendants per replication.", min=1)
+]
+_Replications = Annotated[int | None, typer.Option("--replications", help="Replications.", min=1)]
+_Seed = Annotated[int | None, typer.Option("--seed", help="Root seed.", min=0)]
+_BlockSize = Annotated[
+    int | None, typer.Option("--block-size", help="Defendants per processing block.", min=1)
+]
+
+
+@app.command()
+def validate(
+    config: Annotated[Path, typer.Argument(help="Scenario file (YAML).")],
+) -> None:
+    """Check a scenario file (with everything it extends) without running it."""
+    from sim.config import load_scenario
+
+    try:
+        scenario, _ = load_scenario(config)
+    except InputError as error:
+        raise _fail(error) from None
+    typer.echo(
+        f"{config}: valid scenario {scenario.scenario!r}: {len(scenario.districts)} districts "
+        f"({', '.join(scenario.district_codes)}), {scenario.manual} Manual, "
+        f"{scenario.study.replications} x {scenario.study.defendants:,} defendants"
+    )
+
+
+@app.command()
+def run(
+    config: Annotated[
+        Path | None, typer.Argument(help="Scenario file; the built-in default when omitted.")
+    ] = None,
+    defendants: _Defendants = None,
+    replications: _Replications = None,
+    seed: _Seed = None,
+    workers: Annotated[int, typer.Option("--workers", help="Worker processes.", min=1)] = 1,
+    block_size: _BlockSize = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Write results to this new folder.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Run a Monte Carlo study: every defendant through every district's policy."""
+    from sim.study import run_and_summarise
+
+    overrides = {
+        "defendants": defendants,
+        "replications": replications,
+        "seed": seed,
+        "block_size": block_size,
+    }
+    try:
+        summary = run_and_summarise(
+            config, overrides, workers=workers, out=out, progress=not as_json
+        )
+    except InputError as error:
+        raise _fail(error) from None
+    if as_json:
+        typer.echo(json.dumps(summary, indent=2, ensure_ascii=False))
+    else:
+        from sim.study import print_summary
+
+        print_summary(summary)
+
+
 def main() -> None:
     """Console-script entry point."""
     app(prog_name="sim")

@@ -37,16 +37,23 @@ class _StrictSafeLoader(yaml.SafeLoader):
 
 
 def _construct_mapping(loader: _StrictSafeLoader, node: yaml.MappingNode) -> dict[Any, Any]:
-    loader.flatten_mapping(node)
-    mapping: dict[Any, Any] = {}
-    for key_node, value_node in node.value:
+    # Keys written twice in the same mapping are errors; keys brought in by a merge key (<<) may
+    # be overridden by the mapping's own keys, as YAML intends.
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        if key_node.tag == "tag:yaml.org,2002:merge":
+            continue
         key = loader.construct_object(key_node)
-        if key in mapping:
+        if key in seen:
             raise yaml.constructor.ConstructorError(
                 None, None, f"duplicate key {key!r}", key_node.start_mark
             )
-        mapping[key] = loader.construct_object(value_node)
-    return mapping
+        seen.add(key)
+    loader.flatten_mapping(node)
+    return {
+        loader.construct_object(key_node): loader.construct_object(value_node)
+        for key_node, value_node in node.value
+    }
 
 
 _StrictSafeLoader.add_constructor(

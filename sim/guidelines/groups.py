@@ -12,7 +12,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["SentenceGroups", "segment_any", "segment_count", "segment_first", "segment_max"]
+__all__ = [
+    "SentenceGroups",
+    "segment_any",
+    "segment_count",
+    "segment_first",
+    "segment_max",
+    "segment_reduce",
+]
 
 
 def segment_count(mask: np.ndarray, owner: np.ndarray, n: int) -> np.ndarray:
@@ -25,22 +32,32 @@ def segment_any(mask: np.ndarray, owner: np.ndarray, n: int) -> np.ndarray:
     return segment_count(mask, owner, n) > 0
 
 
-def segment_max(values: np.ndarray, offsets: np.ndarray, empty: int = 0) -> np.ndarray:
-    """Maximum of ``values`` over contiguous segments ``offsets[i]:offsets[i+1]``.
+def segment_reduce(
+    ufunc: np.ufunc, values: np.ndarray, offsets: np.ndarray, empty: int | float = 0
+) -> np.ndarray:
+    """``ufunc`` reduced over contiguous segments ``offsets[i]:offsets[i+1]``; ``empty`` for an
+    empty segment.
 
-    Empty segments (and every segment's maximum below ``empty``) give ``empty``.
-
-    >>> segment_max(np.array([3, 1, 7, 2]), np.array([0, 2, 2, 4]))
-    array([3, 0, 7])
+    >>> segment_reduce(np.bitwise_or, np.array([1, 4, 2]), np.array([0, 2, 2, 3]))
+    array([5, 0, 2])
     """
     n = len(offsets) - 1
     if len(values) == 0:
         return np.full(n, empty, dtype=values.dtype)
     padded = np.append(values, np.asarray(empty, dtype=values.dtype))
     starts = offsets[:-1]
-    result = np.maximum.reduceat(padded, starts)
+    result = ufunc.reduceat(padded, starts)
     result[offsets[1:] == starts] = empty
-    return np.maximum(result, empty)
+    return result
+
+
+def segment_max(values: np.ndarray, offsets: np.ndarray, empty: int | float = 0) -> np.ndarray:
+    """Maximum over contiguous segments, floored at ``empty`` (also an empty segment's value).
+
+    >>> segment_max(np.array([3, 1, 7, 2]), np.array([0, 2, 2, 4]))
+    array([3, 0, 7])
+    """
+    return np.maximum(segment_reduce(np.maximum, values, offsets, empty), empty)
 
 
 def segment_first(mask: np.ndarray, offsets: np.ndarray) -> np.ndarray:

@@ -157,6 +157,46 @@ class Defendants:
             **values, prior_offsets=self.prior_offsets[start : stop + 1] - first, priors=priors
         )
 
+    def take(self, indices: np.ndarray) -> Defendants:
+        """Defendants at ``indices`` (repeats allowed), priors carried along."""
+        indices = np.asarray(indices, dtype=np.int64)
+        counts = np.diff(self.prior_offsets)[indices]
+        offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        # Prior rows: for each taken defendant, its own range of rows.
+        rows = np.repeat(self.prior_offsets[indices] - offsets[:-1], counts) + np.arange(
+            offsets[-1], dtype=np.int64
+        )
+        priors = Priors(**{f.name: getattr(self.priors, f.name)[rows] for f in fields(self.priors)})
+        values = {
+            f.name: getattr(self, f.name)[indices]
+            for f in fields(self)
+            if f.name not in ("priors", "prior_offsets")
+        }
+        return Defendants(**values, prior_offsets=offsets, priors=priors)
+
+    @staticmethod
+    def concatenate(batches: list[Defendants]) -> Defendants:
+        """One batch of the given batches, in order."""
+        if len(batches) == 1:
+            return batches[0]
+        offsets = [np.zeros(1, dtype=np.int64)]
+        base = 0
+        for batch in batches:
+            offsets.append(batch.prior_offsets[1:] + base)
+            base += int(batch.prior_offsets[-1])
+        priors = Priors(
+            **{
+                f.name: np.concatenate([getattr(b.priors, f.name) for b in batches])
+                for f in fields(Priors)
+            }
+        )
+        values = {
+            f.name: np.concatenate([getattr(b, f.name) for b in batches])
+            for f in fields(Defendants)
+            if f.name not in ("priors", "prior_offsets")
+        }
+        return Defendants(**values, prior_offsets=np.concatenate(offsets), priors=priors)
+
     @property
     def prior_owner(self) -> np.ndarray:
         """Index of the defendant each prior belongs to, shape (p,)."""

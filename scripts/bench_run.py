@@ -1,0 +1,81 @@
+"""Benchmark the study runner: defendant-district sentencings per second and peak memory.
+
+Runs the built-in default scenario (four districts) with one replication for each N, each in a
+fresh process so that its peak resident memory is its own, on one worker (one core):
+
+    python scripts/bench_run.py [--sizes 100000 1000000 10000000] [--block-size 50000]
+
+A sentencing is one defendant sentenced in one district (counterfactual view), so a run of N
+defendants in D districts performs N x D sentencings. Population generation, record assessment,
+policy, sentencing and tallying are all included in the time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import resource
+import subprocess
+import sys
+import time
+
+
+def child(defendants: int, block_size: int) -> None:
+    from sim.config import load_scenario
+    from sim.runner import run_study
+
+    scenario, _ = load_scenario(
+        None,
+        {"defendants": defendants, "replications": 1, "block_size": block_size, "profile_draws": 1},
+    )
+    baseline_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    start = time.perf_counter()
+    run_study(scenario, workers=1)
+    seconds = time.perf_counter() - start
+    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(
+        json.dumps(
+            {
+                "defendants": defendants,
+                "districts": len(scenario.districts),
+                "seconds": seconds,
+                "peak_rss_mib": peak_kib / 1024,
+                "baseline_rss_mib": baseline_kib / 1024,
+            }
+        )
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000, 10_000_000])
+    parser.add_argument("--block-size", type=int, default=50_000)
+    parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args.child, args.block_size)
+        return
+    print(f"machine: {platform.machine()}, Python {platform.python_version()}, one worker")
+    print(
+        f"{'defendants':>12} {'sentencings':>13} {'seconds':>9} {'sentencings/s':>15} "
+        f"{'peak RSS MiB':>13} {'after import MiB':>17}"
+    )
+    for n in args.sizes:
+        completed = subprocess.run(
+            [sys.executable, __file__, "--child", str(n), "--block-size", str(args.block_size)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        r = json.loads(completed.stdout)
+        sentencings = r["defendants"] * r["districts"]
+        print(
+            f"{r['defendants']:>12,} {sentencings:>13,} {r['seconds']:>9.2f} "
+            f"{sentencings / r['seconds']:>15,.0f} {r['peak_rss_mib']:>13.0f} "
+            f"{r['baseline_rss_mib']:>17.0f}"
+        )
+
+
+if __name__ == "__main__":
+    main()

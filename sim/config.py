@@ -1,0 +1,191 @@
+"""Scenario files: YAML → strict pydantic models, with ``extends:`` inheritance.
+
+A scenario may name another file in ``extends:`` (a path relative to itself); the parent is loaded
+first (recursively) and the child's mappings are merged into it key by key, lists and values
+replacing the parent's. A partial file (for example only ``population:``) can serve as a parent.
+Command-line overrides (``--defendants`` …) are applied to the merged mapping before validation,
+so the resolved configuration an archive stores is exactly what ran.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, model_validator
+
+from sim.districts import DISTRICTS
+from sim.guidelines.adjustments import EARLY_DISPOSITION_FIRST_MANUAL
+from sim.guidelines.casefile import Category, PriorConviction
+from sim.guidelines.engine import FIRST_MANUAL, LAST_MANUAL
+from sim.inputs import InputError, load_mapping, validate_model
+from sim.parameters import StrictModel
+from sim.policy import DistrictPolicy
+from sim.population import PopulationParameters
+from sim.sentencing import JudgeConfig
+
+__all__ = [
+    "DEFAULT_SCENARIO",
+    "ProfileRecord",
+    "Scenario",
+    "StudySettings",
+    "load_scenario",
+    "resolve_scenario_mapping",
+]
+
+#: The built-in default scenario: California, 1995 (the seed opinion's setting).
+DEFAULT_SCENARIO = Path(__file__).resolve().parents[1] / "configs" / "california-1995.yaml"
+
+
+class StudySettings(StrictModel):
+    """Size and seed of a study run."""
+
+    seed: Annotated[int, Field(ge=0, le=2**63 - 1)]
+    replications: Annotated[int, Field(ge=1, le=100_000)]
+    defendants: Annotated[int, Field(ge=1, le=10**10)]
+    block_size: Annotated[int, Field(ge=1, le=10**7)] = 50_000
+    profile_draws: Annotated[int, Field(ge=1, le=10**7)] = 2_000
+
+
+class ProfileRecord(StrictModel):
+    """A named defendant reported in every run (e.g. Banuelos-Rodriguez).
+
+    ``acceptance`` is what he receives when he pleads without a deal (0: he goes to trial absent
+    a deal); offers reach him as the district's policy says.
+    """
+
+    description: Annotated[str, Field(min_length=1)]
+    source: Annotated[str, Field(min_length=1)]
+    acceptance: Literal[0, 2, 3]
+    criminal_history_category: Category | None = None
+    criminal_history_points: Annotated[int, Field(ge=0, le=1000)] | None = None
+    status: Literal["none", "under_sentence"] = "none"
+    prior_removals: Annotated[int, Field(ge=1, le=1000)]
+    priors: list[PriorConviction] = Field(default_factory=list)
+    expected: str = ""
+
+
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+
+
+class Scenario(StrictModel):
+    """A complete study scenario."""
+
+    scenario: Annotated[str, Field(min_length=1, max_length=80)]
+    title: Annotated[str, Field(min_length=1)]
+    description: str = ""
+    manual: Annotated[int, Field(ge=FIRST_MANUAL, le=LAST_MANUAL)]
+    offense_date: Annotated[dt.date, Field(strict=False)] | None = None
+    study: StudySettings
+    population: PopulationParameters
+    districts: Annotated[dict[str, DistrictPolicy], Field(min_length=1)]
+    judge: JudgeConfig
+    profiles: dict[str, ProfileRecord] = Field(default_factory=dict)
+    #: A place for YAML anchors (``&name``) shared by several districts; otherwise ignored.
+    anchors: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Scenario:
+        if not _SLUG.match(self.scenario):
+            raise ValueError(
+                f"scenario {self.scenario!r}: allowed: lower-case letters, digits and hyphens"
+            )
+        unknown = [code for code in self.districts if code not in DISTRICTS]
+        if unknown:
+            raise ValueError(
+                f"districts: unknown district code(s) {', '.join(unknown)}; allowed: the 94 USSC "
+                f"codes, e.g. {', '.join(list(DISTRICTS)[:8])}, … (sim/districts.py)"
+            )
+        if sum(d.caseload_weight.value for d in self.districts.values()) <= 0:
+            raise ValueError("districts: the caseload weights sum to zero; allowed: a positive sum")
+        for code, district in self.districts.items():
+            for k, offer in enumerate(district.offers):
+                levels = offer.early_disposition_levels
+                gives = any(levels.values()) if isinstance(levels, dict) else levels > 0
+                if gives and self.manual < EARLY_DISPOSITION_FIRST_MANUAL:
+                    raise ValueError(
+                        f"districts.{code}.offers[{k}].early_disposition_levels: not available "
+                        f"under the {self.manual} Manual (USSG § 5K3.1 took effect Oct 27, 2003); "
+                        "allowed: 0"
+                    )
+        for name in self.profiles:
+            if not _SLUG.match(name):
+                raise ValueError(
+                    f"profiles: name {name!r}: allowed: lower-case letters, digits and hyphens"
+                )
+        return self
+
+    @property
+    def district_codes(self) -> list[str]:
+        """District codes in declaration order."""
+        return list(self.districts)
+
+
+def _merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def resolve_scenario_mapping(path: str | Path, _chain: tuple[Path, ...] = ()) -> dict[str, Any]:
+    """Load a scenario file and every file it ``extends:``, merged (child over parent).
+
+    Raises
+    ------
+    InputError
+        An unreadable or malformed file, a bad ``extends`` value or a cycle.
+    """
+    path = Path(path)
+    resolved = path.resolve()
+    if resolved in _chain:
+        cycle = " -> ".join(str(p) for p in (*_chain, resolved))
+        raise InputError(f"{path}: extends: cycle of scenario files: {cycle}")
+    data, _ = load_mapping(path)
+    parent = data.pop("extends", None)
+    if parent is None:
+        return data
+    if not isinstance(parent, str) or not parent:
+        raise InputError(f"{path}: extends: {parent!r}: allowed: the path of another scenario file")
+    parent_path = path.parent / parent
+    if not parent_path.exists():
+        raise InputError(f"{path}: extends: {parent!r}: no such file ({parent_path})")
+    return _merge(resolve_scenario_mapping(parent_path, (*_chain, resolved)), data)
+
+
+def load_scenario(
+    path: str | Path | None = None, overrides: Mapping[str, Any] | None = None
+) -> tuple[Scenario, dict[str, Any]]:
+    """Load, merge, override and validate a scenario.
+
+    Parameters
+    ----------
+    path : path, optional
+        The scenario file; the built-in default when omitted.
+    overrides : mapping, optional
+        ``study`` settings to override (``seed``, ``replications``, ``defendants``,
+        ``block_size``); ``None`` values are ignored.
+
+    Returns
+    -------
+    (scenario, resolved_mapping)
+        The validated scenario and the merged mapping it came from (for archiving).
+
+    Raises
+    ------
+    InputError
+        Naming the file, the field path, the value and what is allowed.
+    """
+    path = Path(path) if path is not None else DEFAULT_SCENARIO
+    data = resolve_scenario_mapping(path)
+    study_overrides = {k: v for k, v in (overrides or {}).items() if v is not None}
+    if study_overrides:
+        study = data.get("study")
+        data["study"] = _merge(study if isinstance(study, Mapping) else {}, study_overrides)
+    return validate_model(Scenario, data, path), data

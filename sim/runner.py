@@ -1,0 +1,449 @@
+"""The study runner: replications × blocks of synthetic defendants, every district, streamed.
+
+For each replication the population is cut into processing blocks. A block is generated, its
+records are assessed once by the guidelines engine, and every defendant is then sentenced in every
+district (the **counterfactual** view, with common random numbers) and assigned one district by
+the caseload mix (the **as-arrested** view, what court statistics observe). Each block is reduced
+at once to integer tallies (histograms of whole months, counts), so memory does not grow with the
+number of defendants, and integer sums make the totals identical whatever the block size, the
+worker count or the order in which blocks finish.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.config import ProfileRecord, Scenario
+from sim.guidelines.casefile import CaseFile, case_to_defendants
+from sim.guidelines.engine import RecordAssessment, apply_dispositions, assess_records
+from sim.guidelines.records import Defendants
+from sim.policy import (
+    MAX_OFFERS,
+    PolicyUniforms,
+    RecordFacts,
+    apply_policy,
+    record_facts,
+    statutory_charge,
+)
+from sim.population import generate_population
+from sim.sentencing import POSITION_CATEGORIES, JudgeUniforms, impose_sentences
+from sim.streams import RANDOM_BLOCK_DEFENDANTS, RandomBlock
+
+__all__ = [
+    "MAX_MONTHS",
+    "PROFILE_RANDOM_BLOCK",
+    "BlockOutcome",
+    "ProfileTally",
+    "StudyResult",
+    "StudyTally",
+    "run_study",
+    "simulate_block",
+    "simulate_profile",
+    "tally_block",
+]
+
+#: Longest sentence tallied (months). § 1326(b)(2)'s 20-year maximum is the longest in any
+#: scenario (8 U.S.C. § 1326(b)(2) since Sept 13, 1994); a longer one is an error, not clipped.
+MAX_MONTHS = 480
+
+#: Random-block numbers reserved for named profiles: profile ``k`` draws from block
+#: ``PROFILE_RANDOM_BLOCK + k`` of each replication, far above any population block.
+PROFILE_RANDOM_BLOCK = 1 << 40
+
+_N_CATEGORIES = len(POSITION_CATEGORIES)
+
+
+@dataclass(frozen=True)
+class BlockOutcome:
+    """Per-defendant results of one block, every district (arrays (n,) or (n, D))."""
+
+    prosecuted: np.ndarray  # (n, D) bool
+    months: np.ndarray  # (n, D) int32, 0 where not prosecuted
+    position_category: np.ndarray  # (n, D) int8
+    offer: np.ndarray  # (n, D) int8, -1 without a deal
+    guideline_min_months: np.ndarray  # (n, D) int32, of the final range's guideline
+    total_offense_level: np.ndarray  # (n, D)
+    criminal_history_category: np.ndarray  # (n,)
+    arrest_district: np.ndarray  # (n,) index into the scenario's districts
+
+
+def _covering_blocks(start: int, stop: int) -> range:
+    return range(start // RANDOM_BLOCK_DEFENDANTS, (stop - 1) // RANDOM_BLOCK_DEFENDANTS + 1)
+
+
+def _random_block_size(block: int, defendants: int) -> int:
+    return min(RANDOM_BLOCK_DEFENDANTS, defendants - block * RANDOM_BLOCK_DEFENDANTS)
+
+
+class _BlockStreams:
+    """Draws for defendants ``start:stop`` of a replication, from their random blocks' streams."""
+
+    def __init__(self, scenario: Scenario, replication: int, start: int, stop: int) -> None:
+        self.seed = scenario.study.seed
+        self.replication = replication
+        self.total = scenario.study.defendants
+        self.blocks = _covering_blocks(start, stop)
+        self.offset = start - self.blocks[0] * RANDOM_BLOCK_DEFENDANTS
+        self.n = stop - start
+
+    def _random_block(self, block: int) -> RandomBlock:
+        return RandomBlock(self.seed, self.replication, block)
+
+    def uniforms(self, decision: str, width: int | None = None) -> np.ndarray:
+        parts = []
+        for block in self.blocks:
+            size = _random_block_size(block, self.total)
+            shape = (size,) if width is None else (size, width)
+            parts.append(self._random_block(block).uniforms(decision, shape))
+        drawn = parts[0] if len(parts) == 1 else np.concatenate(parts)
+        return drawn[self.offset : self.offset + self.n]
+
+    def population(self, scenario: Scenario) -> tuple[Defendants, np.ndarray]:
+        parts = [
+            generate_population(
+                scenario.population,
+                self._random_block(block),
+                _random_block_size(block, self.total),
+            )
+            for block in self.blocks
+        ]
+        defendants = Defendants.concatenate([p.defendants for p in parts])
+        removals = np.concatenate([p.prior_removals for p in parts])
+        window = slice(self.offset, self.offset + self.n)
+        return (
+            defendants.block(window.start, window.stop),
+            removals[window],
+        )
+
+
+def _policy_uniforms(draw: Callable[..., np.ndarray]) -> PolicyUniforms:
+    return PolicyUniforms(
+        prosecute=draw("policy.prosecute"),
+        offer_extended=draw("policy.offer_extended", MAX_OFFERS),
+        offer_accepted=draw("policy.offer_accepted", MAX_OFFERS),
+        plea=draw("policy.plea"),
+    )
+
+
+def _judge_uniforms(draw: Callable[..., np.ndarray]) -> JudgeUniforms:
+    return JudgeUniforms(position=draw("judge.position"), departure=draw("judge.departure"))
+
+
+def _offense_dates(scenario: Scenario, n: int) -> np.ndarray:
+    date = scenario.offense_date or dt.date(scenario.manual, 11, 1)
+    return np.full(n, np.datetime64(date, "D"))
+
+
+def _sentence_everywhere(
+    scenario: Scenario,
+    defendants: Defendants,
+    facts: RecordFacts,
+    assessment: RecordAssessment,
+    policy_u: PolicyUniforms,
+    judge_u: JudgeUniforms,
+    plea: tuple[float, int] | None = None,
+) -> dict[str, np.ndarray]:
+    """Every defendant in every district; ``plea`` = (probability, levels) replaces each
+    district's no-deal plea behaviour (for named profiles, who plead as recorded)."""
+    n = len(defendants)
+    codes = scenario.district_codes
+    out = {
+        "prosecuted": np.zeros((n, len(codes)), dtype=bool),
+        "months": np.zeros((n, len(codes)), dtype=np.int32),
+        "position_category": np.zeros((n, len(codes)), dtype=np.int8),
+        "offer": np.full((n, len(codes)), -1, dtype=np.int8),
+        "guideline_min_months": np.zeros((n, len(codes)), dtype=np.int32),
+        "total_offense_level": np.zeros((n, len(codes)), dtype=np.int16),
+    }
+    offense_date = _offense_dates(scenario, n)
+    for d, code in enumerate(codes):
+        policy = scenario.districts[code]
+        if plea is not None:
+            policy = policy.model_copy(
+                update={
+                    "plea_probability": policy.plea_probability.model_copy(
+                        update={"value": plea[0]}
+                    ),
+                    "plea_acceptance_levels": plea[1],
+                }
+            )
+        disposition = apply_policy(policy, facts, policy_u)
+        ranges = apply_dispositions(
+            assessment,
+            disposition.conviction,
+            disposition.acceptance_levels,
+            disposition.early_disposition_levels,
+            offense_date,
+        )
+        sentences = impose_sentences(
+            scenario.judge,
+            ranges.final_min_months,
+            ranges.final_max_months,
+            ranges.statutory_maximum_months,
+            disposition.sentence_cap_months,
+            ranges.early_disposition_reduction,
+            judge_u,
+        )
+        prosecuted = disposition.prosecuted
+        out["prosecuted"][:, d] = prosecuted
+        out["months"][:, d] = np.where(prosecuted, sentences.months, 0)
+        out["position_category"][:, d] = sentences.position_category
+        out["offer"][:, d] = np.where(prosecuted, disposition.offer, -1)
+        out["guideline_min_months"][:, d] = ranges.guideline_min_months
+        out["total_offense_level"][:, d] = ranges.total_offense_level
+    return out
+
+
+def simulate_block(scenario: Scenario, replication: int, start: int, stop: int) -> BlockOutcome:
+    """Sentence defendants ``start:stop`` of ``replication`` in every district.
+
+    The result depends only on (seed, replication, defendant numbers), never on how the
+    replication is cut into blocks.
+    """
+    streams = _BlockStreams(scenario, replication, start, stop)
+    defendants, removals = streams.population(scenario)
+    assessment = assess_records(defendants, scenario.manual)
+    facts = record_facts(defendants, assessment.criminal_history_category, removals)
+    out = _sentence_everywhere(
+        scenario,
+        defendants,
+        facts,
+        assessment,
+        _policy_uniforms(streams.uniforms),
+        _judge_uniforms(streams.uniforms),
+    )
+    weights = np.array([d.caseload_weight.value for d in scenario.districts.values()])
+    cumulative = np.cumsum(weights) / weights.sum()
+    arrest = np.searchsorted(cumulative, streams.uniforms("arrest.district"), side="right")
+    return BlockOutcome(
+        criminal_history_category=assessment.criminal_history_category,
+        arrest_district=np.minimum(arrest, len(weights) - 1),
+        **out,
+    )
+
+
+@dataclass
+class StudyTally:
+    """Integer tallies of a study, per replication (r) and district (d).
+
+    ``counterfactual_histogram[r, d, m]``: prosecuted defendants sentenced to ``m`` months in
+    district ``d`` when every defendant is sentenced everywhere. ``as_arrested_*``: the same for
+    defendants arrested in ``d`` only.
+    """
+
+    defendants: np.ndarray  # (R,)
+    counterfactual_prosecuted: np.ndarray  # (R, D)
+    counterfactual_histogram: np.ndarray  # (R, D, M+1)
+    counterfactual_positions: np.ndarray  # (R, D, categories)
+    as_arrested_defendants: np.ndarray  # (R, D)
+    as_arrested_prosecuted: np.ndarray  # (R, D)
+    as_arrested_histogram: np.ndarray  # (R, D, M+1)
+
+    @classmethod
+    def empty(cls, replications: int, districts: int) -> StudyTally:
+        shape = (replications, districts)
+        return cls(
+            defendants=np.zeros(replications, dtype=np.int64),
+            counterfactual_prosecuted=np.zeros(shape, dtype=np.int64),
+            counterfactual_histogram=np.zeros((*shape, MAX_MONTHS + 1), dtype=np.int64),
+            counterfactual_positions=np.zeros((*shape, _N_CATEGORIES), dtype=np.int64),
+            as_arrested_defendants=np.zeros(shape, dtype=np.int64),
+            as_arrested_prosecuted=np.zeros(shape, dtype=np.int64),
+            as_arrested_histogram=np.zeros((*shape, MAX_MONTHS + 1), dtype=np.int64),
+        )
+
+    def add(self, replication: int, part: StudyTally) -> None:
+        """Add a one-replication tally (from :func:`tally_block`) into ``replication``."""
+        for name in self.__dataclass_fields__:
+            getattr(self, name)[replication] += getattr(part, name)[0]
+
+
+def tally_block(outcome: BlockOutcome) -> StudyTally:
+    """Reduce a block's outcomes to a one-replication :class:`StudyTally`."""
+    n, districts = outcome.months.shape
+    if outcome.months.max(initial=0) > MAX_MONTHS:
+        raise ValueError(f"a sentence exceeds {MAX_MONTHS} months; raise MAX_MONTHS")
+    tally = StudyTally.empty(1, districts)
+    tally.defendants[0] = n
+    bins = MAX_MONTHS + 1
+    for d in range(districts):
+        prosecuted = outcome.prosecuted[:, d]
+        months = outcome.months[prosecuted, d]
+        tally.counterfactual_prosecuted[0, d] = prosecuted.sum()
+        tally.counterfactual_histogram[0, d] = np.bincount(months, minlength=bins)
+        tally.counterfactual_positions[0, d] = np.bincount(
+            outcome.position_category[prosecuted, d], minlength=_N_CATEGORIES
+        )
+        arrested = outcome.arrest_district == d
+        observed = arrested & prosecuted
+        tally.as_arrested_defendants[0, d] = arrested.sum()
+        tally.as_arrested_prosecuted[0, d] = observed.sum()
+        tally.as_arrested_histogram[0, d] = np.bincount(outcome.months[observed, d], minlength=bins)
+    return tally
+
+
+def _simulate_and_tally(task: tuple[Scenario, int, int, int]) -> tuple[int, StudyTally]:
+    scenario, replication, start, stop = task
+    return replication, tally_block(simulate_block(scenario, replication, start, stop))
+
+
+def _tasks(scenario: Scenario) -> Iterator[tuple[Scenario, int, int, int]]:
+    study = scenario.study
+    for replication in range(study.replications):
+        for start in range(0, study.defendants, study.block_size):
+            yield scenario, replication, start, min(start + study.block_size, study.defendants)
+
+
+@dataclass(frozen=True)
+class ProfileTally:
+    """A named profile sentenced ``draws`` times per replication in every district.
+
+    ``no_deal_final_range[d]``: his final range under the statutory charge, pleading as the
+    profile says, without any offer. ``histogram[r, d, m]``: draws sentenced to ``m`` months
+    (prosecuted draws only); ``prosecuted[r, d]``; ``offers[r, d, k]``: draws that took offer
+    ``k`` (the last column: no deal).
+    """
+
+    no_deal_final_range: np.ndarray  # (D, 2)
+    no_deal_guideline_range: np.ndarray  # (D, 2)
+    statutory_maximum_months: np.ndarray  # (D,)
+    prosecuted: np.ndarray  # (R, D)
+    histogram: np.ndarray  # (R, D, M+1)
+    offers: np.ndarray  # (R, D, MAX_OFFERS + 1)
+
+
+def _profile_record(scenario: Scenario, profile: ProfileRecord) -> Defendants:
+    case = CaseFile(
+        manual=scenario.manual,
+        offense_date=scenario.offense_date,
+        conviction="1326(a)",
+        acceptance=profile.acceptance,
+        criminal_history_category=profile.criminal_history_category,
+        criminal_history_points=profile.criminal_history_points,
+        status=profile.status,
+        priors=profile.priors,
+    )
+    return case_to_defendants([case])
+
+
+def simulate_profile(scenario: Scenario, index: int, name: str) -> ProfileTally:
+    """Sentence profile ``name`` ``profile_draws`` times per replication in every district."""
+    profile = scenario.profiles[name]
+    codes = scenario.district_codes
+    draws = scenario.study.profile_draws
+    record = _profile_record(scenario, profile)
+    single = assess_records(record, scenario.manual)
+    removals = np.array([profile.prior_removals])
+    facts = record_facts(record, single.criminal_history_category, removals)
+
+    # The no-deal range: statutory charge, his own plea, no offer.
+    charge = statutory_charge(facts)
+    no_deal = apply_dispositions(
+        single,
+        charge,
+        np.array([profile.acceptance], dtype=np.int8),
+        np.zeros(1, dtype=np.int8),
+        _offense_dates(scenario, 1),
+    )
+    repeated = record.take(np.zeros(draws, dtype=np.int64))
+    assessment = assess_records(repeated, scenario.manual)
+    facts = record_facts(repeated, assessment.criminal_history_category, np.repeat(removals, draws))
+    replications = scenario.study.replications
+    prosecuted = np.zeros((replications, len(codes)), dtype=np.int64)
+    histogram = np.zeros((replications, len(codes), MAX_MONTHS + 1), dtype=np.int64)
+    offers = np.zeros((replications, len(codes), MAX_OFFERS + 1), dtype=np.int64)
+    for replication in range(replications):
+        random_block = RandomBlock(scenario.study.seed, replication, PROFILE_RANDOM_BLOCK + index)
+
+        def draw(decision: str, width: int | None = None, _rb=random_block) -> np.ndarray:
+            return _rb.uniforms(decision, (draws,) if width is None else (draws, width))
+
+        # Absent a deal a profile pleads as recorded: always with his acceptance, or never.
+        out = _sentence_everywhere(
+            scenario,
+            repeated,
+            facts,
+            assessment,
+            _policy_uniforms(draw),
+            _judge_uniforms(draw),
+            plea=(1.0 if profile.acceptance else 0.0, profile.acceptance),
+        )
+        for d in range(len(codes)):
+            took = out["prosecuted"][:, d]
+            prosecuted[replication, d] = took.sum()
+            histogram[replication, d] = np.bincount(
+                out["months"][took, d], minlength=MAX_MONTHS + 1
+            )
+            offer = np.where(out["offer"][took, d] < 0, MAX_OFFERS, out["offer"][took, d])
+            offers[replication, d] = np.bincount(offer, minlength=MAX_OFFERS + 1)
+    low, high = int(no_deal.final_min_months[0]), int(no_deal.final_max_months[0])
+    return ProfileTally(
+        no_deal_final_range=np.tile([low, high], (len(codes), 1)),
+        no_deal_guideline_range=np.tile(
+            [int(no_deal.guideline_min_months[0]), int(no_deal.guideline_max_months[0])],
+            (len(codes), 1),
+        ),
+        statutory_maximum_months=np.full(len(codes), int(no_deal.statutory_maximum_months[0])),
+        prosecuted=prosecuted,
+        histogram=histogram,
+        offers=offers,
+    )
+
+
+@dataclass(frozen=True)
+class StudyResult:
+    """Everything a run produced: the scenario, its tallies and the profiles' tallies."""
+
+    scenario: Scenario
+    tally: StudyTally
+    profiles: dict[str, ProfileTally]
+
+
+def run_study(
+    scenario: Scenario,
+    workers: int = 1,
+    progress: Callable[[int, int], None] | None = None,
+) -> StudyResult:
+    """Run every replication and block of a scenario.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    workers : int
+        Worker processes (1 = run in this process). Results are identical for any value.
+    progress : callable, optional
+        Called as ``progress(done_defendants, total_defendants)`` after each block.
+
+    Returns
+    -------
+    StudyResult
+    """
+    study = scenario.study
+    tally = StudyTally.empty(study.replications, len(scenario.districts))
+    total = study.replications * study.defendants
+    done = 0
+
+    def absorb(replication: int, part: StudyTally) -> None:
+        nonlocal done
+        tally.add(replication, part)
+        done += int(part.defendants[0])
+        if progress is not None:
+            progress(done, total)
+
+    if workers <= 1:
+        for task in _tasks(scenario):
+            absorb(*_simulate_and_tally(task))
+    else:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            for replication, part in pool.map(_simulate_and_tally, _tasks(scenario)):
+                absorb(replication, part)
+    profiles = {
+        name: simulate_profile(scenario, index, name)
+        for index, name in enumerate(scenario.profiles)
+    }
+    return StudyResult(scenario, tally, profiles)
