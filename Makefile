@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml requirements.lock
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/sim calc examples/banuelos-rodriguez.yaml
+	$(BIN)/sim run
 
 lint: $(STAMP)
 	$(BIN)/ruff check sim tests scripts

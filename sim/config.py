@@ -2,7 +2,9 @@
 
 A scenario may name another file in ``extends:`` (a path relative to itself); the parent is loaded
 first (recursively) and the child's mappings are merged into it key by key, lists and values
-replacing the parent's. A partial file (for example only ``population:``) can serve as a parent.
+replacing the parent's. A documented parameter (a mapping with ``value``) is replaced whole, so an
+override cannot inherit the parent's ``source`` for a new number. A partial file (for example
+only ``population:``) can serve as a parent.
 Command-line overrides (``--defendants`` …) are applied to the merged mapping before validation,
 so the resolved configuration an archive stores is exactly what ran.
 """
@@ -127,7 +129,10 @@ class Scenario(StrictModel):
 def _merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
     merged = dict(base)
     for key, value in override.items():
-        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+        # A documented parameter ({value, unit, source, assumption}) is replaced whole: a child
+        # that changes a value must also say where the new value comes from.
+        is_parameter = isinstance(value, Mapping) and "value" in value
+        if not is_parameter and isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
             merged[key] = _merge(merged[key], value)
         else:
             merged[key] = value

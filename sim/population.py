@@ -31,11 +31,18 @@ A § 1326 defendant has at least one prior removal by definition.
      ``q = P / (1 - C)``, so that ``P(aggravated felony after reentry or other post-removal
      conviction) = a s + (1 - a s) q_o = q`` and the share is ``(1 - C) q = P``. Their number is
      ``1 + NB(nu)`` (negative binomial with mean ``nu`` and shape ``conviction_dispersion``).
+
+   The sub-choices (after reentry, earlier entry) use the same uniform as their parent with a
+   lower threshold (``u < a s`` inside ``u < a``), which gives the stated conditional rates.
 3. **Removals** ``= 1 + e + e x + g + N`` (first removal, one after each entry conviction, one
    after a post-reentry aggravated felony ``g``, and ``N`` removals that follow no conviction:
    reinstatements, returns at the border). ``N`` is negative binomial with shape ``k`` and mean
    ``lambda = (R - 1 - E (1 + x) - A s) / (1 - C)``, so that
-   ``E[removals] = C + (1 - C)(1 + e (1 + x) + a s + lambda) = R``.
+   ``E[removals] = C + (1 - C)(1 + e (1 + x) + a s + lambda) = R``. For a share
+   ``persistent_share`` of defendants the three counts (convictions before and after the first
+   removal, ``N``) are read from one common uniform (comonotone: a persistent offender is high on
+   all three), for the others from independent ones; every marginal, and so every mean, is
+   unchanged.
 4. **Order and flags.** Each defendant's priors are chronological, in seven segments: other
    convictions before the first removal, the pre-removal aggravated felony | the earlier
    ``illegal_entry``, other post-removal convictions, the post-reentry aggravated felony, the
@@ -46,16 +53,22 @@ A § 1326 defendant has at least one prior removal by definition.
 5. **At least one conviction.** Other convictions before the first removal number
    ``NB(kappa)`` plus one forced conviction for a non-clean defendant who has no aggravated
    felony, entry conviction or post-removal conviction. They do not enter any target.
-6. **Kinds and sentences.** Aggravated felonies and other convictions draw a kind from their mix;
-   each (kind, aggravated) class has a lognormal sentence (median months, sigma) truncated to the
-   range the law allows (a misdemeanor at most 12 months, a first § 1325(a) at most 6, § 1326 at
-   most 240, a non-aggravated felony crime of violence below 12 months and an aggravated crime of
-   violence or theft/burglary at least 12, 8 U.S.C. § 1101(a)(43)(F)-(G)), rounded to whole days,
-   and is 0 (no imprisonment) with a class probability. A felony ``illegal_reentry`` by a defendant
-   with an aggravated felony is itself one (§ 1101(a)(43)(O)).
+6. **Kinds and sentences.** Aggravated felonies and other convictions draw a kind from their mix
+   (other convictions before the first removal are foreign with probability ``foreign_share``).
+   Each (kind, aggravated) class of :data:`SENTENCE_CLASSES` has a log-logistic term when
+   imprisoned: ``log(months)`` is logistic with median ``log(median_months)`` and standard
+   deviation ``sigma`` (the logistic, not the normal, because its quantile function is closed
+   form and cheap; its tails are a little heavier). The term is truncated to what the law allows
+   (a misdemeanor at most 12 months, a first § 1325(a) at most 6, § 1326 at most 240, a
+   non-aggravated felony crime of violence below 12 months and an aggravated crime of violence or
+   theft/burglary at least 12, 8 U.S.C. § 1101(a)(43)(F)-(G)) and to ``max_sentence_months``, and
+   is whole days. It is 0 (no imprisonment) with a class probability. A felony ``illegal_reentry``
+   by a defendant with an aggravated felony is itself one (§ 1101(a)(43)(O)).
 7. **Single sentences.** A prior joins the one before it into one sentence with probability
    ``single_sentence_share`` when both lie between the same removals and neither is an entry
-   conviction; a joined term runs consecutively with probability ``consecutive_share``.
+   conviction or foreign; a joined term runs consecutively with probability
+   ``consecutive_share``. The group id is the position of the sentence's first prior within the
+   defendant's priors.
 8. **Time.** Going back from the instant offense, each sentence is imposed ``time served +
    Exponential(liberty)`` years before the next (the most recent: before the instant offense),
    time served ``= months * served_fraction / 12``. ``released_years_ago = imposed_years_ago -
@@ -67,9 +80,13 @@ A § 1326 defendant has at least one prior removal by definition.
 The calibration indicators do not depend on steps 6-9, and A, E and P do not depend on
 ``N``: the expected marginals equal the targets exactly.
 
-Random streams: one array draw per decision (``random((n, k))`` or ``random((p, k))``), turned
-into counts and lengths by inverse distribution functions, so the first ``n`` defendants of a
-random block are the same whatever ``n`` is.
+Random streams: one uniform array per decision (``random((n, k))`` per defendant or
+``random(p)`` per prior), turned into counts, kinds and terms by inverse distribution functions
+(exact table look-up), so the first ``n`` defendants of a random block are the same whatever
+``n`` is: ``population.record`` (clean, aggravated, entry, post-removal, found), ``prior_count``
+(the two conviction counts, the common uniform, persistence), ``removals``, ``prior_kind``,
+``prior_sentence``, ``prior_flags`` (single sentence, consecutive), ``prior_timing`` (time at
+liberty) and ``status``.
 """
 
 from __future__ import annotations
@@ -91,11 +108,11 @@ from sim.streams import RANDOM_BLOCK_DEFENDANTS, RandomBlock
 __all__ = [
     "CALIBRATION_TARGETS",
     "DEFAULT_POPULATION_CONFIG",
+    "SENTENCE_CLASSES",
     "DerivedRates",
     "Population",
     "PopulationParameters",
     "SentenceClass",
-    "SENTENCE_CLASSES",
     "calibration_marginals",
     "calibration_targets",
     "derive_rates",
@@ -139,10 +156,13 @@ class SentenceClass:
     no_imprisonment: str | None
 
 
-_AGG_NO_PRISON = "aggravated_no_imprisonment_share"
-_FEL_NO_PRISON = "nonaggravated_felony_no_imprisonment_share"
-_MIS_NO_PRISON = "misdemeanor_no_imprisonment_share"
+_AGG = "aggravated_no_imprisonment_share"
+_FEL = "nonaggravated_felony_no_imprisonment_share"
+_MIS = "misdemeanor_no_imprisonment_share"
+_REE = "illegal_reentry_no_imprisonment_share"
+_ENT = "illegal_entry_no_imprisonment_share"
 _INF = math.inf
+_C = SentenceClass
 
 #: Every class, aggravated ones first, then the other convictions, then the two entry offenses.
 #: Bounds: a misdemeanor is punishable by at most one year (felony: "more than one year"); a
@@ -151,21 +171,21 @@ _INF = math.inf
 #: (G)), so the aggravated ones have at least 12 months and the non-aggravated crime of violence
 #: less than 12 (the suspended part of a term is not modelled).
 SENTENCE_CLASSES = (
-    SentenceClass("aggravated_drug_trafficking", "drug_trafficking", True, True, 0, _INF, _AGG_NO_PRISON),
-    SentenceClass("aggravated_crime_of_violence", "crime_of_violence", True, True, 12, _INF, None),
-    SentenceClass("aggravated_firearms", "firearms", True, True, 0, _INF, _AGG_NO_PRISON),
-    SentenceClass("aggravated_child_pornography", "child_pornography", True, True, 0, _INF, _AGG_NO_PRISON),
-    SentenceClass("aggravated_national_security", "national_security", True, True, 0, _INF, _AGG_NO_PRISON),
-    SentenceClass("aggravated_human_trafficking", "human_trafficking", True, True, 0, _INF, _AGG_NO_PRISON),
-    SentenceClass("aggravated_alien_smuggling", "alien_smuggling", True, True, 0, _INF, _AGG_NO_PRISON),
-    SentenceClass("aggravated_other_felony", "other_felony", True, True, 12, _INF, None),
-    SentenceClass("nonaggravated_crime_of_violence", "crime_of_violence", True, False, 0, 12, _FEL_NO_PRISON),
-    SentenceClass("nonaggravated_other_felony", "other_felony", True, False, 0, _INF, _FEL_NO_PRISON),
-    SentenceClass("misdemeanor_violent", "misdemeanor_violent", False, False, 0, 12, _MIS_NO_PRISON),
-    SentenceClass("misdemeanor_drug", "misdemeanor_drug", False, False, 0, 12, _MIS_NO_PRISON),
-    SentenceClass("misdemeanor", "misdemeanor", False, False, 0, 12, _MIS_NO_PRISON),
-    SentenceClass("illegal_reentry", "illegal_reentry", True, False, 0, 240, "illegal_reentry_no_imprisonment_share"),
-    SentenceClass("illegal_entry", "illegal_entry", False, False, 0, 6, "illegal_entry_no_imprisonment_share"),
+    _C("aggravated_drug_trafficking", "drug_trafficking", True, True, 0, _INF, _AGG),
+    _C("aggravated_crime_of_violence", "crime_of_violence", True, True, 12, _INF, None),
+    _C("aggravated_firearms", "firearms", True, True, 0, _INF, _AGG),
+    _C("aggravated_child_pornography", "child_pornography", True, True, 0, _INF, _AGG),
+    _C("aggravated_national_security", "national_security", True, True, 0, _INF, _AGG),
+    _C("aggravated_human_trafficking", "human_trafficking", True, True, 0, _INF, _AGG),
+    _C("aggravated_alien_smuggling", "alien_smuggling", True, True, 0, _INF, _AGG),
+    _C("aggravated_other_felony", "other_felony", True, True, 12, _INF, None),
+    _C("nonaggravated_crime_of_violence", "crime_of_violence", True, False, 0, 12, _FEL),
+    _C("nonaggravated_other_felony", "other_felony", True, False, 0, _INF, _FEL),
+    _C("misdemeanor_violent", "misdemeanor_violent", False, False, 0, 12, _MIS),
+    _C("misdemeanor_drug", "misdemeanor_drug", False, False, 0, 12, _MIS),
+    _C("misdemeanor", "misdemeanor", False, False, 0, 12, _MIS),
+    _C("illegal_reentry", "illegal_reentry", True, False, 0, 240, _REE),
+    _C("illegal_entry", "illegal_entry", False, False, 0, 6, _ENT),
 )  # fmt: skip
 
 _N_AGGRAVATED = 8  # classes 0-7 draw from the aggravated-felony mix
@@ -177,9 +197,9 @@ _OTHER_CLASSES = SENTENCE_CLASSES[_N_AGGRAVATED : _N_AGGRAVATED + _N_OTHER]
 # Segments of a defendant's chronological priors (module docstring, step 4).
 _PRE_OTHER, _PRE_AGGRAVATED, _EARLIER_ENTRY, _POST_OTHER, _POST_AGGRAVATED, _ENTRY, _LAST = range(7)
 _N_SEGMENTS = 7
-#: Priors in the same phase (between the same removals) may form one sentence; entry convictions
-#: (their own phase code >= 10) never do.
-_SEGMENT_PHASE = np.array([0, 0, 10, 1, 1, 11, 2], dtype=np.int8)
+#: Phase of each segment: priors may form one sentence only within a phase (between the same
+#: removals; entry convictions are excluded by class).
+_SEGMENT_PHASE = np.array([0, 0, 1, 1, 1, 1, 2], dtype=np.int8)
 
 _ENTRY_KINDS = np.array([kind_code("illegal_reentry"), kind_code("illegal_entry")], dtype=np.int8)
 
@@ -190,8 +210,9 @@ class PopulationParameters(StrictModel):
     Calibration targets (USSC, *Illegal Reentry Offenses*, 2015, FY2013; calibration.md §1) are
     the first five fields; the rest are assumptions documented in
     ``configs/population-fy2013.yaml``. ``*_mix`` fields are shares of a kind within aggravated
-    felonies or within other convictions; ``*_median_months``/``*_sigma`` describe the lognormal
-    imposed term of a class when imprisoned (:data:`SENTENCE_CLASSES`).
+    felonies or within other convictions; ``*_median_months``/``*_sigma`` describe the
+    log-logistic imposed term of a class when imprisoned (median, and standard deviation of log
+    months; :data:`SENTENCE_CLASSES`).
     """
 
     # Calibration targets (sourced).
@@ -225,7 +246,7 @@ class PopulationParameters(StrictModel):
     misdemeanor_violent_mix: Probability
     misdemeanor_drug_mix: Probability
     misdemeanor_mix: Probability
-    # Sentence lengths when imprisoned: lognormal median (months) and sigma (of the log).
+    # Sentence lengths when imprisoned: log-logistic median (months) and sd of log months.
     aggravated_drug_trafficking_median_months: Parameter
     aggravated_drug_trafficking_sigma: Parameter
     aggravated_crime_of_violence_median_months: Parameter
@@ -282,11 +303,14 @@ class PopulationParameters(StrictModel):
             if abs(total - 1.0) > 1e-6:
                 names = ", ".join(f"{c.name}_mix" for c in classes)
                 problems.append(f"the {group} kind mix ({names}) sums to {total:g}; allowed: 1")
+        low, high = _SIGMA_RANGE
         for c in SENTENCE_CLASSES:
-            for suffix in ("median_months", "sigma"):
-                value = getattr(self, f"{c.name}_{suffix}").value
-                if not value > 0:
-                    problems.append(f"{c.name}_{suffix} is {value:g}; allowed: > 0")
+            median = getattr(self, f"{c.name}_median_months").value
+            if not 0 < median <= 1200:
+                problems.append(f"{c.name}_median_months is {median:g}; allowed: > 0, <= 1200")
+            sigma = getattr(self, f"{c.name}_sigma").value
+            if not low <= sigma <= high:
+                problems.append(f"{c.name}_sigma is {sigma:g}; allowed: {low:g}-{high:g}")
         for name in (
             "pre_removal_extra_convictions_mean",
             "post_reentry_extra_convictions_mean",
@@ -301,9 +325,9 @@ class PopulationParameters(StrictModel):
             value = getattr(self, name).value
             if not value > 0:
                 problems.append(f"{name} is {value:g}; allowed: > 0")
-        if not self.max_sentence_months.value >= 12:
+        if not self.max_sentence_months.value >= 13:
             problems.append(
-                f"max_sentence_months is {self.max_sentence_months.value:g}; allowed: >= 12 "
+                f"max_sentence_months is {self.max_sentence_months.value:g}; allowed: >= 13 "
                 "(aggravated crimes of violence need a term of at least a year)"
             )
         if not problems:
@@ -385,7 +409,9 @@ def _infeasible(parameters: PopulationParameters) -> list[str]:
     return problems
 
 
-def load_population_parameters(path: str | Path = DEFAULT_POPULATION_CONFIG) -> PopulationParameters:
+def load_population_parameters(
+    path: str | Path = DEFAULT_POPULATION_CONFIG,
+) -> PopulationParameters:
     """Validate the ``population:`` mapping of a YAML file (default: the FY2013 base)."""
     with open(path, encoding="utf-8") as handle:
         return PopulationParameters.model_validate(yaml.safe_load(handle)["population"])
@@ -443,8 +469,8 @@ class _InverseCdf:
         bins = (uniforms * _BINS).astype(np.intp)  # exact: a power of two
         if table_bins is not None:
             bins += table_bins
-        result = self.start[bins]
-        ambiguous = np.flatnonzero(self.jump[bins])
+        result = self.start.take(bins)
+        ambiguous = np.flatnonzero(self.jump.take(bins))
         if len(ambiguous):
             table = bins[ambiguous] >> _LUT_BITS
             for t, (cdf, codes) in enumerate(zip(self.cdfs, self.codes, strict=True)):
@@ -468,7 +494,18 @@ def _inverse_cdf(*tables: tuple[tuple[float, ...], tuple[int, ...]]) -> _Inverse
         codes.append(code_array)
         starts.append(code_array[first])
         jumps.append(first != last)
-    return _InverseCdf(tuple(cdfs), tuple(codes), np.concatenate(starts), np.concatenate(jumps))
+    return _InverseCdf(
+        tuple(_frozen(c) for c in cdfs),
+        tuple(_frozen(c) for c in codes),
+        _frozen(np.concatenate(starts)),
+        _frozen(np.concatenate(jumps)),
+    )
+
+
+def _frozen(array: np.ndarray) -> np.ndarray:
+    """``array`` made read-only (cached tables are shared between calls)."""
+    array.flags.writeable = False
+    return array
 
 
 @functools.lru_cache(maxsize=64)
@@ -516,6 +553,9 @@ def _kind_table(parameters: PopulationParameters) -> _InverseCdf:
 
 #: Logistic scale of log months per unit of its standard deviation (sd = scale * pi / sqrt 3).
 _LOGISTIC_SCALE = math.sqrt(3.0) / math.pi
+_TOP = 1.0 - 1e-12
+#: Allowed sd of log months: the truncated quantiles stay well inside (0, 1).
+_SIGMA_RANGE = (0.05, 5.0)
 
 
 @dataclass(frozen=True)
@@ -527,11 +567,9 @@ class _SentenceTables:
     felony: np.ndarray
     aggravated: np.ndarray
     foreign: np.ndarray
-    no_imprisonment: np.ndarray  # zeta: u < zeta is no imprisonment
-    offset: np.ndarray  # quantile = offset + slope * u maps u in [zeta, 1) onto the truncated CDF
-    slope: np.ndarray
-    log_median_days: np.ndarray
-    scale: np.ndarray  # logistic scale of log days
+    #: Columns: zeta (u < zeta: no imprisonment); slope and offset (quantile = offset + slope * u
+    #: maps u in [zeta, 1) onto the truncated CDF); logistic scale and median of log days.
+    numbers: np.ndarray
 
 
 def _sentence_tables(parameters: PopulationParameters) -> _SentenceTables:
@@ -553,7 +591,8 @@ def _sentence_tables(parameters: PopulationParameters) -> _SentenceTables:
     scale = sigma * _LOGISTIC_SCALE
     # Margins of 1e-6 day keep floor() inside [low, high] despite rounding in the quantile.
     cdf_low = expit((np.log(low_days + 1e-6) - log_median_days) / scale)
-    cdf_high = expit((np.log(high_days + 1.0 - 1e-6) - log_median_days) / scale)
+    # The upper tail beyond 1e-12 is cut so that the quantile never rounds to 1.
+    cdf_high = np.minimum(expit((np.log(high_days + 1.0 - 1e-6) - log_median_days) / scale), _TOP)
     zeta = np.array(
         [0.0 if c.no_imprisonment is None else getattr(p, c.no_imprisonment).value
          for c in classes]
@@ -561,15 +600,13 @@ def _sentence_tables(parameters: PopulationParameters) -> _SentenceTables:
     # u < zeta: no imprisonment; u in [zeta, 1) maps linearly onto [cdf_low, cdf_high).
     slope = np.divide(cdf_high - cdf_low, 1.0 - zeta, out=np.zeros(len(zeta)), where=zeta < 1.0)
     return _SentenceTables(
-        kind=np.array([kind_code(c.kind) for c in classes], dtype=np.int8),
-        felony=np.array([c.felony for c in classes]),
-        aggravated=np.array([c.aggravated for c in classes]),
-        foreign=np.arange(len(classes)) >= len(SENTENCE_CLASSES),
-        no_imprisonment=zeta,
-        offset=cdf_low - zeta * slope,
-        slope=slope,
-        log_median_days=log_median_days,
-        scale=scale,
+        kind=_frozen(np.array([kind_code(c.kind) for c in classes], dtype=np.int8)),
+        felony=_frozen(np.array([c.felony for c in classes])),
+        aggravated=_frozen(np.array([c.aggravated for c in classes])),
+        foreign=_frozen(np.arange(len(classes)) >= len(SENTENCE_CLASSES)),
+        numbers=_frozen(
+            np.stack([zeta, slope, cdf_low - zeta * slope, scale, log_median_days], axis=1)
+        ),
     )
 
 
@@ -660,7 +697,9 @@ def generate_population(
     n_pre = np.where(record, extra_pre + forced, 0)
     n_post = np.where(has_post_other, extra_post + 1, 0)
     # Removals 1 + e (1 + x) + g + N, E[N] = lambda solved from the mean 3.2 (calibration.md §1).
-    removals = np.where(clean, 1, 1 + entry.astype(np.intp) + earlier_entry + post_aggravated + free)
+    removals = np.where(
+        clean, 1, 1 + entry.astype(np.intp) + earlier_entry + post_aggravated + free
+    )
     # After the last removal: every post-removal conviction of a once-removed defendant, else the
     # most recent one with probability tau.
     found = (n_post > 0) & (u[:, 4] < prm.found_after_conviction_share.value)
@@ -686,13 +725,13 @@ def generate_population(
 
     # ---- Per prior (step 6), arrays of shape (p,). -----------------------------------------
     cls = model.kinds(
-        random_block.generator("population.prior_kind").random(p), _KIND_TABLE_BINS[segment]
+        random_block.generator("population.prior_kind").random(p), _KIND_TABLE_BINS.take(segment)
     )
     tables = model.sentences
-    kind = tables.kind[cls]
-    felony = tables.felony[cls]
-    aggravated_felony = tables.aggravated[cls]
-    foreign = tables.foreign[cls]
+    kind = tables.kind.take(cls)
+    felony = tables.felony.take(cls)
+    aggravated_felony = tables.aggravated.take(cls)
+    foreign = tables.foreign.take(cls)
     # § 1101(a)(43)(O): a § 1326 offense after a removal that followed an aggravated felony (in
     # this model every aggravated felony precedes the entry conviction, with a removal between).
     reentry = np.flatnonzero(cls == _REENTRY_CLASS)
@@ -700,14 +739,14 @@ def generate_population(
 
     # Whole days of a truncated log-logistic term; no imprisonment for u < zeta.
     u_sentence = random_block.generator("population.prior_sentence").random(p)
-    none = np.flatnonzero(u_sentence < tables.no_imprisonment[cls])
-    quantile = tables.slope[cls]
-    quantile *= u_sentence
-    quantile += tables.offset[cls]
+    zeta, slope, offset, scale, log_median_days = tables.numbers.take(cls, axis=0).T
+    none = np.flatnonzero(u_sentence < zeta)
+    quantile = slope * u_sentence
+    quantile += offset
     quantile[none] = 0.5  # any value in (0, 1); the term is set to 0 below
     logit = np.log(quantile / (1.0 - quantile))
-    logit *= tables.scale[cls]
-    logit += tables.log_median_days[cls]
+    logit *= scale
+    logit += log_median_days
     days = np.floor(np.exp(logit, out=logit), out=logit)
     days[none] = 0.0
     months = days
@@ -718,7 +757,7 @@ def generate_population(
     removed_after_conviction = segment != _LAST
     # One uniform, nested: joined in [0, pi), consecutive in [0, pi c).
     u_flags = random_block.generator("population.prior_flags").random(p)
-    phase = _SEGMENT_PHASE[segment]
+    phase = _SEGMENT_PHASE.take(segment)
     # Entry convictions are their own sentences; a foreign sentence is never part of a domestic
     # one (classes 13-14 and 15-19).
     joinable = cls < _REENTRY_CLASS
@@ -730,9 +769,7 @@ def generate_population(
         & (phase[1:] == phase[:-1])
     )
     joined[first] = False  # never across defendants
-    consecutive = joined & (
-        u_flags < prm.single_sentence_share.value * prm.consecutive_share.value
-    )
+    consecutive = joined & (u_flags < prm.single_sentence_share.value * prm.consecutive_share.value)
 
     # ---- Sentences and dates going back from the instant offense (step 8). -----------------
     sentence_served = months * (prm.served_fraction.value / 12.0)  # years; of the whole sentence
@@ -756,22 +793,23 @@ def generate_population(
     gap = random_block.generator("population.prior_timing").random(p)
     np.negative(gap, out=gap)
     np.log1p(gap, out=gap)
+    to_instant = gap[last] * -prm.instant_liberty_years_mean.value
     gap *= -prm.liberty_years_mean.value
-    gap[last] *= prm.instant_liberty_years_mean.value / max(prm.liberty_years_mean.value, 1e-300)
+    gap[last] = to_instant
     # Each sentence is imposed its time served plus time at liberty before the next one.
     gap += sentence_served
     if len(grouped):
         gap[grouped[~ends_sentence[grouped]]] = 0.0  # counted once, at the sentence's last member
-    cumulative = np.cumsum(gap)
+    # imposed_years_ago[k] = sum of gap[k..last] = total - (sum of gap before k): exclusive
+    # prefix sums make it non-increasing along a defendant's priors and equal within a sentence.
+    before = np.empty(p + 1)
+    before[0] = 0.0
+    np.cumsum(gap, out=before[1:])
     defendant_total = np.zeros(n)
-    defendant_total[has_priors] = cumulative[last]
-    imposed_years_ago = defendant_total[owner]
-    imposed_years_ago -= cumulative
-    imposed_years_ago += gap
-    if len(grouped):  # members share their sentence's date exactly
-        group_end = grouped[np.append(starts[1:], len(grouped)) - 1]
-        imposed_years_ago[grouped] = imposed_years_ago[group_end[number]]
-    released_years_ago = np.subtract(imposed_years_ago, sentence_served, out=cumulative)
+    defendant_total[has_priors] = before[last + 1]
+    imposed_years_ago = defendant_total.take(owner)
+    imposed_years_ago -= before[:-1]
+    released_years_ago = np.subtract(imposed_years_ago, sentence_served, out=gap)
     np.maximum(released_years_ago, 0.0, out=released_years_ago)
     released_years_ago[none] = np.nan
 

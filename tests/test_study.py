@@ -261,3 +261,13 @@ def test_extends_cycle(tmp_path):
     result = runner.invoke(app, ["validate", str(tmp_path / "a.yaml")])
     assert result.exit_code == 2
     assert "cycle" in result.output
+
+
+def test_overriding_a_parameter_value_requires_its_source(tmp_path):
+    child = {
+        "extends": str(DEFAULT_SCENARIO),
+        "districts": {"CAC": {"plea_probability": {"value": 0.5}}},
+    }
+    result = runner.invoke(app, ["validate", str(write(tmp_path, child))])
+    assert result.exit_code == 2
+    assert "districts.CAC.plea_probability.source" in result.output
