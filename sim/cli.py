@@ -115,6 +115,17 @@ def run(
         Path | None, typer.Option("--out", help="Write results to this new folder.")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    target_mcse: Annotated[
+        float | None,
+        typer.Option(
+            "--target-mcse",
+            help="Add replications until every headline figure's Monte Carlo standard error "
+            "is at most this many months.",
+        ),
+    ] = None,
+    max_replications: Annotated[
+        int, typer.Option("--max-replications", help="Cap for --target-mcse.", min=2)
+    ] = 1000,
 ) -> None:
     """Run a Monte Carlo study: every defendant through every district's policy."""
     from sim.study import run_and_summarise
@@ -127,7 +138,13 @@ def run(
     }
     try:
         summary = run_and_summarise(
-            config, overrides, workers=workers, out=out, progress=not as_json
+            config,
+            overrides,
+            workers=workers,
+            out=out,
+            progress=not as_json,
+            target_mcse=target_mcse,
+            max_replications=max_replications,
         )
     except InputError as error:
         raise _fail(error) from None

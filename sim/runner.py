@@ -22,6 +22,7 @@ from sim.config import ProfileRecord, Scenario
 from sim.guidelines.casefile import CaseFile, case_to_defendants
 from sim.guidelines.engine import RecordAssessment, apply_dispositions, assess_records
 from sim.guidelines.records import Defendants
+from sim.guidelines.reentry import BASE_OFFENSE_LEVEL
 from sim.policy import (
     MAX_OFFERS,
     PolicyUniforms,
@@ -31,8 +32,9 @@ from sim.policy import (
     statutory_charge,
 )
 from sim.population import generate_population
-from sim.sentencing import POSITION_CATEGORIES, JudgeUniforms, impose_sentences
+from sim.sentencing import JudgeUniforms, impose_sentences
 from sim.streams import RANDOM_BLOCK_DEFENDANTS, RandomBlock
+from sim.tally import MAX_MONTHS, BlockOutcome, StudyTally, tally_block
 
 __all__ = [
     "MAX_MONTHS",
@@ -47,29 +49,9 @@ __all__ = [
     "tally_block",
 ]
 
-#: Longest sentence tallied (months). § 1326(b)(2)'s 20-year maximum is the longest in any
-#: scenario (8 U.S.C. § 1326(b)(2) since Sept 13, 1994); a longer one is an error, not clipped.
-MAX_MONTHS = 480
-
 #: Random-block numbers reserved for named profiles: profile ``k`` draws from block
 #: ``PROFILE_RANDOM_BLOCK + k`` of each replication, far above any population block.
 PROFILE_RANDOM_BLOCK = 1 << 40
-
-_N_CATEGORIES = len(POSITION_CATEGORIES)
-
-
-@dataclass(frozen=True)
-class BlockOutcome:
-    """Per-defendant results of one block, every district (arrays (n,) or (n, D))."""
-
-    prosecuted: np.ndarray  # (n, D) bool
-    months: np.ndarray  # (n, D) int32, 0 where not prosecuted
-    position_category: np.ndarray  # (n, D) int8
-    offer: np.ndarray  # (n, D) int8, -1 without a deal
-    guideline_min_months: np.ndarray  # (n, D) int32, of the final range's guideline
-    total_offense_level: np.ndarray  # (n, D)
-    criminal_history_category: np.ndarray  # (n,)
-    arrest_district: np.ndarray  # (n,) index into the scenario's districts
 
 
 def _covering_blocks(start: int, stop: int) -> range:
@@ -157,8 +139,7 @@ def _sentence_everywhere(
         "months": np.zeros((n, len(codes)), dtype=np.int32),
         "position_category": np.zeros((n, len(codes)), dtype=np.int8),
         "offer": np.full((n, len(codes)), -1, dtype=np.int8),
-        "guideline_min_months": np.zeros((n, len(codes)), dtype=np.int32),
-        "total_offense_level": np.zeros((n, len(codes)), dtype=np.int16),
+        "final_min_months": np.zeros((n, len(codes)), dtype=np.int32),
     }
     offense_date = _offense_dates(scenario, n)
     for d, code in enumerate(codes):
@@ -194,8 +175,7 @@ def _sentence_everywhere(
         out["months"][:, d] = np.where(prosecuted, sentences.months, 0)
         out["position_category"][:, d] = sentences.position_category
         out["offer"][:, d] = np.where(prosecuted, disposition.offer, -1)
-        out["guideline_min_months"][:, d] = ranges.guideline_min_months
-        out["total_offense_level"][:, d] = ranges.total_offense_level
+        out["final_min_months"][:, d] = ranges.final_min_months
     return out
 
 
@@ -222,69 +202,10 @@ def simulate_block(scenario: Scenario, replication: int, start: int, stop: int) 
     arrest = np.searchsorted(cumulative, streams.uniforms("arrest.district"), side="right")
     return BlockOutcome(
         criminal_history_category=assessment.criminal_history_category,
+        enhancement_levels=assessment.reentry.offense_level - BASE_OFFENSE_LEVEL,
         arrest_district=np.minimum(arrest, len(weights) - 1),
         **out,
     )
-
-
-@dataclass
-class StudyTally:
-    """Integer tallies of a study, per replication (r) and district (d).
-
-    ``counterfactual_histogram[r, d, m]``: prosecuted defendants sentenced to ``m`` months in
-    district ``d`` when every defendant is sentenced everywhere. ``as_arrested_*``: the same for
-    defendants arrested in ``d`` only.
-    """
-
-    defendants: np.ndarray  # (R,)
-    counterfactual_prosecuted: np.ndarray  # (R, D)
-    counterfactual_histogram: np.ndarray  # (R, D, M+1)
-    counterfactual_positions: np.ndarray  # (R, D, categories)
-    as_arrested_defendants: np.ndarray  # (R, D)
-    as_arrested_prosecuted: np.ndarray  # (R, D)
-    as_arrested_histogram: np.ndarray  # (R, D, M+1)
-
-    @classmethod
-    def empty(cls, replications: int, districts: int) -> StudyTally:
-        shape = (replications, districts)
-        return cls(
-            defendants=np.zeros(replications, dtype=np.int64),
-            counterfactual_prosecuted=np.zeros(shape, dtype=np.int64),
-            counterfactual_histogram=np.zeros((*shape, MAX_MONTHS + 1), dtype=np.int64),
-            counterfactual_positions=np.zeros((*shape, _N_CATEGORIES), dtype=np.int64),
-            as_arrested_defendants=np.zeros(shape, dtype=np.int64),
-            as_arrested_prosecuted=np.zeros(shape, dtype=np.int64),
-            as_arrested_histogram=np.zeros((*shape, MAX_MONTHS + 1), dtype=np.int64),
-        )
-
-    def add(self, replication: int, part: StudyTally) -> None:
-        """Add a one-replication tally (from :func:`tally_block`) into ``replication``."""
-        for name in self.__dataclass_fields__:
-            getattr(self, name)[replication] += getattr(part, name)[0]
-
-
-def tally_block(outcome: BlockOutcome) -> StudyTally:
-    """Reduce a block's outcomes to a one-replication :class:`StudyTally`."""
-    n, districts = outcome.months.shape
-    if outcome.months.max(initial=0) > MAX_MONTHS:
-        raise ValueError(f"a sentence exceeds {MAX_MONTHS} months; raise MAX_MONTHS")
-    tally = StudyTally.empty(1, districts)
-    tally.defendants[0] = n
-    bins = MAX_MONTHS + 1
-    for d in range(districts):
-        prosecuted = outcome.prosecuted[:, d]
-        months = outcome.months[prosecuted, d]
-        tally.counterfactual_prosecuted[0, d] = prosecuted.sum()
-        tally.counterfactual_histogram[0, d] = np.bincount(months, minlength=bins)
-        tally.counterfactual_positions[0, d] = np.bincount(
-            outcome.position_category[prosecuted, d], minlength=_N_CATEGORIES
-        )
-        arrested = outcome.arrest_district == d
-        observed = arrested & prosecuted
-        tally.as_arrested_defendants[0, d] = arrested.sum()
-        tally.as_arrested_prosecuted[0, d] = observed.sum()
-        tally.as_arrested_histogram[0, d] = np.bincount(outcome.months[observed, d], minlength=bins)
-    return tally
 
 
 def _simulate_and_tally(task: tuple[Scenario, int, int, int]) -> tuple[int, StudyTally]:
@@ -292,9 +213,9 @@ def _simulate_and_tally(task: tuple[Scenario, int, int, int]) -> tuple[int, Stud
     return replication, tally_block(simulate_block(scenario, replication, start, stop))
 
 
-def _tasks(scenario: Scenario) -> Iterator[tuple[Scenario, int, int, int]]:
+def _tasks(scenario: Scenario, first: int) -> Iterator[tuple[Scenario, int, int, int]]:
     study = scenario.study
-    for replication in range(study.replications):
+    for replication in range(first, study.replications):
         for start in range(0, study.defendants, study.block_size):
             yield scenario, replication, start, min(start + study.block_size, study.defendants)
 
@@ -304,16 +225,15 @@ class ProfileTally:
     """A named profile sentenced ``draws`` times per replication in every district.
 
     ``no_deal_final_range[d]``: his final range under the statutory charge, pleading as the
-    profile says, without any offer. ``histogram[r, d, m]``: draws sentenced to ``m`` months
-    (prosecuted draws only); ``prosecuted[r, d]``; ``offers[r, d, k]``: draws that took offer
-    ``k`` (the last column: no deal).
+    profile says, without any offer. ``tally``: the draws' :class:`StudyTally` (the draws play
+    the defendants: paired gaps across districts are the same man's). ``offers[r, d, k]``: draws
+    that took offer ``k`` (the last column: no deal).
     """
 
     no_deal_final_range: np.ndarray  # (D, 2)
     no_deal_guideline_range: np.ndarray  # (D, 2)
     statutory_maximum_months: np.ndarray  # (D,)
-    prosecuted: np.ndarray  # (R, D)
-    histogram: np.ndarray  # (R, D, M+1)
+    tally: StudyTally
     offers: np.ndarray  # (R, D, MAX_OFFERS + 1)
 
 
@@ -354,8 +274,7 @@ def simulate_profile(scenario: Scenario, index: int, name: str) -> ProfileTally:
     assessment = assess_records(repeated, scenario.manual)
     facts = record_facts(repeated, assessment.criminal_history_category, np.repeat(removals, draws))
     replications = scenario.study.replications
-    prosecuted = np.zeros((replications, len(codes)), dtype=np.int64)
-    histogram = np.zeros((replications, len(codes), MAX_MONTHS + 1), dtype=np.int64)
+    tally = StudyTally.empty(replications, len(codes))
     offers = np.zeros((replications, len(codes), MAX_OFFERS + 1), dtype=np.int64)
     for replication in range(replications):
         random_block = RandomBlock(scenario.study.seed, replication, PROFILE_RANDOM_BLOCK + index)
@@ -373,12 +292,15 @@ def simulate_profile(scenario: Scenario, index: int, name: str) -> ProfileTally:
             _judge_uniforms(draw),
             plea=(1.0 if profile.acceptance else 0.0, profile.acceptance),
         )
+        outcome = BlockOutcome(
+            criminal_history_category=assessment.criminal_history_category,
+            enhancement_levels=assessment.reentry.offense_level - BASE_OFFENSE_LEVEL,
+            arrest_district=np.zeros(draws, dtype=np.int64),
+            **out,
+        )
+        tally.add(replication, tally_block(outcome))
         for d in range(len(codes)):
             took = out["prosecuted"][:, d]
-            prosecuted[replication, d] = took.sum()
-            histogram[replication, d] = np.bincount(
-                out["months"][took, d], minlength=MAX_MONTHS + 1
-            )
             offer = np.where(out["offer"][took, d] < 0, MAX_OFFERS, out["offer"][took, d])
             offers[replication, d] = np.bincount(offer, minlength=MAX_OFFERS + 1)
     low, high = int(no_deal.final_min_months[0]), int(no_deal.final_max_months[0])
@@ -389,8 +311,7 @@ def simulate_profile(scenario: Scenario, index: int, name: str) -> ProfileTally:
             (len(codes), 1),
         ),
         statutory_maximum_months=np.full(len(codes), int(no_deal.statutory_maximum_months[0])),
-        prosecuted=prosecuted,
-        histogram=histogram,
+        tally=tally,
         offers=offers,
     )
 
@@ -408,6 +329,7 @@ def run_study(
     scenario: Scenario,
     workers: int = 1,
     progress: Callable[[int, int], None] | None = None,
+    previous: StudyResult | None = None,
 ) -> StudyResult:
     """Run every replication and block of a scenario.
 
@@ -418,14 +340,21 @@ def run_study(
         Worker processes (1 = run in this process). Results are identical for any value.
     progress : callable, optional
         Called as ``progress(done_defendants, total_defendants)`` after each block.
+    previous : StudyResult, optional
+        A run of the same scenario with fewer replications: its replications are kept and only
+        the new ones are simulated (replication r's streams do not depend on how many there are).
 
     Returns
     -------
     StudyResult
     """
     study = scenario.study
-    tally = StudyTally.empty(study.replications, len(scenario.districts))
-    total = study.replications * study.defendants
+    first = 0 if previous is None else previous.tally.replications
+    if previous is None:
+        tally = StudyTally.empty(study.replications, len(scenario.districts))
+    else:
+        tally = previous.tally.extended(study.replications)
+    total = (study.replications - first) * study.defendants
     done = 0
 
     def absorb(replication: int, part: StudyTally) -> None:
@@ -436,11 +365,11 @@ def run_study(
             progress(done, total)
 
     if workers <= 1:
-        for task in _tasks(scenario):
+        for task in _tasks(scenario, first):
             absorb(*_simulate_and_tally(task))
     else:
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            for replication, part in pool.map(_simulate_and_tally, _tasks(scenario)):
+            for replication, part in pool.map(_simulate_and_tally, _tasks(scenario, first)):
                 absorb(replication, part)
     profiles = {
         name: simulate_profile(scenario, index, name)
