@@ -126,6 +126,14 @@ def run(
     max_replications: Annotated[
         int, typer.Option("--max-replications", help="Cap for --target-mcse.", min=2)
     ] = 1000,
+    sample: Annotated[
+        int,
+        typer.Option(
+            "--defendant-sample",
+            help="Also archive the first N defendants of replication 0.",
+            min=0,
+        ),
+    ] = 0,
 ) -> None:
     """Run a Monte Carlo study: every defendant through every district's policy."""
     from sim.study import run_and_summarise
@@ -145,6 +153,8 @@ def run(
             progress=not as_json,
             target_mcse=target_mcse,
             max_replications=max_replications,
+            command=" ".join(["sim", *sys.argv[1:]]),
+            defendant_sample=sample,
         )
     except InputError as error:
         raise _fail(error) from None
@@ -154,6 +164,57 @@ def run(
         from sim.study import print_summary
 
         print_summary(summary)
+        typer.echo(f"results: {summary['archive']}")
+
+
+_Archive = Annotated[Path, typer.Argument(help="An archive folder written by sim run.")]
+
+
+@app.command()
+def verify(folder: _Archive) -> None:
+    """Re-hash every file of an archive: exit 0 when intact, 1 naming each problem."""
+    from sim.archive import verify_archive
+
+    try:
+        problems = verify_archive(folder)
+    except InputError as error:
+        raise _fail(error) from None
+    if problems:
+        for problem in problems:
+            typer.echo(f"{folder}: {problem}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"{folder}: intact")
+
+
+@app.command()
+def reproduce(
+    folder: _Archive,
+    workers: Annotated[int, typer.Option("--workers", help="Worker processes.", min=1)] = 1,
+) -> None:
+    """Re-run an archive from its config and seed; exit 0 when every table is byte-identical."""
+    from sim.archive import reproduce_archive
+
+    try:
+        differences = reproduce_archive(folder, workers=workers)
+    except InputError as error:
+        raise _fail(error) from None
+    if differences:
+        for difference in differences:
+            typer.echo(f"{folder}: {difference}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"{folder}: every table reproduced byte for byte")
+
+
+@app.command()
+def report(folder: _Archive) -> None:
+    """Rebuild an archive's report.md and report.html from its files, without re-running."""
+    from sim.report import rebuild_report
+
+    try:
+        rebuild_report(folder)
+    except InputError as error:
+        raise _fail(error) from None
+    typer.echo(f"{folder}: report.md and report.html rebuilt")
 
 
 def main() -> None:

@@ -6,16 +6,11 @@ input and never prints except through :func:`print_summary` and the optional pro
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
-import tempfile
 import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel
 
 from sim.config import Scenario, load_scenario
@@ -157,24 +152,6 @@ def _progress_bar(scenario: Scenario, enabled: bool):
     )
 
 
-def _write_results(out: Path, summary: dict[str, Any], resolved: dict[str, Any]) -> None:
-    """Write into a temporary sibling folder, then rename it into place (all or nothing)."""
-    parent = out.resolve().parent
-    parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=parent))
-    try:
-        (staging / "summary.json").write_text(
-            json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-        )
-        (staging / "config.resolved.yaml").write_text(
-            yaml.safe_dump(resolved, sort_keys=False, allow_unicode=True), encoding="utf-8"
-        )
-        os.rename(staging, out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-
-
 def headline_mcse(result: StudyResult) -> float:
     """The largest Monte Carlo standard error among the headline figures (months): each
     district's mean months and each pair's mean paired difference (all defendants)."""
@@ -232,12 +209,19 @@ def run_and_summarise(
     progress: bool = False,
     target_mcse: float | None = None,
     max_replications: int = 1000,
+    archive: bool = True,
+    results_root: Path = Path("results"),
+    command: str = "",
+    defendant_sample: int = 0,
 ) -> dict[str, Any]:
     """Load a scenario (the default when ``config`` is None), run it and summarise it.
 
     With ``target_mcse`` (months), replications are added until every headline figure's Monte
     Carlo standard error is at most that, or ``max_replications`` is reached; the summary's
     ``target`` entry says how many it took and whether the target was reached.
+
+    Unless ``archive`` is false, the run is archived (:mod:`sim.archive`) in ``out`` or in a new
+    folder under ``results_root``; the returned summary then names it under ``"archive"``.
 
     Raises
     ------
@@ -269,11 +253,24 @@ def run_and_summarise(
     summary = summarise(result)
     if target is not None:
         summary["target"] = target
-    if out is not None:
-        _write_results(out, summary, resolved)
-    summary_with_time = dict(summary)
-    summary_with_time["wall_seconds"] = round(time.perf_counter() - started, 3)
-    return summary_with_time
+    wall_seconds = round(time.perf_counter() - started, 3)
+    printed = dict(summary)
+    if archive:
+        from sim.archive import write_archive
+
+        folder = write_archive(
+            result,
+            resolved,
+            summary,
+            out=out,
+            results_root=results_root,
+            wall_seconds=wall_seconds,
+            command=command,
+            defendant_sample=defendant_sample,
+        )
+        printed["archive"] = str(folder)
+    printed["wall_seconds"] = wall_seconds
+    return printed
 
 
 def _figure(value: float | None, mcse: float | None, digits: int = 1) -> str:

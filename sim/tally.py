@@ -84,7 +84,9 @@ class StudyTally:
     ``pair_both_sums`` (R, P, 2) = (Σ Y_a, Σ Y_b) over them; ``range_histogram`` /
     ``range_both_histogram`` (R, M+1) of max_d Y − min_d Y (all / prosecuted everywhere);
     ``defendant_total_squares`` (R,) Σ_i (Σ_d Y_id)²; ``cell_counts`` / ``cell_totals``
-    (R, 6, ENHANCEMENT_LEVELS) defendants and Σ_i Σ_d Y_id by category and enhancement.
+    (R, 6, ENHANCEMENT_LEVELS) defendants and Σ_i Σ_d Y_id by category and enhancement;
+    ``pair_cell_differences`` (R, P, 6, ENHANCEMENT_LEVELS) Σ (Y_a − Y_b) by the same cells (the
+    Chapter Two offense level is 8 + the enhancement).
     """
 
     defendants: np.ndarray
@@ -108,6 +110,7 @@ class StudyTally:
     defendant_total_squares: np.ndarray
     cell_counts: np.ndarray
     cell_totals: np.ndarray
+    pair_cell_differences: np.ndarray
 
     @classmethod
     def empty(cls, replications: int, districts: int) -> StudyTally:
@@ -135,6 +138,7 @@ class StudyTally:
             "defendant_total_squares": (r,),
             "cell_counts": (r, 6, ENHANCEMENT_LEVELS),
             "cell_totals": (r, 6, ENHANCEMENT_LEVELS),
+            "pair_cell_differences": (r, p, 6, ENHANCEMENT_LEVELS),
         }
         return cls(**{name: np.zeros(shape, dtype=np.int64) for name, shape in shapes.items()})
 
@@ -223,4 +227,7 @@ def tally_block(outcome: BlockOutcome) -> StudyTally:
     t.cell_totals[0] = (
         np.rint(np.bincount(cell, weights=totals, minlength=size)).astype(np.int64)
     ).reshape(6, ENHANCEMENT_LEVELS)
+    for p, (a, b) in enumerate(district_pairs(districts)):
+        gap = np.bincount(cell, weights=y[:, a] - y[:, b], minlength=size)
+        t.pair_cell_differences[0, p] = np.rint(gap).astype(np.int64).reshape(6, ENHANCEMENT_LEVELS)
     return t

@@ -1,0 +1,268 @@
+"""Result archives: everything a run produced, hashed, reproducible byte for byte.
+
+An archive is a folder ``results/<scenario>-<UTC timestamp>-<config hash>/`` (or ``--out``)::
+
+    config.resolved.yaml   the scenario after extends: and command-line overrides
+    summary.json           the run's summary (what ``sim run --json`` prints)
+    tables/*.parquet       tidy result tables (sim.tables)
+    figures/*.png, *.svg   charts (sim.plots)
+    report.md, report.html the study report (sim.report)
+    manifest.json          identity, versions, platform, wall time and every file's SHA-256
+
+It is written into a temporary sibling folder and renamed into place, so an interrupted or failed
+run leaves nothing behind, and an existing folder is never overwritten. Results are Parquet, JSON
+and YAML only: nothing is pickled.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import platform
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Callable
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from sim.inputs import InputError
+from sim.runner import StudyResult
+from sim.streams import SEED_SCHEME
+
+__all__ = [
+    "MANIFEST",
+    "archive_identity",
+    "reproduce_archive",
+    "sha256_file",
+    "verify_archive",
+    "write_archive",
+]
+
+MANIFEST = "manifest.json"
+_VERSIONED = (
+    "sim",
+    "numpy",
+    "scipy",
+    "pandas",
+    "pyarrow",
+    "matplotlib",
+    "seaborn",
+    "pydantic",
+    "PyYAML",
+)
+
+
+def sha256_file(path: Path) -> str:
+    """Hex SHA-256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def resolved_yaml(resolved: dict[str, Any]) -> bytes:
+    """The canonical bytes of a resolved scenario (its hash is the config hash)."""
+    return yaml.safe_dump(resolved, sort_keys=False, allow_unicode=True, width=100).encode()
+
+
+def archive_identity(scenario: str, config_sha256: str, seed: int) -> str:
+    """What identifies a run's numbers: scenario, config hash and seed (no timestamp)."""
+    return f"{scenario} config sha256 {config_sha256[:16]} seed {seed}"
+
+
+def _git_commit() -> str | None:
+    try:
+        completed = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=Path(__file__).resolve().parent,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if completed.returncode != 0:
+        return None
+    return completed.stdout.strip() or None
+
+
+def _versions() -> dict[str, str | None]:
+    versions: dict[str, str | None] = {"python": platform.python_version()}
+    for package in _VERSIONED:
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = None
+    return versions
+
+
+def _write_tables(result: StudyResult, folder: Path, sample: int) -> dict[str, Any]:
+    from sim.tables import build_tables, defendant_sample
+
+    tables = build_tables(result)
+    if sample:
+        tables["defendant_sample"] = defendant_sample(result, sample)
+    folder.mkdir()
+    for name, frame in tables.items():
+        frame.to_parquet(folder / f"{name}.parquet", index=False, engine="pyarrow")
+    return tables
+
+
+def write_tables_only(result: StudyResult, folder: Path, sample: int = 0) -> None:
+    """Write just ``tables/`` (used by :func:`reproduce_archive`)."""
+    _write_tables(result, folder, sample)
+
+
+def write_archive(
+    result: StudyResult,
+    resolved: dict[str, Any],
+    summary: dict[str, Any],
+    *,
+    out: Path | None = None,
+    results_root: Path = Path("results"),
+    wall_seconds: float | None = None,
+    command: str = "",
+    defendant_sample: int = 0,
+    now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+) -> Path:
+    """Write a run's archive and return its folder.
+
+    Raises
+    ------
+    InputError
+        When the target folder already exists (nothing is written).
+    """
+    config_bytes = resolved_yaml(resolved)
+    config_sha256 = hashlib.sha256(config_bytes).hexdigest()
+    created = now()
+    scenario = result.scenario
+    target = out or results_root / (
+        f"{scenario.scenario}-{created:%Y%m%dT%H%M%SZ}-{config_sha256[:12]}"
+    )
+    if target.exists():
+        raise InputError(f"{target}: already exists; results are never overwritten")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(
+        tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
+    )
+    try:
+        (staging / "config.resolved.yaml").write_bytes(config_bytes)
+        (staging / "summary.json").write_text(
+            json.dumps(summary, indent=2, ensure_ascii=False, sort_keys=False) + "\n",
+            encoding="utf-8",
+        )
+        tables = _write_tables(result, staging / "tables", defendant_sample)
+        identity = archive_identity(scenario.scenario, config_sha256, scenario.study.seed)
+        from sim.plots import render_figures
+
+        render_figures(tables, staging / "figures", identity)
+        manifest: dict[str, Any] = {
+            "scenario": scenario.scenario,
+            "title": scenario.title,
+            "archive_name": target.name,
+            "identity": identity,
+            "config_sha256": config_sha256,
+            "seed": scenario.study.seed,
+            "seed_scheme": SEED_SCHEME,
+            "replications": scenario.study.replications,
+            "defendants": scenario.study.defendants,
+            "defendant_sample": defendant_sample,
+            "created_utc": created.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "wall_seconds": wall_seconds,
+            "command": command,
+            "versions": _versions(),
+            "platform": platform.platform(),
+            "machine": platform.machine(),
+            "git_commit": _git_commit(),
+        }
+        from sim.report import write_report
+
+        write_report(staging, manifest)
+        manifest["files"] = _hash_files(staging)
+        (staging / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+        os.rename(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return target
+
+
+def _hash_files(folder: Path) -> dict[str, str]:
+    return {
+        path.relative_to(folder).as_posix(): sha256_file(path)
+        for path in sorted(folder.rglob("*"))
+        if path.is_file() and path.name != MANIFEST
+    }
+
+
+def load_manifest(folder: Path) -> dict[str, Any]:
+    """The archive's manifest.
+
+    Raises
+    ------
+    InputError
+        No such folder, or no readable manifest.
+    """
+    if not folder.is_dir():
+        raise InputError(f"{folder}: no such archive folder")
+    try:
+        return json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(f"{folder}: no {MANIFEST}; not a sim archive") from None
+    except (OSError, json.JSONDecodeError) as error:
+        raise InputError(f"{folder / MANIFEST}: unreadable: {error}") from None
+
+
+def verify_archive(folder: Path) -> list[str]:
+    """Re-hash every file; one line per altered, missing or unlisted file (empty: intact)."""
+    manifest = load_manifest(folder)
+    problems = []
+    listed = manifest.get("files", {})
+    for relative, expected in sorted(listed.items()):
+        path = folder / relative
+        if not path.is_file():
+            problems.append(f"missing: {relative}")
+        elif sha256_file(path) != expected:
+            problems.append(f"altered: {relative}")
+    for relative in sorted(_hash_files(folder)):
+        if relative not in listed:
+            problems.append(f"not in the manifest: {relative}")
+    config = folder / "config.resolved.yaml"
+    if config.is_file() and sha256_file(config) != manifest.get("config_sha256"):
+        problems.append("altered: config.resolved.yaml (config_sha256 differs)")
+    return problems
+
+
+def reproduce_archive(folder: Path, workers: int = 1) -> list[str]:
+    """Re-run an archive's resolved config and seed; byte-compare every table.
+
+    Returns one line per table that differs or is missing (empty = identical).
+    """
+    from sim.config import load_scenario
+    from sim.runner import run_study
+
+    manifest = load_manifest(folder)
+    scenario, _ = load_scenario(folder / "config.resolved.yaml")
+    result = run_study(scenario, workers=workers)
+    differences = []
+    with tempfile.TemporaryDirectory() as scratch:
+        fresh = Path(scratch) / "tables"
+        write_tables_only(result, fresh, int(manifest.get("defendant_sample") or 0))
+        archived = {p.name for p in (folder / "tables").glob("*.parquet")}
+        produced = {p.name for p in fresh.glob("*.parquet")}
+        for name in sorted(archived | produced):
+            if name not in produced:
+                differences.append(f"not produced again: tables/{name}")
+            elif name not in archived:
+                differences.append(f"missing from the archive: tables/{name}")
+            elif (fresh / name).read_bytes() != (folder / "tables" / name).read_bytes():
+                differences.append(f"differs: tables/{name}")
+    return differences
