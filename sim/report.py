@@ -181,7 +181,7 @@ body{font-family:Georgia,serif;max-width:60rem;margin:2rem auto;padding:0 1rem;c
 table{border-collapse:collapse;margin:0.5rem 0 1.5rem}
 th,td{border:1px solid #999;padding:0.25rem 0.5rem;text-align:right}
 th:first-child,td:first-child{text-align:left}
-figure{margin:1.5rem 0}figure img{max-width:100%}
+figure{margin:1.5rem 0}figure img{width:min(100%,34rem);height:auto}
 figcaption{font-style:italic;font-size:0.9rem}
 code,pre{background:#f3f3f3}
 """
