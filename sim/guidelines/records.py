@@ -14,6 +14,7 @@ that window boundaries (10 and 15 years, 13 months, 60 days) compare exactly as 
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from functools import cached_property
 
 import numpy as np
 
@@ -197,9 +198,9 @@ class Defendants:
         }
         return Defendants(**values, prior_offsets=np.concatenate(offsets), priors=priors)
 
-    @property
+    @cached_property
     def prior_owner(self) -> np.ndarray:
-        """Index of the defendant each prior belongs to, shape (p,)."""
+        """Index of the defendant each prior belongs to, shape (p,) (computed once)."""
         counts = np.diff(self.prior_offsets)
         return np.repeat(np.arange(len(self), dtype=np.int64), counts)
 
