@@ -16,7 +16,6 @@ from pydantic import BaseModel
 from sim.config import Scenario, load_scenario
 from sim.inputs import InputError
 from sim.metrics import profile_summary, study_summary
-from sim.parameters import Parameter
 from sim.runner import StudyResult, run_study
 from sim.streams import SEED_SCHEME
 
@@ -29,10 +28,8 @@ _PROGRESS_THRESHOLD = 2_000_000
 def assumptions(model: BaseModel, path: str = "") -> list[dict[str, Any]]:
     """Every parameter of a scenario labelled ``assumption: true``, with its field path."""
     found: list[dict[str, Any]] = []
-    if isinstance(model, Parameter) or (
-        isinstance(model, BaseModel) and "assumption" in type(model).model_fields
-    ):
-        if getattr(model, "assumption", False):
+    if "assumption" in type(model).model_fields:  # a documented number or choice
+        if model.assumption:
             found.append(
                 {
                     "field": path,

@@ -86,3 +86,11 @@ def test_section_5g1_1_on_a_real_case():
     assert result["guideline_range_months"] == [51, 63]
     assert result["statutory_maximum_months"] == 60
     assert result["final_range_months"] == [51, 60]
+
+
+def test_statute_table_follows_the_conviction_codes():
+    # statutory_maximum_months indexes STATUTES by conviction code.
+    from sim.guidelines.records import CONVICTIONS
+    from sim.guidelines.statutes import STATUTES
+
+    assert tuple(statute.conviction for statute in STATUTES) == CONVICTIONS

@@ -9,8 +9,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.guidelines.records import CONVICTIONS
-
 __all__ = ["STATUTES", "Statute", "apply_5g1_1", "statutory_maximum_months"]
 
 #: Anti-Drug Abuse Act of 1988, Pub. L. 100-690, § 7345(a), 102 Stat. 4471: created § 1326(b).
@@ -48,7 +46,6 @@ STATUTES = (
         (30, 30, 30),
     ),
 )
-assert tuple(s.conviction for s in STATUTES) == CONVICTIONS  # internal table, not user input
 
 _MISSING = -1
 
