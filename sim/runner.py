@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 
@@ -54,52 +54,36 @@ __all__ = [
 PROFILE_RANDOM_BLOCK = 1 << 40
 
 
-def _covering_blocks(start: int, stop: int) -> range:
-    return range(start // RANDOM_BLOCK_DEFENDANTS, (stop - 1) // RANDOM_BLOCK_DEFENDANTS + 1)
+def _pieces(start: int, stop: int) -> Iterator[tuple[int, int, int]]:
+    """Defendants ``start:stop`` of a replication cut at random-block boundaries, as
+    (random block, first, stop) with ``first:stop`` numbered within the random block."""
+    for block in range(start // RANDOM_BLOCK_DEFENDANTS, (stop - 1) // RANDOM_BLOCK_DEFENDANTS + 1):
+        base = block * RANDOM_BLOCK_DEFENDANTS
+        yield block, max(start, base) - base, min(stop, base + RANDOM_BLOCK_DEFENDANTS) - base
 
 
-def _random_block_size(block: int, defendants: int) -> int:
-    return min(RANDOM_BLOCK_DEFENDANTS, defendants - block * RANDOM_BLOCK_DEFENDANTS)
+class _PieceStreams:
+    """Draws for defendants ``first:stop`` of one random block.
 
+    A stream's first ``stop`` draws are the same however many more follow, so only ``stop`` are
+    drawn, and defendant ``i`` meets the same numbers whatever piece he is processed in.
+    """
 
-class _BlockStreams:
-    """Draws for defendants ``start:stop`` of a replication, from their random blocks' streams."""
-
-    def __init__(self, scenario: Scenario, replication: int, start: int, stop: int) -> None:
-        self.seed = scenario.study.seed
-        self.replication = replication
-        self.total = scenario.study.defendants
-        self.blocks = _covering_blocks(start, stop)
-        self.offset = start - self.blocks[0] * RANDOM_BLOCK_DEFENDANTS
-        self.n = stop - start
-
-    def _random_block(self, block: int) -> RandomBlock:
-        return RandomBlock(self.seed, self.replication, block)
+    def __init__(self, scenario: Scenario, replication: int, block: int, first: int, stop: int):
+        self.random_block = RandomBlock(scenario.study.seed, replication, block)
+        self.first, self.stop = first, stop
 
     def uniforms(self, decision: str, width: int | None = None) -> np.ndarray:
-        parts = []
-        for block in self.blocks:
-            size = _random_block_size(block, self.total)
-            shape = (size,) if width is None else (size, width)
-            parts.append(self._random_block(block).uniforms(decision, shape))
-        drawn = parts[0] if len(parts) == 1 else np.concatenate(parts)
-        return drawn[self.offset : self.offset + self.n]
+        shape = (self.stop,) if width is None else (self.stop, width)
+        return self.random_block.uniforms(decision, shape)[self.first :]
 
     def population(self, scenario: Scenario) -> tuple[Defendants, np.ndarray]:
-        parts = [
-            generate_population(
-                scenario.population,
-                self._random_block(block),
-                _random_block_size(block, self.total),
-            )
-            for block in self.blocks
-        ]
-        defendants = Defendants.concatenate([p.defendants for p in parts])
-        removals = np.concatenate([p.prior_removals for p in parts])
-        window = slice(self.offset, self.offset + self.n)
+        drawn = generate_population(scenario.population, self.random_block, self.stop)
+        if self.first == 0:
+            return drawn.defendants, drawn.prior_removals
         return (
-            defendants.block(window.start, window.stop),
-            removals[window],
+            drawn.defendants.block(self.first, self.stop),
+            drawn.prior_removals[self.first :],
         )
 
 
@@ -179,13 +163,11 @@ def _sentence_everywhere(
     return out
 
 
-def simulate_block(scenario: Scenario, replication: int, start: int, stop: int) -> BlockOutcome:
-    """Sentence defendants ``start:stop`` of ``replication`` in every district.
-
-    The result depends only on (seed, replication, defendant numbers), never on how the
-    replication is cut into blocks.
-    """
-    streams = _BlockStreams(scenario, replication, start, stop)
+def _simulate_piece(
+    scenario: Scenario, replication: int, block: int, first: int, stop: int
+) -> BlockOutcome:
+    """Sentence defendants ``first:stop`` of one random block in every district."""
+    streams = _PieceStreams(scenario, replication, block, first, stop)
     defendants, removals = streams.population(scenario)
     assessment = assess_records(defendants, scenario.manual)
     facts = record_facts(defendants, assessment.criminal_history_category, removals)
@@ -208,9 +190,32 @@ def simulate_block(scenario: Scenario, replication: int, start: int, stop: int) 
     )
 
 
+def simulate_block(scenario: Scenario, replication: int, start: int, stop: int) -> BlockOutcome:
+    """Sentence defendants ``start:stop`` of ``replication`` in every district.
+
+    The result depends only on (seed, replication, defendant numbers), never on how the
+    replication is cut into blocks.
+    """
+    parts = [_simulate_piece(scenario, replication, *piece) for piece in _pieces(start, stop)]
+    if len(parts) == 1:
+        return parts[0]
+    return BlockOutcome(
+        **{
+            f.name: np.concatenate([getattr(p, f.name) for p in parts])
+            for f in fields(BlockOutcome)
+        }
+    )
+
+
 def _simulate_and_tally(task: tuple[Scenario, int, int, int]) -> tuple[int, StudyTally]:
+    """One processing block, reduced piece by piece: each random block's defendants are
+    simulated and tallied on their own (a working set that stays in cache, no concatenation);
+    integer tallies add up to the same totals."""
     scenario, replication, start, stop = task
-    return replication, tally_block(simulate_block(scenario, replication, start, stop))
+    tally = StudyTally.empty(1, len(scenario.districts))
+    for piece in _pieces(start, stop):
+        tally.add(0, tally_block(_simulate_piece(scenario, replication, *piece)))
+    return replication, tally
 
 
 def _tasks(scenario: Scenario, first: int) -> Iterator[tuple[Scenario, int, int, int]]:
