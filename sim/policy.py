@@ -28,10 +28,10 @@ from dataclasses import dataclass
 from typing import Annotated, Literal
 
 import numpy as np
+from numba import njit
 from pydantic import Field, model_validator
 
 from sim.guidelines.casefile import Category, Conviction
-from sim.guidelines.groups import segment_any, segment_count, segment_max, segment_reduce
 from sim.guidelines.records import CONVICTIONS, PRIOR_KINDS, Defendants, kind_code
 from sim.guidelines.table import CATEGORY_NAMES
 from sim.parameters import Parameter, Probability, StrictModel
@@ -168,42 +168,215 @@ def _category_number(name: str | None, default: int) -> int:
     return default if name is None else CATEGORY_NAMES.index(name)
 
 
-def _eligible(eligibility: Eligibility, facts: RecordFacts) -> np.ndarray:
-    category = facts.criminal_history_category
-    ok = (category >= _category_number(eligibility.min_criminal_history_category, 1)) & (
-        category <= _category_number(eligibility.max_criminal_history_category, 6)
-    )
-    if eligibility.exclude_prior_kinds:
-        mask = sum(1 << kind_code(kind) for kind in set(eligibility.exclude_prior_kinds))
-        ok &= (facts.prior_kinds_mask & mask) == 0
-    if eligibility.max_prior_removals is not None:
-        ok &= facts.prior_removals <= eligibility.max_prior_removals
-    if eligibility.max_prior_sentence_months is not None:
-        ok &= facts.max_prior_sentence_months <= eligibility.max_prior_sentence_months
-    if eligibility.aggravated_felony == "required":
-        ok &= facts.aggravated_felony
-    elif eligibility.aggravated_felony == "excluded":
-        ok &= ~facts.aggravated_felony
-    return ok
+_ALL, _SECTION_1326B, _AGGRAVATED_FELONY = range(3)  # prosecution rules
+_PROSECUTION_RULES = {
+    "all": _ALL,
+    "section_1326b": _SECTION_1326B,
+    "aggravated_felony": _AGGRAVATED_FELONY,
+}
+_ANY, _REQUIRED, _EXCLUDED = range(3)  # Eligibility.aggravated_felony
+_AGGRAVATED_RULES = {"any": _ANY, "required": _REQUIRED, "excluded": _EXCLUDED}
+_CHARGE_1326A = CONVICTIONS.index("1326(a)")
+_CHARGE_1326B1 = CONVICTIONS.index("1326(b)(1)")
+_CHARGE_1326B2 = CONVICTIONS.index("1326(b)(2)")
+_KEEP_CHARGE = -1  # an offer without a charge bargain
 
 
-def _offer_levels(offer: Offer, category: np.ndarray) -> np.ndarray:
-    levels = offer.early_disposition_levels
-    if isinstance(levels, dict):
-        by_category = np.zeros(7, dtype=np.int8)
-        for name, value in levels.items():
-            by_category[CATEGORY_NAMES.index(name)] = value
-        return by_category[category]
-    return np.full(len(category), levels, dtype=np.int8)
+@njit(cache=True)
+def _charge(aggravated_felony: bool, section_1326b: bool) -> int:
+    # 8 U.S.C. § 1326(b)(2) after an aggravated felony, (b)(1) after another felony or three
+    # qualifying misdemeanors, else § 1326(a).
+    if aggravated_felony:
+        return _CHARGE_1326B2
+    if section_1326b:
+        return _CHARGE_1326B1
+    return _CHARGE_1326A
+
+
+@njit(cache=True)
+def _statutory_charge_kernel(aggravated_felony, section_1326b, out):
+    for i in range(len(out)):
+        out[i] = _charge(aggravated_felony[i], section_1326b[i])
 
 
 def statutory_charge(facts: RecordFacts) -> np.ndarray:
     """The § 1326 subsection each record supports (index into CONVICTIONS)."""
-    return np.select(
-        [facts.aggravated_felony, facts.section_1326b],
-        [CONVICTIONS.index("1326(b)(2)"), CONVICTIONS.index("1326(b)(1)")],
-        CONVICTIONS.index("1326(a)"),
-    ).astype(np.int8)
+    out = np.empty(len(facts.aggravated_felony), dtype=np.int8)
+    _statutory_charge_kernel(facts.aggravated_felony, facts.section_1326b, out)
+    return out
+
+
+@dataclass(frozen=True)
+class _OfferTable:
+    """A policy's offers as arrays, one row per offer, in declaration order."""
+
+    min_category: np.ndarray  # int64
+    max_category: np.ndarray  # int64
+    excluded_kinds: np.ndarray  # int64 mask of PRIOR_KINDS bits
+    max_removals: np.ndarray  # int64; int64 max = no limit
+    max_sentence_months: np.ndarray  # float64; NaN = no limit (a NaN fact then still passes)
+    aggravated_felony: np.ndarray  # int64 _ANY / _REQUIRED / _EXCLUDED
+    offer_probability: np.ndarray  # float64
+    acceptance_probability: np.ndarray  # float64
+    conviction: np.ndarray  # int8 code, _KEEP_CHARGE = no charge bargain
+    cap_months: np.ndarray  # float64, inf = no cap
+    early_levels: np.ndarray  # int8, (offers, 7): levels by criminal history category
+    acceptance_levels: np.ndarray  # int8
+
+    @classmethod
+    def build(cls, offers: list[Offer]) -> _OfferTable:
+        no_limit = np.iinfo(np.int64).max
+        early = np.zeros((len(offers), len(CATEGORY_NAMES)), dtype=np.int8)
+        for k, offer in enumerate(offers):
+            levels = offer.early_disposition_levels
+            if isinstance(levels, dict):
+                for name, value in levels.items():
+                    early[k, CATEGORY_NAMES.index(name)] = value
+            else:
+                early[k] = levels
+        rules = [offer.eligibility for offer in offers]
+        return cls(
+            min_category=np.array(
+                [_category_number(e.min_criminal_history_category, 1) for e in rules], np.int64
+            ),
+            max_category=np.array(
+                [_category_number(e.max_criminal_history_category, 6) for e in rules], np.int64
+            ),
+            excluded_kinds=np.array(
+                [sum(1 << kind_code(kind) for kind in set(e.exclude_prior_kinds)) for e in rules],
+                np.int64,
+            ),
+            max_removals=np.array(
+                [
+                    no_limit
+                    if e.max_prior_removals is None
+                    else min(e.max_prior_removals, no_limit)
+                    for e in rules
+                ],
+                np.int64,
+            ),
+            max_sentence_months=np.array(
+                [
+                    np.nan if e.max_prior_sentence_months is None else e.max_prior_sentence_months
+                    for e in rules
+                ],
+                np.float64,
+            ),
+            aggravated_felony=np.array(
+                [_AGGRAVATED_RULES[e.aggravated_felony] for e in rules], np.int64
+            ),
+            offer_probability=np.array([o.offer_probability.value for o in offers], np.float64),
+            acceptance_probability=np.array(
+                [o.acceptance_probability.value for o in offers], np.float64
+            ),
+            conviction=np.array(
+                [
+                    _KEEP_CHARGE if o.conviction is None else CONVICTIONS.index(o.conviction)
+                    for o in offers
+                ],
+                np.int8,
+            ),
+            cap_months=np.array(
+                [
+                    np.inf if o.sentence_cap_months is None else o.sentence_cap_months.value
+                    for o in offers
+                ],
+                np.float64,
+            ),
+            early_levels=early,
+            acceptance_levels=np.array([o.acceptance_levels for o in offers], np.int8),
+        )
+
+
+@njit(cache=True)
+def _apply_policy_kernel(
+    category,
+    kinds_mask,
+    aggravated_felony,
+    section_1326b,
+    max_prior_sentence_months,
+    prior_removals,
+    u_prosecute,
+    u_offer_extended,
+    u_offer_accepted,
+    u_plea,
+    rule,
+    prosecute_probability,
+    plea_probability,
+    plea_acceptance_levels,
+    min_category,
+    max_category,
+    excluded_kinds,
+    max_removals,
+    max_sentence_months,
+    aggravated_rule,
+    offer_probability,
+    acceptance_probability,
+    offer_conviction,
+    cap_months,
+    early_levels,
+    offer_acceptance_levels,
+    prosecuted,
+    applied,
+    conviction,
+    acceptance,
+    early,
+    cap,
+    pleaded,
+):
+    for i in range(len(category)):
+        aggravated = aggravated_felony[i]
+        supports_1326b = section_1326b[i]
+        # Prosecution: every defendant, § 1326(b) records only (a felony, an aggravated felony or
+        # three qualifying misdemeanors, 8 U.S.C. § 1326(b) as amended Sept 13, 1994), or
+        # aggravated felons only.
+        if rule == _SECTION_1326B:
+            eligible = supports_1326b
+        elif rule == _AGGRAVATED_FELONY:
+            eligible = aggravated
+        else:
+            eligible = True
+        prosecuted[i] = eligible & (u_prosecute[i] < prosecute_probability)
+        charge = _charge(aggravated, supports_1326b)
+        pleads = u_plea[i] < plea_probability
+        levels = plea_acceptance_levels if pleads else 0
+        early_i = 0
+        cap_i = np.inf
+        offer = -1
+        c = category[i]
+        kinds = kinds_mask[i]
+        removals = prior_removals[i]
+        longest = max_prior_sentence_months[i]
+        # The first offer he is eligible for, extended and accepted applies. Bitwise tests, not
+        # early exits: they mispredict less.
+        for k in range(len(offer_probability)):
+            limit = max_sentence_months[k]
+            takes = (
+                (min_category[k] <= c)
+                & (c <= max_category[k])
+                & ((kinds & excluded_kinds[k]) == 0)
+                & (removals <= max_removals[k])
+                & (np.isnan(limit) | (longest <= limit))
+                & ((aggravated_rule[k] != _REQUIRED) | aggravated)
+                & ((aggravated_rule[k] != _EXCLUDED) | ~aggravated)
+                & (u_offer_extended[i, k] < offer_probability[k])
+                & (u_offer_accepted[i, k] < acceptance_probability[k])
+            )
+            if takes:
+                offer = k
+                if offer_conviction[k] != _KEEP_CHARGE:
+                    charge = offer_conviction[k]
+                cap_i = cap_months[k]
+                early_i = early_levels[k, c]
+                levels = offer_acceptance_levels[k]
+                pleads = True
+                break
+        applied[i] = offer
+        conviction[i] = charge
+        acceptance[i] = levels
+        early[i] = early_i
+        cap[i] = cap_i
+        pleaded[i] = pleads
 
 
 def apply_policy(policy: DistrictPolicy, facts: RecordFacts, u: PolicyUniforms) -> Disposition:
@@ -222,44 +395,115 @@ def apply_policy(policy: DistrictPolicy, facts: RecordFacts, u: PolicyUniforms) 
     Disposition
     """
     n = len(facts.criminal_history_category)
-    rule = policy.prosecution.eligible
-    eligible = (
-        np.ones(n, dtype=bool)
-        if rule == "all"
-        else (facts.section_1326b if rule == "section_1326b" else facts.aggravated_felony)
+    # The kernel does not check bounds.
+    if u.offer_extended.shape != u.offer_accepted.shape or u.offer_extended.shape[0] != n:
+        raise ValueError(f"offer uniforms must have shape ({n}, {MAX_OFFERS})")
+    if u.offer_extended.shape[1] < len(policy.offers):
+        raise ValueError(f"{len(policy.offers)} offers but {u.offer_extended.shape[1]} uniforms")
+    offers = _OfferTable.build(policy.offers)
+    prosecuted = np.empty(n, dtype=bool)
+    applied = np.empty(n, dtype=np.int8)
+    conviction = np.empty(n, dtype=np.int8)
+    acceptance = np.empty(n, dtype=np.int8)
+    early = np.empty(n, dtype=np.int8)
+    cap = np.empty(n)
+    pleaded = np.empty(n, dtype=bool)
+    _apply_policy_kernel(
+        facts.criminal_history_category,
+        facts.prior_kinds_mask,
+        facts.aggravated_felony,
+        facts.section_1326b,
+        facts.max_prior_sentence_months,
+        facts.prior_removals,
+        u.prosecute,
+        u.offer_extended,
+        u.offer_accepted,
+        u.plea,
+        _PROSECUTION_RULES[policy.prosecution.eligible],
+        policy.prosecution.probability.value,
+        policy.plea_probability.value,
+        policy.plea_acceptance_levels,
+        offers.min_category,
+        offers.max_category,
+        offers.excluded_kinds,
+        offers.max_removals,
+        offers.max_sentence_months,
+        offers.aggravated_felony,
+        offers.offer_probability,
+        offers.acceptance_probability,
+        offers.conviction,
+        offers.cap_months,
+        offers.early_levels,
+        offers.acceptance_levels,
+        prosecuted,
+        applied,
+        conviction,
+        acceptance,
+        early,
+        cap,
+        pleaded,
     )
-    prosecuted = eligible & (u.prosecute < policy.prosecution.probability.value)
-
-    conviction = statutory_charge(facts)
-    pleaded = u.plea < policy.plea_probability.value
-    acceptance = np.where(pleaded, policy.plea_acceptance_levels, 0).astype(np.int8)
-    early = np.zeros(n, dtype=np.int8)
-    cap = np.full(n, np.inf)
-    applied = np.full(n, -1, dtype=np.int8)
-    for k, offer in enumerate(policy.offers):
-        takes = (
-            (applied < 0)
-            & _eligible(offer.eligibility, facts)
-            & (u.offer_extended[:, k] < offer.offer_probability.value)
-            & (u.offer_accepted[:, k] < offer.acceptance_probability.value)
-        )
-        applied[takes] = k
-        if offer.conviction is not None:
-            conviction[takes] = CONVICTIONS.index(offer.conviction)
-        if offer.sentence_cap_months is not None:
-            cap[takes] = offer.sentence_cap_months.value
-        early[takes] = _offer_levels(offer, facts.criminal_history_category)[takes]
-        acceptance[takes] = offer.acceptance_levels
-        pleaded |= takes
     return Disposition(prosecuted, applied, conviction, acceptance, early, cap, pleaded)
 
 
-_DRUG_OR_PERSON_MISDEMEANOR_KINDS = (
-    "misdemeanor_drug",
-    "misdemeanor_violent",
-    "drug_trafficking",
-    "crime_of_violence",
+# 8 U.S.C. § 1326(b)(1) (as amended Sept 13, 1994): "three or more misdemeanors involving drugs,
+# crimes against the person, or both, or a felony (other than an aggravated felony)".
+_DRUG_OR_PERSON_MISDEMEANOR_KINDS = sum(
+    1 << kind_code(kind)
+    for kind in ("misdemeanor_drug", "misdemeanor_violent", "drug_trafficking", "crime_of_violence")
 )
+
+
+@njit(cache=True)
+def _record_facts_kernel(
+    offsets,
+    kind,
+    felony,
+    aggravated_felony,
+    removed_after_conviction,
+    sentence_imposed_months,
+    kinds_mask,
+    aggravated,
+    section_1326b,
+    max_sentence_months,
+):
+    # One branch-free pass over the priors (a loop per defendant mispredicts at every segment's
+    # end): starts[j] counts the segments starting at prior j, empty ones included, so the owner
+    # of prior j is the running count minus one. Each prior stores its owner's running results;
+    # the last one stands. Defendants without priors keep the zeros.
+    starts = np.zeros(len(kind) + 1, dtype=np.uint32)
+    for i in range(len(kinds_mask)):
+        starts[offsets[i]] += np.uint32(1)
+    kinds_mask[:] = 0
+    aggravated[:] = False
+    section_1326b[:] = False
+    max_sentence_months[:] = 0.0
+    segments = np.uint64(0)  # unsigned, so indexing needs no wraparound check
+    mask = np.int64(0)
+    after_aggravated = False
+    after_felony = False
+    misdemeanors = 0
+    longest = 0.0
+    for j in range(len(kind)):
+        segments += starts[j]
+        owner = segments - np.uint64(1)
+        same = starts[j] == 0
+        bit = np.int64(1) << np.int64(kind[j])
+        mask = (mask if same else 0) | bit
+        removed = removed_after_conviction[j]
+        after_aggravated = (after_aggravated & same) | (removed & aggravated_felony[j])
+        after_felony = (after_felony & same) | (removed & felony[j])
+        misdemeanors = (misdemeanors if same else 0) + (
+            removed & ~felony[j] & (bit & _DRUG_OR_PERSON_MISDEMEANOR_KINDS != 0)
+        )
+        months = sentence_imposed_months[j]
+        longest = longest if same else 0.0
+        longest = months if (months > longest) | (months != months) else longest  # NaN sticks
+        kinds_mask[owner] = mask
+        aggravated[owner] = after_aggravated
+        # § 1326(b)(2) after an aggravated felony; (b)(1) after a felony or three misdemeanors.
+        section_1326b[owner] = after_aggravated | after_felony | (misdemeanors >= 3)
+        max_sentence_months[owner] = longest
 
 
 def record_facts(
@@ -277,33 +521,30 @@ def record_facts(
     """
     n = len(defendants)
     pr = defendants.priors
-    owner = defendants.prior_owner
-    removed_after = pr.removed_after_conviction
-    kinds_mask = segment_reduce(
-        np.bitwise_or,
-        np.left_shift(np.int64(1), pr.kind.astype(np.int64)),
-        defendants.prior_offsets,
-    )
-    aggravated = segment_any(removed_after & pr.aggravated_felony, owner, n)
-    # 8 U.S.C. § 1326(b)(1) (as amended Sept 13, 1994): "three or more misdemeanors involving
-    # drugs, crimes against the person, or both, or a felony (other than an aggravated felony)".
-    qualifying_misdemeanor = (
-        removed_after
-        & ~pr.felony
-        & np.isin(pr.kind, [kind_code(k) for k in _DRUG_OR_PERSON_MISDEMEANOR_KINDS])
-    )
-    section_1326b = (
-        aggravated
-        | segment_any(removed_after & pr.felony, owner, n)
-        | (segment_count(qualifying_misdemeanor, owner, n) >= 3)
+    offsets = defendants.prior_offsets
+    if len(offsets) != n + 1 or offsets[0] != 0 or offsets[-1] != len(pr):
+        raise ValueError(f"prior_offsets must run from 0 to {len(pr)} in {n + 1} entries")
+    kinds_mask = np.empty(n, dtype=np.int64)
+    aggravated = np.empty(n, dtype=bool)
+    section_1326b = np.empty(n, dtype=bool)
+    max_sentence = np.empty(n, dtype=np.float64)
+    _record_facts_kernel(
+        offsets,
+        pr.kind,
+        pr.felony,
+        pr.aggravated_felony,
+        pr.removed_after_conviction,
+        pr.sentence_imposed_months,
+        kinds_mask,
+        aggravated,
+        section_1326b,
+        max_sentence,
     )
     return RecordFacts(
         criminal_history_category=category,
         prior_kinds_mask=kinds_mask,
         aggravated_felony=aggravated,
         section_1326b=section_1326b,
-        max_prior_sentence_months=segment_max(
-            pr.sentence_imposed_months, defendants.prior_offsets, empty=0.0
-        ),
+        max_prior_sentence_months=max_sentence,
         prior_removals=prior_removals,
     )

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Annotated, Literal
 
 import numpy as np
+from numba import njit
 from pydantic import Field, model_validator
 from scipy.special import betaincinv
 
@@ -117,16 +118,68 @@ class Sentences:
     position_category: np.ndarray  # int8 index into POSITION_CATEGORIES
 
 
-def _position(config: RangePosition, u: np.ndarray) -> np.ndarray:
-    if config.distribution == "bottom":
-        return np.zeros_like(u)
-    if config.distribution == "top":
-        return np.ones_like(u)
-    if config.distribution == "middle":
-        return np.full_like(u, 0.5)
-    if config.distribution == "beta":
-        return betaincinv(config.a, config.b, u)
-    return u  # uniform: handled as whole months below
+# How the range position becomes months: p fixed (bottom 0, top 1) or drawn (beta), then
+# min + round(p (max - min)); uniform whole months; the midpoint rounded down.
+_FIXED, _DRAWN, _UNIFORM, _MIDDLE = range(4)
+_MODES = {"bottom": _FIXED, "top": _FIXED, "beta": _DRAWN, "uniform": _UNIFORM, "middle": _MIDDLE}
+_FIXED_POSITION = {"bottom": 0.0, "top": 1.0}
+
+
+@njit(cache=True)
+def _sentence_kernel(
+    mode,
+    fixed_position,
+    position,
+    final_min_months,
+    final_max_months,
+    statutory_max_months,
+    sentence_cap_months,
+    early_disposition_levels,
+    u_departure,
+    departs_below,
+    below_rate,
+    below_factor,
+    departs_above,
+    above_end,
+    above_factor,
+    months_out,
+    category_out,
+):
+    for i in range(len(months_out)):
+        low = np.int64(final_min_months[i])
+        high = np.int64(final_max_months[i])
+        width = high - low
+        if mode == _UNIFORM:  # every whole month of the range equally likely
+            months = low + min(np.int64(np.floor(position[i] * (width + 1))), width)
+        elif mode == _MIDDLE:
+            months = (low + high) // 2
+        else:
+            p = position[i] if mode == _DRAWN else fixed_position
+            months = low + np.int64(np.rint(p * width))
+
+        # A § 5K3.1 motion makes a within-range sentence an early-disposition one.
+        category = EARLY_DISPOSITION if early_disposition_levels[i] > 0 else WITHIN
+        u = u_departure[i]
+        if departs_below and u < below_rate:
+            months = np.int64(np.floor(low * below_factor))
+            if months < low:
+                category = NON_GOVERNMENT_BELOW
+        if departs_above:
+            above = u >= below_rate and u < above_end
+            if above:
+                months = np.int64(np.ceil(high * above_factor))
+            months = min(months, np.int64(statutory_max_months[i]))
+            if above and months > high:
+                category = ABOVE
+
+        # A stipulated cap (Rule 11(c)(1)(C)) binds the judge.
+        cap = sentence_cap_months[i]
+        if months > cap:
+            months = np.int64(np.floor(min(cap, 1e9)))
+            if months < low:
+                category = GOVERNMENT_BELOW
+        months_out[i] = months
+        category_out[i] = category
 
 
 def impose_sentences(
@@ -156,34 +209,37 @@ def impose_sentences(
     -------
     Sentences
     """
-    low = final_min_months.astype(np.int64)
-    high = final_max_months.astype(np.int64)
-    width = high - low
-    position = _position(config.range_position, u.position)
-    if config.range_position.distribution == "uniform":
-        months = low + np.minimum(np.floor(position * (width + 1)).astype(np.int64), width)
-    elif config.range_position.distribution == "middle":
-        months = (low + high) // 2
-    else:
-        months = low + np.rint(position * width).astype(np.int64)
-
-    below_rate, above_rate = config.departures.rates()
-    category = np.where(early_disposition_levels > 0, EARLY_DISPOSITION, WITHIN).astype(np.int8)
-    if below_rate:
-        fraction = config.departures.non_government_below_fraction.value
-        below = u.departure < below_rate
-        months = np.where(below, np.floor(low * (1.0 - fraction)).astype(np.int64), months)
-        category[below & (months < low)] = NON_GOVERNMENT_BELOW
-    if above_rate:
-        fraction = config.departures.above_fraction.value
-        above = (u.departure >= below_rate) & (u.departure < below_rate + above_rate)
-        months = np.where(above, np.ceil(high * (1.0 + fraction)).astype(np.int64), months)
-        months = np.minimum(months, statutory_max_months)
-        category[above & (months > high)] = ABOVE
-
-    capped = months > sentence_cap_months
-    months = np.where(capped, np.floor(np.minimum(sentence_cap_months, 1e9)), months).astype(
-        np.int64
+    distribution = config.range_position.distribution
+    position = u.position
+    if distribution == "beta":  # scipy's inverse, vectorized, outside the kernel
+        position = betaincinv(config.range_position.a, config.range_position.b, position)
+    departures = config.departures
+    below_rate, above_rate = departures.rates()
+    below_fraction = departures.non_government_below_fraction
+    above_fraction = departures.above_fraction
+    n = len(final_min_months)
+    arrays = (final_max_months, statutory_max_months, sentence_cap_months, early_disposition_levels)
+    if any(len(a) != n for a in (*arrays, u.position, u.departure)):  # the kernel checks no bounds
+        raise ValueError(f"every array must have the length of final_min_months ({n})")
+    months = np.empty(n, dtype=np.int32)
+    category = np.empty(n, dtype=np.int8)
+    _sentence_kernel(
+        _MODES[distribution],
+        _FIXED_POSITION.get(distribution, 0.0),
+        position,
+        final_min_months,
+        final_max_months,
+        statutory_max_months,
+        sentence_cap_months,
+        early_disposition_levels,
+        u.departure,
+        bool(below_rate),
+        below_rate,
+        1.0 - below_fraction.value if below_rate else 1.0,
+        bool(above_rate),
+        below_rate + above_rate,
+        1.0 + above_fraction.value if above_rate else 1.0,
+        months,
+        category,
     )
-    category[capped & (months < low)] = GOVERNMENT_BELOW
-    return Sentences(months.astype(np.int32), category)
+    return Sentences(months, category)
