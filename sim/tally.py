@@ -19,6 +19,7 @@ from dataclasses import dataclass, fields
 from itertools import combinations
 
 import numpy as np
+from numba import njit
 
 from sim.sentencing import POSITION_CATEGORIES
 
@@ -159,75 +160,210 @@ class StudyTally:
         return grown
 
 
-def _percent_sum(months: np.ndarray, minimum: np.ndarray) -> tuple[int, int]:
-    """Σ round(10⁹ x 100 (m − min) / min) over sentences with min > 0, and their count."""
-    positive = minimum > 0
-    if not positive.any():
-        return 0, 0
-    m, low = months[positive].astype(np.float64), minimum[positive].astype(np.float64)
-    scaled = np.rint((m - low) / low * 100.0 * PERCENT_SCALE).astype(np.int64)
-    return int(scaled.sum()), int(positive.sum())
+#: Up to this many districts the tally kernel is compiled for the exact count (loops unrolled);
+#: above it one kernel serves every count, so a 94-district scenario compiles once.
+_UNROLLED_DISTRICTS = 8
+
+# Kernel status codes: the first problem found in a block (0 = none).
+_OK, _TOO_LONG, _NEGATIVE_MONTHS, _BAD_POSITION, _BAD_CATEGORY = range(5)
+
+
+@njit(cache=True)
+def _percent_scaled(months: int, minimum: int) -> int:
+    """round(10⁹ x 100 (m − min) / min), min > 0, in the float64 operation order numpy used."""
+    m, low = np.float64(months), np.float64(minimum)
+    return np.int64(np.rint((m - low) / low * 100.0 * PERCENT_SCALE))
+
+
+@njit(cache=True)
+def _tally_kernel(
+    district_token,
+    prosecuted,
+    months,
+    position_category,
+    final_min_months,
+    criminal_history_category,
+    enhancement_levels,
+    arrest_district,
+    counterfactual_prosecuted,
+    counterfactual_histogram,
+    counterfactual_positions,
+    counterfactual_percent,
+    counterfactual_percent_count,
+    as_arrested_defendants,
+    as_arrested_prosecuted,
+    as_arrested_histogram,
+    as_arrested_positions,
+    as_arrested_percent,
+    as_arrested_percent_count,
+    selected_sums,
+    pair_difference,
+    pair_both_difference,
+    pair_both_sums,
+    range_histogram,
+    range_both_histogram,
+    defendant_total_squares,
+    cell_counts,
+    cell_totals,
+    pair_cell_differences,
+):
+    """Reduce a block into zeroed one-replication tallies (index 0) in one pass; a status code.
+
+    ``district_token`` has length D. A tuple's length is a compile-time constant, so for a few
+    districts each count gets its own compiled kernel with the district and pair loops unrolled
+    (twice as fast); an array gives one kernel for any count.
+    Stops at the first value that would fall outside a tally (status != _OK); the caller then
+    discards the tallies.
+    """
+    districts = len(district_token)
+    n = months.shape[0]
+    y = np.empty(districts, np.int64)  # one defendant's months, declined = 0
+    scaled = np.empty(districts, np.int64)  # his percent differences, where the minimum > 0
+    # Scratch tallies folded into the outputs after the loop, split so that each defendant
+    # adds 1 to one bin: [prosecuted in both?, pair, Y_a − Y_b + M], [everywhere?, range].
+    differences = np.zeros((2, pair_difference.shape[1], 2 * MAX_MONTHS + 1), np.int64)
+    ranges = np.zeros((2, MAX_MONTHS + 1), np.int64)
+    # Σ Y_a over defendants declined in b [b, a]; Σ Y_d by (category, enhancement) cell.
+    declined_sums = np.zeros((districts, districts), np.int64)
+    cell_sums = np.zeros((6, ENHANCEMENT_LEVELS, districts), np.int64)
+    squares = 0
+    for i in range(n):
+        category = np.int64(criminal_history_category[i]) - 1
+        if category < 0 or category >= 6:
+            return _BAD_CATEGORY
+        everywhere = True
+        total = 0
+        for d in range(districts):
+            m = np.int64(months[i, d])
+            if m > MAX_MONTHS:
+                return _TOO_LONG
+            if not prosecuted[i, d]:
+                y[d] = 0
+                everywhere = False
+                continue
+            if m < 0:
+                return _NEGATIVE_MONTHS
+            position = np.int64(position_category[i, d])
+            if position < 0 or position >= _CATEGORIES:
+                return _BAD_POSITION
+            y[d] = m
+            total += m
+            counterfactual_histogram[0, d, m] += 1
+            counterfactual_positions[0, d, position] += 1
+            minimum = np.int64(final_min_months[i, d])
+            if minimum > 0:  # the percent difference needs a guideline minimum above 0
+                scaled[d] = _percent_scaled(m, minimum)
+                counterfactual_percent[0, d] += scaled[d]
+                counterfactual_percent_count[0, d] += 1
+
+        arrest = np.int64(arrest_district[i])
+        if 0 <= arrest < districts:
+            as_arrested_defendants[0, arrest] += 1
+            if prosecuted[i, arrest]:
+                as_arrested_histogram[0, arrest, y[arrest]] += 1
+                as_arrested_positions[0, arrest, position_category[i, arrest]] += 1
+                if final_min_months[i, arrest] > 0:
+                    as_arrested_percent[0, arrest] += scaled[arrest]
+                    as_arrested_percent_count[0, arrest] += 1
+                for b in range(districts):
+                    selected_sums[0, arrest, b] += y[b]
+
+        p = 0
+        for a in range(districts):
+            if not prosecuted[i, a]:
+                for b in range(districts):
+                    declined_sums[a, b] += y[b]
+            for b in range(a + 1, districts):
+                both = np.int64(prosecuted[i, a] & prosecuted[i, b])
+                differences[both, p, y[a] - y[b] + MAX_MONTHS] += 1
+                p += 1
+
+        low, high = y[0], y[0]
+        for d in range(1, districts):
+            low, high = min(low, y[d]), max(high, y[d])
+        ranges[np.int64(everywhere), high - low] += 1
+
+        squares += total * total
+        # § 2L1.2(b) levels, clipped to the tallied 0-48.
+        enhancement = min(max(np.int64(enhancement_levels[i]), 0), ENHANCEMENT_LEVELS - 1)
+        cell_counts[0, category, enhancement] += 1
+        for d in range(districts):
+            cell_sums[category, enhancement, d] += y[d]
+
+    defendant_total_squares[0] = squares
+    range_both_histogram[0] = ranges[1]
+    range_histogram[0] = ranges[0] + ranges[1]
+    pair_both_difference[0] = differences[1]
+    pair_difference[0] = differences[0] + differences[1]
+    column_sums = np.zeros(districts, np.int64)  # Σ_i Y_id
+    # The histograms count exactly the prosecuted defendants.
+    for d in range(districts):
+        for m in range(MAX_MONTHS + 1):
+            counterfactual_prosecuted[0, d] += counterfactual_histogram[0, d, m]
+            as_arrested_prosecuted[0, d] += as_arrested_histogram[0, d, m]
+            column_sums[d] += m * counterfactual_histogram[0, d, m]
+    p = 0
+    for a in range(districts):
+        for b in range(a + 1, districts):
+            # Σ Y_a over those prosecuted in both = Σ Y_a over all (Y_a = 0 where a declines)
+            # less Σ Y_a over those b declines; integer sums, so exact.
+            pair_both_sums[0, p, 0] = column_sums[a] - declined_sums[b, a]
+            pair_both_sums[0, p, 1] = column_sums[b] - declined_sums[a, b]
+            pair_cell_differences[0, p] = cell_sums[:, :, a] - cell_sums[:, :, b]
+            p += 1
+    for d in range(districts):
+        cell_totals[0] += cell_sums[:, :, d]
+    return _OK
+
+
+_PROBLEMS = {
+    _NEGATIVE_MONTHS: "a prosecuted defendant has negative months",
+    _BAD_POSITION: f"a position category is outside 0-{_CATEGORIES - 1}",
+    _BAD_CATEGORY: "a criminal history category is outside 1-6",
+}
 
 
 def tally_block(outcome: BlockOutcome) -> StudyTally:
     """Reduce a block's per-defendant outcomes to a one-replication :class:`StudyTally`."""
     n, districts = outcome.months.shape
-    if outcome.months.max(initial=0) > MAX_MONTHS:
-        raise ValueError(f"a sentence exceeds {MAX_MONTHS} months; raise MAX_MONTHS")
+    if districts == 0:
+        raise ValueError("a block needs at least one district")
     t = StudyTally.empty(1, districts)
     t.defendants[0] = n
-    bins, diff_bins = MAX_MONTHS + 1, 2 * MAX_MONTHS + 1
-    prosecuted = outcome.prosecuted
-    y = np.where(prosecuted, outcome.months, 0).astype(np.int64)  # declined = 0 months
-
-    for d in range(districts):
-        sentenced = prosecuted[:, d]
-        months = outcome.months[sentenced, d]
-        t.counterfactual_prosecuted[0, d] = sentenced.sum()
-        t.counterfactual_histogram[0, d] = np.bincount(months, minlength=bins)
-        t.counterfactual_positions[0, d] = np.bincount(
-            outcome.position_category[sentenced, d], minlength=_CATEGORIES
-        )
-        t.counterfactual_percent[0, d], t.counterfactual_percent_count[0, d] = _percent_sum(
-            months, outcome.final_min_months[sentenced, d]
-        )
-        arrested = outcome.arrest_district == d
-        observed = arrested & sentenced
-        t.as_arrested_defendants[0, d] = arrested.sum()
-        t.as_arrested_prosecuted[0, d] = observed.sum()
-        t.as_arrested_histogram[0, d] = np.bincount(outcome.months[observed, d], minlength=bins)
-        t.as_arrested_positions[0, d] = np.bincount(
-            outcome.position_category[observed, d], minlength=_CATEGORIES
-        )
-        t.as_arrested_percent[0, d], t.as_arrested_percent_count[0, d] = _percent_sum(
-            outcome.months[observed, d], outcome.final_min_months[observed, d]
-        )
-        t.selected_sums[0, d] = y[observed].sum(axis=0)
-
-    for p, (a, b) in enumerate(district_pairs(districts)):
-        difference = y[:, a] - y[:, b] + MAX_MONTHS
-        t.pair_difference[0, p] = np.bincount(difference, minlength=diff_bins)
-        both = prosecuted[:, a] & prosecuted[:, b]
-        t.pair_both_difference[0, p] = np.bincount(difference[both], minlength=diff_bins)
-        t.pair_both_sums[0, p] = (y[both, a].sum(), y[both, b].sum())
-
-    spread = y.max(axis=1) - y.min(axis=1)
-    t.range_histogram[0] = np.bincount(spread, minlength=bins)
-    t.range_both_histogram[0] = np.bincount(spread[prosecuted.all(axis=1)], minlength=bins)
-
-    totals = y.sum(axis=1)
-    t.defendant_total_squares[0] = int((totals * totals).sum())
-    enhancement = np.clip(outcome.enhancement_levels, 0, ENHANCEMENT_LEVELS - 1)
-    cell = (
-        outcome.criminal_history_category.astype(np.int64) - 1
-    ) * ENHANCEMENT_LEVELS + enhancement
-    size = 6 * ENHANCEMENT_LEVELS
-    t.cell_counts[0] = np.bincount(cell, minlength=size).reshape(6, ENHANCEMENT_LEVELS)
-    # Integer weights below 2**53 sum exactly in float64.
-    t.cell_totals[0] = (
-        np.rint(np.bincount(cell, weights=totals, minlength=size)).astype(np.int64)
-    ).reshape(6, ENHANCEMENT_LEVELS)
-    for p, (a, b) in enumerate(district_pairs(districts)):
-        gap = np.bincount(cell, weights=y[:, a] - y[:, b], minlength=size)
-        t.pair_cell_differences[0, p] = np.rint(gap).astype(np.int64).reshape(6, ENHANCEMENT_LEVELS)
+    status = _tally_kernel(
+        (0,) * districts if districts <= _UNROLLED_DISTRICTS else np.zeros(districts, np.int8),
+        outcome.prosecuted,
+        outcome.months,
+        outcome.position_category,
+        outcome.final_min_months,
+        outcome.criminal_history_category,
+        outcome.enhancement_levels,
+        outcome.arrest_district,
+        t.counterfactual_prosecuted,
+        t.counterfactual_histogram,
+        t.counterfactual_positions,
+        t.counterfactual_percent,
+        t.counterfactual_percent_count,
+        t.as_arrested_defendants,
+        t.as_arrested_prosecuted,
+        t.as_arrested_histogram,
+        t.as_arrested_positions,
+        t.as_arrested_percent,
+        t.as_arrested_percent_count,
+        t.selected_sums,
+        t.pair_difference,
+        t.pair_both_difference,
+        t.pair_both_sums,
+        t.range_histogram,
+        t.range_both_histogram,
+        t.defendant_total_squares,
+        t.cell_counts,
+        t.cell_totals,
+        t.pair_cell_differences,
+    )
+    if status != _OK:
+        # A sentence too long is reported first, wherever the kernel stopped.
+        if outcome.months.max(initial=0) > MAX_MONTHS:
+            raise ValueError(f"a sentence exceeds {MAX_MONTHS} months; raise MAX_MONTHS")
+        raise ValueError(_PROBLEMS[status])
     return t
