@@ -98,6 +98,7 @@ from pathlib import Path
 
 import numpy as np
 import yaml
+from numba import njit
 from pydantic import model_validator
 from scipy.special import expit
 
@@ -456,27 +457,47 @@ class _InverseCdf:
     """Exact inverse of one or a few discrete CDFs: ``codes[t][#{k : cdf[t][k] <= u}]``.
 
     A table of ``_BINS`` equal bins per CDF gives the answer wherever the CDF has no jump inside
-    the bin; the few uniforms in bins with a jump are resolved by binary search.
+    the bin; the few uniforms in bins with a jump are resolved by binary search
+    (:func:`_inverse_cdf_search`). The CDFs and their codes are concatenated: table ``t`` is
+    ``cdf[bounds[t]:bounds[t + 1]]``.
     """
 
-    cdfs: tuple[np.ndarray, ...]
-    codes: tuple[np.ndarray, ...]
     start: np.ndarray  # (tables * _BINS,) code at each bin's left edge
     jump: np.ndarray  # (tables * _BINS,) the CDF jumps inside the bin
+    cdf: np.ndarray
+    codes: np.ndarray
+    bounds: np.ndarray  # (tables + 1,)
 
-    def __call__(self, uniforms: np.ndarray, table_bins: np.ndarray | None = None) -> np.ndarray:
-        """Codes for ``uniforms`` in [0, 1); ``table_bins``: ``_BINS`` times each one's table."""
-        bins = (uniforms * _BINS).astype(np.intp)  # exact: a power of two
-        if table_bins is not None:
-            bins += table_bins
-        result = self.start.take(bins)
-        ambiguous = np.flatnonzero(self.jump.take(bins))
-        if len(ambiguous):
-            table = bins[ambiguous] >> _LUT_BITS
-            for t, (cdf, codes) in enumerate(zip(self.cdfs, self.codes, strict=True)):
-                rows = ambiguous[table == t] if len(self.cdfs) > 1 else ambiguous
-                result[rows] = codes[np.searchsorted(cdf, uniforms[rows], side="right")]
-        return result
+
+@njit(cache=True)
+def _uindex(j):
+    """Position ``j >= 0`` as an unsigned index: numba wraps a signed index around (``a[-1]``)
+    with a test on every access, which costs much in the kernels' short loops."""
+    return np.uintp(j)
+
+
+@njit(cache=True)
+def _inverse_cdf_bin(u, table):
+    """Bin of a uniform ``u`` in [0, 1) in table ``table`` (see :class:`_InverseCdf`)."""
+    return _uindex(int(u * _BINS) + (table << _LUT_BITS))  # exact: a power of two
+
+
+@njit(cache=True)
+def _inverse_cdf_search(cdf, codes, bounds, table, u):
+    """Code of ``u`` in a bin where table ``table``'s CDF jumps (see :class:`_InverseCdf`):
+    ``np.searchsorted(cdf, u, side="right")`` within the table.
+
+    Kernels read ``start`` and ``jump`` themselves and call this only at a jump: a call that
+    passes arrays costs reference counting, too much for every draw.
+    """
+    low, high = bounds[table], bounds[table + 1]
+    while low < high:
+        middle = (low + high) >> 1
+        if cdf[middle] <= u:
+            low = middle + 1
+        else:
+            high = middle
+    return codes[low]
 
 
 @functools.lru_cache(maxsize=256)
@@ -487,7 +508,7 @@ def _inverse_cdf(*tables: tuple[tuple[float, ...], tuple[int, ...]]) -> _Inverse
     for cdf, code in tables:
         values = np.array(cdf, dtype=np.float64)
         values[-1] = 1.0
-        code_array = np.array(code, dtype=np.intp)
+        code_array = np.array(code, dtype=np.uint32)  # unsigned: see _uindex
         first = np.searchsorted(values, edges[:-1], side="right")
         last = np.searchsorted(values, edges[1:], side="left")  # index just below the next edge
         cdfs.append(values)
@@ -495,10 +516,11 @@ def _inverse_cdf(*tables: tuple[tuple[float, ...], tuple[int, ...]]) -> _Inverse
         starts.append(code_array[first])
         jumps.append(first != last)
     return _InverseCdf(
-        tuple(_frozen(c) for c in cdfs),
-        tuple(_frozen(c) for c in codes),
-        _frozen(np.concatenate(starts)),
-        _frozen(np.concatenate(jumps)),
+        start=_frozen(np.concatenate(starts)),
+        jump=_frozen(np.concatenate(jumps)),
+        cdf=_frozen(np.concatenate(cdfs)),
+        codes=_frozen(np.concatenate(codes)),
+        bounds=_frozen(np.cumsum([0] + [len(c) for c in cdfs]).astype(np.intp)),
     )
 
 
@@ -509,25 +531,26 @@ def _frozen(array: np.ndarray) -> np.ndarray:
 
 
 @functools.lru_cache(maxsize=64)
-def _negative_binomial(mean: float, shape: float) -> _InverseCdf:
-    """Inverse CDF of a negative binomial count with ``mean`` and ``shape`` (variance ``mean +
-    mean**2 / shape``); the tail beyond 1e-15 is folded into the last count."""
+def _negative_binomial(mean: float, shape: float) -> tuple[tuple[float, ...], tuple[int, ...]]:
+    """``(cdf, codes)`` of a negative binomial count with ``mean`` and ``shape`` (variance
+    ``mean + mean**2 / shape``) for :func:`_inverse_cdf`; the tail beyond 1e-15 is folded into
+    the last count."""
     if mean <= 0:
-        return _inverse_cdf(((1.0,), (0,)))
+        return ((1.0,), (0,))
     success = shape / (shape + mean)
     pmf, total, k = [success**shape], success**shape, 0
     while total < 1.0 - 1e-15 and k < 10_000:
         pmf.append(pmf[-1] * (k + shape) / (k + 1) * (1.0 - success))
         total += pmf[-1]
         k += 1
-    return _inverse_cdf((tuple(np.cumsum(pmf)), tuple(range(len(pmf)))))
+    return (tuple(np.cumsum(pmf)), tuple(range(len(pmf))))
 
 
 # Kind draw: one table per role. Table 0: other convictions (classes 8-12); 1: aggravated
 # felonies (0-7); 2: the entry/reentry conviction (13 felony, 14 misdemeanor); 3: the earlier
 # misdemeanor entry (14); 4: other convictions before the first removal, which may be foreign
-# (classes 15-19: foreign copies of 8-12). Indexed by segment, in units of bins.
-_KIND_TABLE_BINS = np.array([4, 1, 3, 0, 1, 2, 0], dtype=np.intp) * _BINS
+# (classes 15-19: foreign copies of 8-12). Indexed by segment.
+_KIND_TABLE = np.array([4, 1, 3, 0, 1, 2, 0], dtype=np.intp)
 _FOREIGN_OFFSET = len(SENTENCE_CLASSES) - _N_AGGRAVATED  # class code of a foreign copy: + 7
 
 
@@ -613,11 +636,10 @@ def _sentence_tables(parameters: PopulationParameters) -> _SentenceTables:
 @dataclass(frozen=True)
 class _Compiled:
     rates: DerivedRates
+    #: Tables 0-2: other convictions before and after the first removal, free removals.
+    counts: _InverseCdf
     kinds: _InverseCdf
     sentences: _SentenceTables
-    extra_pre: _InverseCdf
-    extra_post: _InverseCdf
-    free_removals: _InverseCdf
 
 
 @functools.lru_cache(maxsize=16)
@@ -628,12 +650,256 @@ def _compile(parameters: PopulationParameters) -> _Compiled:
     dispersion = p.conviction_dispersion.value
     return _Compiled(
         rates=rates,
+        counts=_inverse_cdf(
+            _negative_binomial(p.pre_removal_extra_convictions_mean.value, dispersion),
+            _negative_binomial(p.post_reentry_extra_convictions_mean.value, dispersion),
+            _negative_binomial(rates.free_removals_mean, p.removal_dispersion.value),
+        ),
         kinds=_kind_table(p),
         sentences=_sentence_tables(p),
-        extra_pre=_negative_binomial(p.pre_removal_extra_convictions_mean.value, dispersion),
-        extra_post=_negative_binomial(p.post_reentry_extra_convictions_mean.value, dispersion),
-        free_removals=_negative_binomial(rates.free_removals_mean, p.removal_dispersion.value),
     )
+
+
+# --------------------------------------------------------------------------------------------
+# Kernels of generate_population, in the order it calls them. The transcendental functions
+# (log, exp, log1p) stay whole-array numpy calls between them, so that every value is the one
+# numpy's own implementation gives.
+
+
+@njit(cache=True)
+def _records_kernel(
+    u,
+    counts_u,
+    removal_u,
+    clean_share,
+    aggravated_rate,
+    post_aggravated_rate,
+    entry_rate,
+    earlier_entry_rate,
+    post_other_rate,
+    persistent_share,
+    found_share,
+    start,
+    jump,
+    cdf,
+    codes,
+    bounds,
+    segments,
+    offsets,
+    removals,
+    aggravated,
+):
+    """Steps 1-5 per defendant: segment counts (n, 7), CSR offsets, removals, aggravated."""
+    # Every uniform is read before it is tested: bitwise & and selects instead of branches,
+    # whose outcomes are random.
+    offsets[0] = 0
+    for i in range(u.shape[0]):
+        record = u[i, 0] >= clean_share  # clean: C = 4.7%, calibration.md §1
+        # Nested thresholds on one uniform: P(post-reentry | aggravated) = s, P(earlier | entry)
+        # = x.
+        has_aggravated = record & (u[i, 1] < aggravated_rate)  # a = A / (1 - C); A = 40%
+        post_aggravated = record & (u[i, 1] < post_aggravated_rate)
+        entry = record & (u[i, 2] < entry_rate)  # e = E / (1 - C); E = 38.1%
+        earlier_entry = record & (u[i, 2] < earlier_entry_rate)
+        has_post_other = record & (u[i, 3] < post_other_rate)  # q_o from P = 61.9%
+        found = u[i, 4] < found_share
+        # Counts: own uniforms, or for a persistent defendant one common uniform for all three.
+        persistent = counts_u[i, 3] < persistent_share
+        common = counts_u[i, 2]
+        own_pre, own_post, own_free = counts_u[i, 0], counts_u[i, 1], removal_u[i]
+        v = common if persistent else own_pre
+        b = _inverse_cdf_bin(v, 0)
+        extra_pre = _inverse_cdf_search(cdf, codes, bounds, 0, v) if jump[b] else start[b]
+        v = common if persistent else own_post
+        b = _inverse_cdf_bin(v, 1)
+        extra_post = _inverse_cdf_search(cdf, codes, bounds, 1, v) if jump[b] else start[b]
+        v = common if persistent else own_free
+        b = _inverse_cdf_bin(v, 2)
+        free = _inverse_cdf_search(cdf, codes, bounds, 2, v) if jump[b] else start[b]
+        forced = record & (not (has_aggravated | entry | has_post_other))
+        n_pre = extra_pre + forced if record else 0
+        n_post = extra_post + 1 if has_post_other else 0
+        # Removals 1 + e (1 + x) + g + N, E[N] = lambda solved from the mean 3.2 (calibration.md
+        # §1).
+        count = 1 + entry + earlier_entry + post_aggravated + free if record else 1
+        # After the last removal: every post-removal conviction of a once-removed defendant,
+        # else the most recent one with probability tau.
+        n_last = n_post if count == 1 else int(has_post_other & found)
+        segments[i, _PRE_OTHER] = n_pre
+        segments[i, _PRE_AGGRAVATED] = has_aggravated & (not post_aggravated)
+        segments[i, _EARLIER_ENTRY] = earlier_entry
+        segments[i, _POST_OTHER] = n_post - n_last
+        segments[i, _POST_AGGRAVATED] = post_aggravated
+        segments[i, _ENTRY] = entry
+        segments[i, _LAST] = n_last
+        offsets[i + 1] = offsets[i] + n_pre + has_aggravated + entry + earlier_entry + n_post
+        removals[i] = count
+        aggravated[i] = has_aggravated
+
+
+@njit(cache=True)
+def _priors_kernel(
+    segments,
+    aggravated,
+    u_kind,
+    u_sentence,
+    u_flags,
+    kind_table,
+    start,
+    jump,
+    cdf,
+    codes,
+    bounds,
+    class_kind,
+    class_felony,
+    class_aggravated,
+    class_foreign,
+    numbers,
+    segment_phase,
+    joined_share,
+    consecutive_share,
+    cls,
+    kind,
+    felony,
+    aggravated_felony,
+    foreign,
+    before_first_removal,
+    removed_after_conviction,
+    joined,
+    consecutive,
+    none,
+    odds,
+):
+    """Steps 4, 6 and 7 per prior: class, its kind and flags, single sentences, no
+    imprisonment, and the odds ``q / (1 - q)`` of the sentence quantile ``q`` (whose log is the
+    logistic deviate)."""
+    j = 0  # the prior
+    for i in range(segments.shape[0]):
+        previous_class, previous_phase = _REENTRY_CLASS, 0  # nothing to join the first prior to
+        owner_aggravated = aggravated[i]
+        for segment in range(_N_SEGMENTS):
+            table, phase = kind_table[segment], segment_phase[segment]
+            for _ in range(segments[i, segment]):
+                k = _uindex(j)
+                u = u_kind[k]
+                b = _inverse_cdf_bin(u, table)
+                c = _inverse_cdf_search(cdf, codes, bounds, table, u) if jump[b] else start[b]
+                cls[k] = c
+                kind[k] = class_kind[c]
+                felony[k] = class_felony[c]
+                # § 1101(a)(43)(O): a § 1326 offense after a removal that followed an aggravated
+                # felony (in this model every aggravated felony precedes the entry conviction,
+                # with a removal between).
+                aggravated_felony[k] = (
+                    owner_aggravated if c == _REENTRY_CLASS else class_aggravated[c]
+                )
+                foreign[k] = class_foreign[c]
+                before_first_removal[k] = segment <= _PRE_AGGRAVATED
+                removed_after_conviction[k] = segment != _LAST
+                # Entry convictions are their own sentences; a foreign sentence is never part of
+                # a domestic one (classes 13-14 and 15-19). One uniform, nested: joined in
+                # [0, pi), consecutive in [0, pi c); only between the same removals.
+                join = (
+                    (u_flags[k] < joined_share)
+                    & (c < _REENTRY_CLASS)
+                    & (previous_class < _REENTRY_CLASS)
+                    & (phase == previous_phase)
+                )
+                joined[k] = join
+                consecutive[k] = join & (u_flags[k] < consecutive_share)
+                previous_class, previous_phase = c, phase
+                # Whole days of a truncated log-logistic term; no imprisonment for u < zeta
+                # (any quantile in (0, 1) then: _log_days_kernel makes the term 0 days).
+                none[k] = u_sentence[k] < numbers[c, 0]
+                quantile = numbers[c, 1] * u_sentence[k]
+                quantile += numbers[c, 2]
+                quantile = 0.5 if none[k] else quantile
+                odds[k] = quantile / (1.0 - quantile)
+                j += 1
+    joined[j] = False  # a sentinel: the last prior ends its sentence
+
+
+@njit(cache=True)
+def _log_days_kernel(logit, cls, numbers, none):
+    """``log(days)`` from the logistic deviate, in place: scale times it plus the log median;
+    without imprisonment -1 (less than a day: no special value that slows numpy's exp)."""
+    for k in range(logit.shape[0]):
+        log_days = logit[k] * numbers[cls[k], 3]
+        log_days += numbers[cls[k], 4]
+        logit[k] = -1.0 if none[k] else log_days
+
+
+@njit(cache=True)
+def _dates_kernel(
+    offsets,
+    none,
+    joined,
+    consecutive,
+    liberty,
+    u_status,
+    served_per_month,
+    liberty_years_mean,
+    instant_liberty_years_mean,
+    status_window_years,
+    under_sentence_share,
+    months,
+    served,
+    single_sentence_group,
+    imposed_years_ago,
+    released_years_ago,
+    under_sentence,
+):
+    """Steps 6, 8 and 9 per defendant: whole days to months, aggregate terms of single
+    sentences, dates going back from the instant offense, and status.
+
+    ``months`` holds ``exp(log days)`` on entry; ``liberty`` holds ``log1p(-u)`` of the timing
+    uniforms, and becomes ``released_years_ago``'s buffer only after its last read.
+    """
+    before = 0.0  # sum of the gaps of every prior before the current one, all defendants
+    for i in range(offsets.shape[0] - 1):
+        low, high = offsets[i], offsets[i + 1]
+        lead, added, longest = low, 0.0, 0.0
+        for j in range(low, high):
+            k = _uindex(j)
+            months[k] = np.floor(months[k]) / DAYS_PER_MONTH  # whole days; 0: no imprisonment
+            own = months[k] * served_per_month  # years; of the whole sentence
+            # A sentence of several priors: one not joined to the one before it, and those
+            # joined to it; its aggregate term counts consecutive terms added, concurrent ones
+            # by the longest (§ 4A1.2(a)(2)); the first member is always concurrent.
+            member, ends = joined[k], not joined[_uindex(j + 1)]
+            lead = lead if member else j
+            added = (added + own if consecutive[k] else added) if member else 0.0
+            longest = (longest if consecutive[k] else max(longest, own)) if member else own
+            single_sentence_group[k] = lead - low if member or not ends else NO_GROUP
+            # The aggregate so far; complete at the sentence's last member, copied back to the
+            # others below.
+            served[k] = added + longest if member else own
+            # Each sentence is imposed its time served plus time at liberty (exponential) before
+            # the next one, the most recent before the instant offense; a sentence of several
+            # priors is counted once, at its last member.
+            mean = instant_liberty_years_mean if j + 1 == high else liberty_years_mean
+            gap = liberty[k] * -mean
+            gap += served[k]
+            if not ends:
+                gap = 0.0
+            imposed_years_ago[k] = before  # until the defendant's total is known
+            before = gap if j == 0 else before + gap
+        # imposed_years_ago = the defendant's total minus the gaps before: non-increasing along
+        # its priors and equal within a sentence; released never later than imposed.
+        total = 0.0
+        for j in range(high - 1, low - 1, -1):
+            k = _uindex(j)
+            if not joined[_uindex(j + 1)]:
+                total = served[k]
+            served[k] = total
+            imposed_years_ago[k] = before - imposed_years_ago[k]
+            released = max(imposed_years_ago[k] - total, 0.0)
+            released_years_ago[k] = np.nan if none[k] else released
+        # Status (step 9): sentenced within the window, then under a sentence with a probability.
+        under_sentence[i] = low < high and (
+            (imposed_years_ago[high - 1] <= status_window_years)
+            & (u_status[i] < under_sentence_share)
+        )
 
 
 # --------------------------------------------------------------------------------------------
@@ -671,167 +937,125 @@ def generate_population(
     prm = parameters
     model = _compile(prm)
     rates = model.rates
+    draw = random_block.generator
 
-    # ---- Per defendant (module docstring, steps 1-5), arrays of shape (n,). ----------------
-    u = random_block.generator("population.record").random((n, 5))
-    clean = u[:, 0] < prm.clean_record_share.value  # C = 4.7%, calibration.md §1
-    record = ~clean
-    # Nested thresholds on one uniform: P(post-reentry | aggravated) = s, P(earlier | entry) = x.
-    aggravated = record & (u[:, 1] < rates.aggravated)  # a = A / (1 - C); A = 40%
-    post_aggravated = record & (
-        u[:, 1] < rates.aggravated * prm.aggravated_felony_after_reentry_share.value
+    # ---- Per defendant (module docstring, steps 1-5). --------------------------------------
+    u = draw("population.record").random((n, 5))
+    counts_u = draw("population.prior_count").random((n, 4))
+    removal_u = draw("population.removals").random(n)
+    segments = np.empty((n, _N_SEGMENTS), dtype=np.int64)
+    offsets = np.empty(n + 1, dtype=np.int64)
+    removals = np.empty(n, dtype=np.int16)
+    aggravated = np.empty(n, dtype=bool)
+    counts = model.counts
+    _records_kernel(
+        u,
+        counts_u,
+        removal_u,
+        prm.clean_record_share.value,
+        rates.aggravated,
+        rates.aggravated * prm.aggravated_felony_after_reentry_share.value,
+        rates.entry,
+        rates.entry * prm.earlier_illegal_entry_share.value,
+        rates.post_other,
+        prm.persistent_share.value,
+        prm.found_after_conviction_share.value,
+        counts.start,
+        counts.jump,
+        counts.cdf,
+        counts.codes,
+        counts.bounds,
+        segments,
+        offsets,
+        removals,
+        aggravated,
     )
-    entry = record & (u[:, 2] < rates.entry)  # e = E / (1 - C); E = 38.1%
-    earlier_entry = record & (u[:, 2] < rates.entry * prm.earlier_illegal_entry_share.value)
-    has_post_other = record & (u[:, 3] < rates.post_other)  # q_o from P = 61.9%
-
-    # Counts: own uniforms, or for a persistent defendant one common uniform for all three.
-    counts_u = random_block.generator("population.prior_count").random((n, 4))
-    removal_u = random_block.generator("population.removals").random(n)
-    persistent = counts_u[:, 3] < prm.persistent_share.value
-    common = counts_u[:, 2]
-    extra_pre = model.extra_pre(np.where(persistent, common, counts_u[:, 0]))
-    extra_post = model.extra_post(np.where(persistent, common, counts_u[:, 1]))
-    free = model.free_removals(np.where(persistent, common, removal_u))
-    forced = record & ~aggravated & ~entry & ~has_post_other
-    n_pre = np.where(record, extra_pre + forced, 0)
-    n_post = np.where(has_post_other, extra_post + 1, 0)
-    # Removals 1 + e (1 + x) + g + N, E[N] = lambda solved from the mean 3.2 (calibration.md §1).
-    removals = np.where(
-        clean, 1, 1 + entry.astype(np.intp) + earlier_entry + post_aggravated + free
-    )
-    # After the last removal: every post-removal conviction of a once-removed defendant, else the
-    # most recent one with probability tau.
-    found = (n_post > 0) & (u[:, 4] < prm.found_after_conviction_share.value)
-    n_last = np.where(removals == 1, n_post, found)
-
-    segments = np.empty((n, _N_SEGMENTS), dtype=np.intp)
-    segments[:, _PRE_OTHER] = n_pre
-    segments[:, _PRE_AGGRAVATED] = aggravated & ~post_aggravated
-    segments[:, _EARLIER_ENTRY] = earlier_entry
-    segments[:, _POST_OTHER] = n_post - n_last
-    segments[:, _POST_AGGRAVATED] = post_aggravated
-    segments[:, _ENTRY] = entry
-    segments[:, _LAST] = n_last
-    counts = n_pre + aggravated + entry + earlier_entry + n_post
-    offsets = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(counts, out=offsets[1:])
     p = int(offsets[-1])
-    owner = np.repeat(np.arange(n, dtype=np.intp), counts)
-    segment = np.repeat(np.tile(np.arange(_N_SEGMENTS, dtype=np.int8), n), segments.ravel())
-    has_priors = np.flatnonzero(counts)
-    first = offsets[has_priors]  # first (oldest) prior of each defendant with priors
-    last = offsets[has_priors + 1] - 1  # last (most recent) prior
 
-    # ---- Per prior (step 6), arrays of shape (p,). -----------------------------------------
-    cls = model.kinds(
-        random_block.generator("population.prior_kind").random(p), _KIND_TABLE_BINS.take(segment)
-    )
-    tables = model.sentences
-    kind = tables.kind.take(cls)
-    felony = tables.felony.take(cls)
-    aggravated_felony = tables.aggravated.take(cls)
-    foreign = tables.foreign.take(cls)
-    # § 1101(a)(43)(O): a § 1326 offense after a removal that followed an aggravated felony (in
-    # this model every aggravated felony precedes the entry conviction, with a removal between).
-    reentry = np.flatnonzero(cls == _REENTRY_CLASS)
-    aggravated_felony[reentry] = aggravated[owner[reentry]]
-
-    # Whole days of a truncated log-logistic term; no imprisonment for u < zeta.
-    u_sentence = random_block.generator("population.prior_sentence").random(p)
-    zeta, slope, offset, scale, log_median_days = tables.numbers.take(cls, axis=0).T
-    none = np.flatnonzero(u_sentence < zeta)
-    quantile = slope * u_sentence
-    quantile += offset
-    quantile[none] = 0.5  # any value in (0, 1); the term is set to 0 below
-    logit = np.log(quantile / (1.0 - quantile))
-    logit *= scale
-    logit += log_median_days
-    days = np.floor(np.exp(logit, out=logit), out=logit)
-    days[none] = 0.0
-    months = days
-    months /= DAYS_PER_MONTH
-
-    # ---- Flags (steps 4, 7). ---------------------------------------------------------------
-    before_first_removal = segment <= _PRE_AGGRAVATED
-    removed_after_conviction = segment != _LAST
-    # One uniform, nested: joined in [0, pi), consecutive in [0, pi c).
-    u_flags = random_block.generator("population.prior_flags").random(p)
-    phase = _SEGMENT_PHASE.take(segment)
-    # Entry convictions are their own sentences; a foreign sentence is never part of a domestic
-    # one (classes 13-14 and 15-19).
-    joinable = cls < _REENTRY_CLASS
-    joined = np.zeros(p, dtype=bool)
-    joined[1:] = (
-        (u_flags[1:] < prm.single_sentence_share.value)
-        & joinable[1:]
-        & joinable[:-1]
-        & (phase[1:] == phase[:-1])
-    )
-    joined[first] = False  # never across defendants
-    consecutive = joined & (u_flags < prm.single_sentence_share.value * prm.consecutive_share.value)
-
-    # ---- Sentences and dates going back from the instant offense (step 8). -----------------
-    sentence_served = months * (prm.served_fraction.value / 12.0)  # years; of the whole sentence
-    single_sentence_group = np.full(p, NO_GROUP, dtype=np.int16)
-    ends_sentence = np.ones(p, dtype=bool)
-    ends_sentence[:-1] = ~joined[1:]
-    grouped = np.flatnonzero(joined | ~ends_sentence)  # members of sentences of 2+ priors
-    if len(grouped):
-        leads = ~joined[grouped]  # first member of each group (always concurrent)
-        number = np.cumsum(leads) - 1
-        starts = np.flatnonzero(leads)
-        member_served = sentence_served[grouped]
-        is_consecutive = consecutive[grouped]
-        # Aggregate term: consecutive terms add, concurrent ones count by the longest (§ 4A1.2).
-        total = np.bincount(number, weights=np.where(is_consecutive, member_served, 0.0))
-        total += np.maximum.reduceat(np.where(is_consecutive, 0.0, member_served), starts)
-        sentence_served[grouped] = total[number]
-        lead_rows = grouped[starts]
-        single_sentence_group[grouped] = (lead_rows - offsets[owner[lead_rows]])[number]
-    # Time at liberty: exponential, mean liberty_years_mean (instant_... after the last prior).
-    gap = random_block.generator("population.prior_timing").random(p)
-    np.negative(gap, out=gap)
-    np.log1p(gap, out=gap)
-    to_instant = gap[last] * -prm.instant_liberty_years_mean.value
-    gap *= -prm.liberty_years_mean.value
-    gap[last] = to_instant
-    # Each sentence is imposed its time served plus time at liberty before the next one.
-    gap += sentence_served
-    if len(grouped):
-        gap[grouped[~ends_sentence[grouped]]] = 0.0  # counted once, at the sentence's last member
-    # imposed_years_ago[k] = sum of gap[k..last] = total - (sum of gap before k): exclusive
-    # prefix sums make it non-increasing along a defendant's priors and equal within a sentence.
-    before = np.empty(p + 1)
-    before[0] = 0.0
-    np.cumsum(gap, out=before[1:])
-    defendant_total = np.zeros(n)
-    defendant_total[has_priors] = before[last + 1]
-    imposed_years_ago = defendant_total.take(owner)
-    imposed_years_ago -= before[:-1]
-    released_years_ago = np.subtract(imposed_years_ago, sentence_served, out=gap)
-    np.maximum(released_years_ago, 0.0, out=released_years_ago)
-    released_years_ago[none] = np.nan
-
+    # ---- Per prior (steps 4, 6, 7), arrays of shape (p,). ----------------------------------
+    u_kind = draw("population.prior_kind").random(p)
+    u_sentence = draw("population.prior_sentence").random(p)
+    u_flags = draw("population.prior_flags").random(p)
+    cls = np.empty(p, dtype=np.uint8)
+    joined = np.empty(p + 1, dtype=bool)
+    none = np.empty(p, dtype=bool)  # no imprisonment
+    months = np.empty(p)  # the odds of the quantile, its log, log days, days, then months
     priors = Priors(
-        kind=kind,
-        felony=felony,
-        aggravated_felony=aggravated_felony,
+        kind=np.empty(p, dtype=np.int8),
+        felony=np.empty(p, dtype=bool),
+        aggravated_felony=np.empty(p, dtype=bool),
         sentence_imposed_months=months,
-        imposed_years_ago=imposed_years_ago,
-        released_years_ago=released_years_ago,
-        before_first_removal=before_first_removal,
-        removed_after_conviction=removed_after_conviction,
-        foreign=foreign,
-        single_sentence_group=single_sentence_group,
-        consecutive=consecutive,
+        imposed_years_ago=np.empty(p),
+        released_years_ago=draw("population.prior_timing").random(p),  # time at liberty first
+        before_first_removal=np.empty(p, dtype=bool),
+        removed_after_conviction=np.empty(p, dtype=bool),
+        foreign=np.empty(p, dtype=bool),
+        single_sentence_group=np.empty(p, dtype=np.int16),
+        consecutive=np.empty(p, dtype=bool),
     )
+    kinds, tables = model.kinds, model.sentences
+    single = prm.single_sentence_share.value
+    _priors_kernel(
+        segments,
+        aggravated,
+        u_kind,
+        u_sentence,
+        u_flags,
+        _KIND_TABLE,
+        kinds.start,
+        kinds.jump,
+        kinds.cdf,
+        kinds.codes,
+        kinds.bounds,
+        tables.kind,
+        tables.felony,
+        tables.aggravated,
+        tables.foreign,
+        tables.numbers,
+        _SEGMENT_PHASE,
+        single,
+        single * prm.consecutive_share.value,
+        cls,
+        priors.kind,
+        priors.felony,
+        priors.aggravated_felony,
+        priors.foreign,
+        priors.before_first_removal,
+        priors.removed_after_conviction,
+        joined,
+        priors.consecutive,
+        none,
+        months,
+    )
+    # Truncated log-logistic term: the logistic deviate is the log of the odds.
+    np.log(months, out=months)
+    _log_days_kernel(months, cls, tables.numbers, none)
+    np.exp(months, out=months)
+    # Time at liberty: exponential, mean liberty_years_mean (instant_... after the last prior).
+    liberty = priors.released_years_ago
+    np.negative(liberty, out=liberty)
+    np.log1p(liberty, out=liberty)
 
-    # ---- Status (step 9). ------------------------------------------------------------------
-    recent = np.zeros(n, dtype=bool)
-    recent[has_priors] = imposed_years_ago[last] <= prm.status_window_years.value
-    under_sentence = recent & (
-        random_block.generator("population.status").random(n) < prm.under_sentence_share.value
+    # ---- Sentences, dates going back from the instant offense, status (steps 6, 8, 9). -----
+    under_sentence = np.empty(n, dtype=bool)
+    _dates_kernel(
+        offsets,
+        none,
+        joined,
+        priors.consecutive,
+        liberty,
+        draw("population.status").random(n),
+        prm.served_fraction.value / 12.0,
+        prm.liberty_years_mean.value,
+        prm.instant_liberty_years_mean.value,
+        prm.status_window_years.value,
+        prm.under_sentence_share.value,
+        months,
+        np.empty(p),  # time served, of a sentence's aggregate term
+        priors.single_sentence_group,
+        priors.imposed_years_ago,
+        priors.released_years_ago,
+        under_sentence,
     )
 
     defendants = Defendants(
@@ -846,7 +1070,7 @@ def generate_population(
         prior_offsets=offsets,
         priors=priors,
     )
-    return Population(defendants, removals.astype(np.int16))
+    return Population(defendants, removals)
 
 
 def calibration_marginals(population: Population) -> dict[str, float]:

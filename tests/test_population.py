@@ -15,13 +15,18 @@ from hypothesis import strategies as st
 
 from sim.guidelines.casefile import case_to_defendants
 from sim.guidelines.engine import compute_guidelines
-from sim.guidelines.records import PRIOR_KINDS, Defendants, kind_code
+from sim.guidelines.records import PRIOR_KINDS, Defendants, Priors, kind_code
 from sim.parameters import Parameter
 from sim.population import (
+    _KIND_TABLE,
+    _REENTRY_CLASS,
+    _SEGMENT_PHASE,
     CALIBRATION_TARGETS,
+    DAYS_PER_MONTH,
     DEFAULT_POPULATION_CONFIG,
     Population,
     PopulationParameters,
+    _compile,
     calibration_marginals,
     calibration_targets,
     derive_rates,
@@ -379,6 +384,164 @@ def test_extreme_sentence_spreads_stay_within_legal_bounds(
     spread = with_values(parameters, **dict.fromkeys(names, sigma))
     population = generate_population(spread, RandomBlock(4, 5, 6), RANDOM_BLOCK_DEFENDANTS)
     assert_consistent(population, spread)
+
+
+# ---- The kernels against a plain numpy oracle -----------------------------------------------
+
+
+def searched(table, t: int, uniforms: np.ndarray) -> np.ndarray:
+    """Codes of table ``t`` of an inverse CDF by binary search alone (no look-up bins)."""
+    low, high = table.bounds[t], table.bounds[t + 1]
+    return table.codes[low:high][np.searchsorted(table.cdf[low:high], uniforms, side="right")]
+
+
+def numpy_population(prm: PopulationParameters, key: RandomBlock, n: int) -> Population:
+    """The construction of the module docstring in whole-array numpy, from the same draws (the
+    generator as it was before its numba kernels)."""
+    model = _compile(prm)
+    rates = model.rates
+    u = key.generator("population.record").random((n, 5))
+    record = ~(u[:, 0] < prm.clean_record_share.value)
+    aggravated = record & (u[:, 1] < rates.aggravated)
+    after = rates.aggravated * prm.aggravated_felony_after_reentry_share.value
+    post_aggravated = record & (u[:, 1] < after)
+    entry = record & (u[:, 2] < rates.entry)
+    earlier_entry = record & (u[:, 2] < rates.entry * prm.earlier_illegal_entry_share.value)
+    has_post_other = record & (u[:, 3] < rates.post_other)
+    counts_u = key.generator("population.prior_count").random((n, 4))
+    removal_u = key.generator("population.removals").random(n)
+    persistent = counts_u[:, 3] < prm.persistent_share.value
+    common = counts_u[:, 2]
+    extra_pre = searched(model.counts, 0, np.where(persistent, common, counts_u[:, 0]))
+    extra_post = searched(model.counts, 1, np.where(persistent, common, counts_u[:, 1]))
+    free = searched(model.counts, 2, np.where(persistent, common, removal_u))
+    forced = record & ~aggravated & ~entry & ~has_post_other
+    n_pre = np.where(record, extra_pre.astype(np.intp) + forced, 0)
+    n_post = np.where(has_post_other, extra_post.astype(np.intp) + 1, 0)
+    removals = np.where(
+        record, 1 + entry.astype(np.intp) + earlier_entry + post_aggravated + free, 1
+    )
+    found = (n_post > 0) & (u[:, 4] < prm.found_after_conviction_share.value)
+    n_last = np.where(removals == 1, n_post, found)
+    pre_aggravated = aggravated & ~post_aggravated
+    segments = np.stack(
+        [n_pre, pre_aggravated, earlier_entry, n_post - n_last, post_aggravated, entry, n_last],
+        axis=1,
+    ).astype(np.intp)
+    counts = segments.sum(axis=1)
+    offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    p = int(offsets[-1])
+    owner = np.repeat(np.arange(n), counts)
+    segment = np.repeat(np.tile(np.arange(7), n), segments.ravel())
+    has_priors = np.flatnonzero(counts)
+    first, last = offsets[has_priors], offsets[has_priors + 1] - 1
+
+    u_kind = key.generator("population.prior_kind").random(p)
+    table = _KIND_TABLE[segment]
+    cls = np.zeros(p, dtype=np.intp)
+    for t in range(5):
+        cls[table == t] = searched(model.kinds, t, u_kind[table == t])
+    tables = model.sentences
+    aggravated_felony = tables.aggravated[cls]
+    reentry = cls == _REENTRY_CLASS  # § 1101(a)(43)(O)
+    aggravated_felony[reentry] = aggravated[owner[reentry]]
+    u_sentence = key.generator("population.prior_sentence").random(p)
+    zeta, slope, offset, scale, log_median_days = tables.numbers[cls].T
+    none = u_sentence < zeta
+    quantile = np.where(none, 0.5, slope * u_sentence + offset)
+    logit = np.log(quantile / (1.0 - quantile)) * scale + log_median_days
+    months = np.where(none, 0.0, np.floor(np.exp(logit))) / DAYS_PER_MONTH
+
+    u_flags = key.generator("population.prior_flags").random(p)
+    single = prm.single_sentence_share.value
+    phase = _SEGMENT_PHASE[segment]
+    joinable = cls < _REENTRY_CLASS
+    joined = np.zeros(p, dtype=bool)
+    joined[1:] = (u_flags[1:] < single) & joinable[1:] & joinable[:-1] & (phase[1:] == phase[:-1])
+    joined[first] = False
+    consecutive = joined & (u_flags < single * prm.consecutive_share.value)
+
+    served = months * (prm.served_fraction.value / 12.0)
+    group = np.full(p, -1, dtype=np.int16)
+    ends = np.ones(p, dtype=bool)
+    ends[:-1] = ~joined[1:]
+    grouped = np.flatnonzero(joined | ~ends)
+    if len(grouped):
+        leads = ~joined[grouped]
+        number = np.cumsum(leads) - 1
+        starts = np.flatnonzero(leads)
+        member = served[grouped]
+        # § 4A1.2(a)(2): consecutive terms add, concurrent ones count by the longest.
+        total = np.bincount(number, weights=np.where(consecutive[grouped], member, 0.0))
+        total += np.maximum.reduceat(np.where(consecutive[grouped], 0.0, member), starts)
+        served[grouped] = total[number]
+        lead_rows = grouped[starts]
+        group[grouped] = (lead_rows - offsets[owner[lead_rows]])[number]
+    gap = np.log1p(-key.generator("population.prior_timing").random(p))
+    to_instant = gap[last] * -prm.instant_liberty_years_mean.value
+    gap *= -prm.liberty_years_mean.value
+    gap[last] = to_instant
+    gap += served
+    gap[~ends] = 0.0
+    before = np.concatenate([[0.0], np.cumsum(gap)])
+    defendant_total = np.zeros(n)
+    defendant_total[has_priors] = before[last + 1]
+    imposed = defendant_total[owner] - before[:-1]
+    released = np.where(none, np.nan, np.maximum(imposed - served, 0.0))
+    recent = np.zeros(n, dtype=bool)
+    recent[has_priors] = imposed[last] <= prm.status_window_years.value
+    status_u = key.generator("population.status").random(n)
+    priors = Priors(
+        kind=tables.kind[cls],
+        felony=tables.felony[cls],
+        aggravated_felony=aggravated_felony,
+        sentence_imposed_months=months,
+        imposed_years_ago=imposed,
+        released_years_ago=released,
+        before_first_removal=segment <= 1,
+        removed_after_conviction=segment != 6,
+        foreign=tables.foreign[cls],
+        single_sentence_group=group,
+        consecutive=consecutive,
+    )
+    defendants = Defendants(
+        conviction=np.zeros(n, dtype=np.int8),
+        offense_date=np.full(n, np.datetime64("NaT"), dtype="datetime64[D]"),
+        acceptance_levels=np.zeros(n, dtype=np.int8),
+        early_disposition_levels=np.zeros(n, dtype=np.int8),
+        under_sentence=recent & (status_u < prm.under_sentence_share.value),
+        zero_point_criteria_met=np.ones(n, dtype=bool),
+        criminal_history_points_override=np.full(n, -1, dtype=np.int16),
+        criminal_history_category_override=np.full(n, -1, dtype=np.int8),
+        prior_offsets=offsets,
+        priors=priors,
+    )
+    return Population(defendants, removals.astype(np.int16))
+
+
+ORACLE_VARIANTS = [
+    {},
+    {"persistent_share": 0.0, "clean_record_share": 0.38},
+    {"persistent_share": 1.0, "found_after_conviction_share": 1.0},
+    {"single_sentence_share": 1.0, "consecutive_share": 0.0},
+    {"single_sentence_share": 1.0, "consecutive_share": 1.0, "foreign_share": 1.0},
+    {"single_sentence_share": 0.0, "served_fraction": 1.0, "illegal_reentry_felony_share": 1.0},
+    {"conviction_dispersion": 0.2, "removal_dispersion": 0.1, "misdemeanor_sigma": 5.0},
+    {"liberty_years_mean": 0.0, "under_sentence_share": 1.0, "max_sentence_months": 13},
+]
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    variant=st.sampled_from(range(len(ORACLE_VARIANTS))),
+    seed=st.integers(0, 2**63 - 1),
+    block=st.integers(0, 10**6),
+    n=st.integers(0, 800),
+)
+def test_kernels_equal_the_numpy_oracle(variant: int, seed: int, block: int, n: int):
+    parameters = with_values(load_population_parameters(CONFIG), **ORACLE_VARIANTS[variant])
+    key = RandomBlock(seed, 0, block)
+    assert_same(generate_population(parameters, key, n), numpy_population(parameters, key, n))
 
 
 # ---- The guidelines engine reads the population ---------------------------------------------
