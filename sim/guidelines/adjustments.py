@@ -10,7 +10,9 @@ import numpy as np
 __all__ = [
     "EARLY_DISPOSITION_FIRST_MANUAL",
     "MAX_EARLY_DISPOSITION_LEVELS",
+    "THIRD_LEVEL_MIN_OFFENSE_LEVEL",
     "ZERO_POINT_FIRST_MANUAL",
+    "ZERO_POINT_LEVELS",
     "acceptance_reduction",
     "early_disposition_label",
     "zero_point_reduction",
@@ -18,7 +20,7 @@ __all__ = [
 
 #: § 3E1.1(b): the third level needs an offense level of 16 or more before (a) applies
 #: (App. C Amend. 459, Nov 1, 1992; unchanged by the PROTECT Act, which added the motion).
-_THIRD_LEVEL_MIN_OFFENSE_LEVEL = 16
+THIRD_LEVEL_MIN_OFFENSE_LEVEL = 16
 
 #: § 5K3.1 took effect Oct 27, 2003 (App. C Amend. 651), so the Nov 1, 2003 Manual is the first.
 EARLY_DISPOSITION_FIRST_MANUAL = 2003
@@ -26,7 +28,8 @@ EARLY_DISPOSITION_FIRST_MANUAL = 2003
 MAX_EARLY_DISPOSITION_LEVELS = 4
 #: § 4C1.1, App. C Amend. 821 Part B, eff. Nov 1, 2023.
 ZERO_POINT_FIRST_MANUAL = 2023
-_ZERO_POINT_LEVELS = 2
+#: § 4C1.1(a): "decrease the offense level ... by 2 levels".
+ZERO_POINT_LEVELS = 2
 
 
 def acceptance_reduction(acceptance_levels: np.ndarray, offense_level: np.ndarray) -> np.ndarray:
@@ -38,7 +41,7 @@ def acceptance_reduction(acceptance_levels: np.ndarray, offense_level: np.ndarra
     >>> acceptance_reduction(np.array([3, 3, 2, 0]), np.array([24, 12, 24, 24]))
     array([3, 2, 2, 0])
     """
-    third = (acceptance_levels >= 3) & (offense_level >= _THIRD_LEVEL_MIN_OFFENSE_LEVEL)
+    third = (acceptance_levels >= 3) & (offense_level >= THIRD_LEVEL_MIN_OFFENSE_LEVEL)
     return np.where(acceptance_levels >= 2, 2, 0) + np.where(third, 1, 0)
 
 
@@ -52,7 +55,7 @@ def zero_point_reduction(
     """
     if manual < ZERO_POINT_FIRST_MANUAL:
         return np.zeros_like(criminal_history_points)
-    return np.where((criminal_history_points == 0) & criteria_met, _ZERO_POINT_LEVELS, 0)
+    return np.where((criminal_history_points == 0) & criteria_met, ZERO_POINT_LEVELS, 0)
 
 
 def early_disposition_label(manual: int) -> str:

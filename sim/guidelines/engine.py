@@ -10,19 +10,26 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numba import njit
 
 from sim.guidelines.adjustments import (
     EARLY_DISPOSITION_FIRST_MANUAL,
     MAX_EARLY_DISPOSITION_LEVELS,
-    acceptance_reduction,
-    zero_point_reduction,
+    THIRD_LEVEL_MIN_OFFENSE_LEVEL,
+    ZERO_POINT_FIRST_MANUAL,
+    ZERO_POINT_LEVELS,
 )
 from sim.guidelines.criminal_history import CriminalHistory, compute_criminal_history
 from sim.guidelines.groups import SentenceGroups
 from sim.guidelines.records import CONVICTIONS, NO_OVERRIDE, Defendants
 from sim.guidelines.reentry import ReentryOffenseLevel, compute_reentry_offense_level
-from sim.guidelines.statutes import STATUTES, apply_5g1_1, statutory_maximum_months
-from sim.guidelines.table import category_from_points, guideline_range, zone_from_minimum
+from sim.guidelines.statutes import ADAA_1988, MAXIMA_MONTHS, STATUTES, VCCLEA_1994
+from sim.guidelines.table import (
+    CATEGORY_FLOOR_POINTS,
+    GUIDELINE_MAX_MONTHS,
+    GUIDELINE_MIN_MONTHS,
+    zone_ceilings,
+)
 
 __all__ = [
     "FIRST_MANUAL",
@@ -72,17 +79,9 @@ class GuidelineResult:
 
 
 _GUIDELINE_APPLIES = np.array([statute.guideline_applies for statute in STATUTES])
-
-
-def _check_early_disposition(levels: np.ndarray, manual: int) -> None:
-    allowed = MAX_EARLY_DISPOSITION_LEVELS if manual >= EARLY_DISPOSITION_FIRST_MANUAL else 0
-    bad = np.flatnonzero((levels < 0) | (levels > allowed))
-    if len(bad):
-        raise ValueError(
-            f"early_disposition_levels {int(levels[bad[0]])} (defendant {int(bad[0])}) is not "
-            f"allowed under the {manual} Manual; allowed: 0-{allowed} (USSG § 5K3.1 took effect "
-            f"Oct 27, 2003)"
-        )
+#: Days since 1970 on which periods 1 and 2 of the statutory maxima begin.
+_PERIOD_STARTS = np.array([ADAA_1988, VCCLEA_1994], dtype="datetime64[D]").astype(np.int64)
+_NAT = np.iinfo(np.int64).min  # NaT as int64 days
 
 
 @dataclass(frozen=True)
@@ -104,6 +103,38 @@ class RecordAssessment:
         return len(self.criminal_history_points)
 
 
+@njit(cache=True)
+def _assessment_kernel(
+    history_points,
+    points_override,
+    category_override,
+    zero_point_criteria_met,
+    no_override,
+    category_floors,
+    zero_point_levels,
+    points,
+    category,
+    zero_point,
+):
+    for i in range(len(points)):
+        p = history_points[i] if points_override[i] == no_override else points_override[i]
+        points[i] = p
+        if category_override[i] == no_override:
+            # Sentencing Table column headings: one more than the number of category floors
+            # (II-VI) the points reach.
+            category[i] = 1 + (
+                (p >= category_floors[0])
+                + (p >= category_floors[1])
+                + (p >= category_floors[2])
+                + (p >= category_floors[3])
+                + (p >= category_floors[4])
+            )
+        else:
+            category[i] = category_override[i]
+        # § 4C1.1 (Amend. 821 Part B, Nov 1, 2023): zero-point offenders who meet the criteria.
+        zero_point[i] = zero_point_levels if p == 0 and zero_point_criteria_met[i] else 0
+
+
 def assess_records(defendants: Defendants, manual: int) -> RecordAssessment:
     """Criminal history and § 2L1.2 offense level of a batch under the ``manual`` edition.
 
@@ -117,18 +148,108 @@ def assess_records(defendants: Defendants, manual: int) -> RecordAssessment:
     groups = SentenceGroups.build(defendants.prior_owner, defendants.priors.single_sentence_group)
     history = compute_criminal_history(defendants, manual, groups)
     reentry = compute_reentry_offense_level(defendants, manual, groups, history)
-    points = np.where(
-        defendants.criminal_history_points_override != NO_OVERRIDE,
-        defendants.criminal_history_points_override,
+    n = len(defendants)
+    points = np.empty(n, dtype=np.int64)
+    category = np.empty(n, dtype=np.int8)
+    zero_point = np.empty(n, dtype=np.int64)
+    _assessment_kernel(
         history.points,
-    ).astype(np.int64)
-    category = np.where(
-        defendants.criminal_history_category_override != NO_OVERRIDE,
+        defendants.criminal_history_points_override,
         defendants.criminal_history_category_override,
-        category_from_points(points),
-    ).astype(np.int8)
-    zero_point = zero_point_reduction(manual, points, defendants.zero_point_criteria_met)
+        defendants.zero_point_criteria_met,
+        NO_OVERRIDE,
+        CATEGORY_FLOOR_POINTS,
+        ZERO_POINT_LEVELS if manual >= ZERO_POINT_FIRST_MANUAL else 0,
+        points,
+        category,
+        zero_point,
+    )
     return RecordAssessment(manual, history, reentry, points, category, zero_point)
+
+
+@njit(cache=True)
+def _dispositions_kernel(
+    offense_level,
+    zero_point_reduction,
+    category,
+    conviction,
+    acceptance_levels,
+    early_disposition_levels,
+    offense_day,
+    default_day,
+    allowed_early,
+    third_level_min,
+    period_starts,
+    maxima,
+    guideline_applies,
+    range_min_table,
+    range_max_table,
+    zone_ceilings,
+    no_guideline_min,
+    no_guideline_max,
+    applies,
+    acceptance,
+    zero_point,
+    early,
+    total,
+    range_min,
+    range_max,
+    statutory_max,
+    final_min,
+    final_max,
+    zone,
+):
+    """Fill the outputs; return the first defendant with early-disposition levels the edition
+    does not allow and the first convicted under a provision missing on the offense date (-1:
+    none)."""
+    bad_early, missing = -1, -1
+    for i in range(len(offense_level)):
+        chapter_two = offense_level[i]
+        sought = acceptance_levels[i]
+        # § 3E1.1(a): 2 levels; (b): a third when sought and the level before (a) is 16 or more.
+        # (Arithmetic on the conditions: branches here would be mispredicted.)
+        reduction = 2 * (sought >= 2) + ((sought >= 3) & (chapter_two >= third_level_min))
+        fast_track = early_disposition_levels[i]  # § 5K3.1 (§ 3F1.1 from 2025): 0-4 levels
+        if bad_early < 0 and (fast_track < 0 or fast_track > allowed_early):
+            bad_early = i
+        # Total offense level: Sentencing Table commentary n.2 reads below 1 as 1, above 43 as 43.
+        level = min(max(chapter_two - reduction - zero_point_reduction[i] - fast_track, 1), 43)
+        c = category[i]
+        low, high = range_min_table[level, c], range_max_table[level, c]
+
+        # Statutory maximum by the offense date (NaT: Nov 1 of the manual year): 8 U.S.C.
+        # § 1326(b) from Nov 18, 1988 (ADAA), raised Sept 13, 1994 (VCCLEA).
+        day = offense_day[i]
+        if day == _NAT:
+            day = default_day
+        period = (day >= period_starts[0]) + (day >= period_starts[1])
+        code = conviction[i]
+        maximum = maxima[code, period]
+        if missing < 0 and maximum < 0:
+            missing = i
+        statutory_max[i] = maximum
+        # § 5G1.1(a), (c): a maximum below the range becomes the sentence, inside it truncates it.
+        restricted_min, restricted_max = min(low, maximum), min(high, maximum)
+
+        # A first § 1325(a) offense: no guideline applies (§ 1B1.9); any sentence up to 6 months.
+        guideline = guideline_applies[code]
+        applies[i] = guideline
+        acceptance[i] = reduction if guideline else 0
+        zero_point[i] = zero_point_reduction[i] if guideline else 0
+        early[i] = fast_track if guideline else 0
+        total[i] = level if guideline else 0
+        range_min[i] = low if guideline else 0
+        range_max[i] = high if guideline else 0
+        final_min[i] = restricted_min if guideline else no_guideline_min
+        final_max[i] = restricted_max if guideline else no_guideline_max
+        # Zone A, B, C or D: one more than the number of zone ceilings below the final minimum.
+        z = 1 + (
+            (zone_ceilings[0] < restricted_min)
+            + (zone_ceilings[1] < restricted_min)
+            + (zone_ceilings[2] < restricted_min)
+        )
+        zone[i] = z if guideline else 0
+    return bad_early, missing
 
 
 def apply_dispositions(
@@ -164,46 +285,74 @@ def apply_dispositions(
         provision existed.
     """
     manual = assessment.manual
-    _check_early_disposition(early_disposition_levels, manual)
-    reentry = assessment.reentry
-    acceptance = acceptance_reduction(acceptance_levels, reentry.offense_level)
-    early = early_disposition_levels.astype(np.int64)
-    total = np.clip(
-        reentry.offense_level - acceptance - assessment.zero_point_reduction - early, 1, 43
+    n = len(assessment)
+    applies = np.empty(n, dtype=bool)
+    acceptance, early = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
+    zero_point, total = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
+    range_min, range_max = np.empty(n, dtype=np.int32), np.empty(n, dtype=np.int32)
+    statutory_max = np.empty(n, dtype=np.int64)
+    final_min, final_max = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
+    zone = np.empty(n, dtype=np.int8)
+    allowed = MAX_EARLY_DISPOSITION_LEVELS if manual >= EARLY_DISPOSITION_FIRST_MANUAL else 0
+    bad_early, missing = _dispositions_kernel(
+        assessment.reentry.offense_level,
+        assessment.zero_point_reduction,
+        assessment.criminal_history_category,
+        conviction,
+        acceptance_levels,
+        early_disposition_levels,
+        np.asarray(offense_date, dtype="datetime64[D]").view(np.int64),
+        np.datetime64(f"{manual}-11-01", "D").astype(np.int64),
+        allowed,
+        THIRD_LEVEL_MIN_OFFENSE_LEVEL,
+        _PERIOD_STARTS,
+        MAXIMA_MONTHS,
+        _GUIDELINE_APPLIES,
+        GUIDELINE_MIN_MONTHS,
+        GUIDELINE_MAX_MONTHS,
+        zone_ceilings(manual),
+        *_CLASS_B_MISDEMEANOR_RANGE,
+        applies,
+        acceptance,
+        zero_point,
+        early,
+        total,
+        range_min,
+        range_max,
+        statutory_max,
+        final_min,
+        final_max,
+        zone,
     )
-    range_min, range_max = guideline_range(total, assessment.criminal_history_category)
-
-    offense_date = np.where(np.isnat(offense_date), np.datetime64(f"{manual}-11-01"), offense_date)
-    statutory_max = statutory_maximum_months(conviction, offense_date)
-    missing = np.flatnonzero(statutory_max < 0)
-    if len(missing):
-        first = int(missing[0])
+    if bad_early >= 0:
         raise ValueError(
-            f"conviction {CONVICTIONS[conviction[first]]} (defendant {first}) did not "
-            f"exist on the offense date {offense_date[first]}: 8 U.S.C. § 1326(b) took effect "
+            f"early_disposition_levels {int(early_disposition_levels[bad_early])} (defendant "
+            f"{bad_early}) is not allowed under the {manual} Manual; allowed: 0-{allowed} (USSG "
+            f"§ 5K3.1 took effect Oct 27, 2003)"
+        )
+    if missing >= 0:
+        raise ValueError(
+            f"conviction {CONVICTIONS[conviction[missing]]} (defendant {missing}) did not "
+            f"exist on the offense date {offense_date[missing]}: 8 U.S.C. § 1326(b) took effect "
             f"Nov 18, 1988"
         )
-    final_min, final_max = apply_5g1_1(range_min, range_max, statutory_max)
-
-    applies = _GUIDELINE_APPLIES[conviction]
-    low, high = _CLASS_B_MISDEMEANOR_RANGE
     return GuidelineResult(
         manual=manual,
         guideline_applies=applies,
-        reentry=reentry,
-        acceptance_reduction=np.where(applies, acceptance, 0),
-        zero_point_reduction=np.where(applies, assessment.zero_point_reduction, 0),
-        early_disposition_reduction=np.where(applies, early, 0),
-        total_offense_level=np.where(applies, total, 0),
+        reentry=assessment.reentry,
+        acceptance_reduction=acceptance,
+        zero_point_reduction=zero_point,
+        early_disposition_reduction=early,
+        total_offense_level=total,
         history=assessment.history,
         criminal_history_points=assessment.criminal_history_points,
         criminal_history_category=assessment.criminal_history_category,
-        guideline_min_months=np.where(applies, range_min, 0),
-        guideline_max_months=np.where(applies, range_max, 0),
+        guideline_min_months=range_min,
+        guideline_max_months=range_max,
         statutory_maximum_months=statutory_max,
-        final_min_months=np.where(applies, final_min, low),
-        final_max_months=np.where(applies, final_max, high),
-        zone=np.where(applies, zone_from_minimum(final_min, manual), 0).astype(np.int8),
+        final_min_months=final_min,
+        final_max_months=final_max,
+        zone=zone,
     )
 
 

@@ -9,7 +9,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["STATUTES", "Statute", "apply_5g1_1", "statutory_maximum_months"]
+__all__ = [
+    "MAXIMA_MONTHS",
+    "STATUTES",
+    "Statute",
+    "apply_5g1_1",
+    "period_index",
+    "statutory_maximum_months",
+]
 
 #: Anti-Drug Abuse Act of 1988, Pub. L. 100-690, § 7345(a), 102 Stat. 4471: created § 1326(b).
 ADAA_1988 = np.datetime64("1988-11-18")
@@ -51,7 +58,14 @@ _MISSING = -1
 
 
 def _maxima_table() -> np.ndarray:
-    return np.array([[_MISSING if m is None else m for m in s.maxima] for s in STATUTES])
+    table = np.array([[_MISSING if m is None else m for m in s.maxima] for s in STATUTES])
+    table.setflags(write=False)
+    return table
+
+
+#: Maximum months indexed ``[conviction code, period_index]``; -1 where the provision did not
+#: exist.
+MAXIMA_MONTHS = _maxima_table()
 
 
 def period_index(offense_date: np.ndarray) -> np.ndarray:
@@ -66,7 +80,7 @@ def statutory_maximum_months(conviction: np.ndarray, offense_date: np.ndarray) -
     ...     np.array(["1995-08-01", "1993-01-01", "1995-08-01"], dtype="datetime64[D]"))
     array([240, 180,  30])
     """
-    return _maxima_table()[conviction, period_index(offense_date)]
+    return MAXIMA_MONTHS[conviction, period_index(offense_date)]
 
 
 def apply_5g1_1(

@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = [
+    "CATEGORY_FLOOR_POINTS",
     "CATEGORY_NAMES",
     "GUIDELINE_MAX_MONTHS",
     "GUIDELINE_MIN_MONTHS",
@@ -26,6 +27,7 @@ __all__ = [
     "format_range",
     "guideline_range",
     "table_rows",
+    "zone_ceilings",
     "zone_from_minimum",
 ]
 
@@ -112,9 +114,10 @@ def _build_table() -> tuple[np.ndarray, np.ndarray]:
 #: Guideline range minimum and maximum, indexed ``[offense_level, category]`` (1-43, 1-6).
 GUIDELINE_MIN_MONTHS, GUIDELINE_MAX_MONTHS = _build_table()
 
-# Criminal history points at which each category starts (Sentencing Table column headings since
-# App. C Amend. 270; guidelines.md §1.1): I 0-1, II 2-3, III 4-6, IV 7-9, V 10-12, VI 13+.
-_CATEGORY_FLOOR_POINTS = np.array([2, 4, 7, 10, 13])
+#: Criminal history points at which categories II-VI start (Sentencing Table column headings since
+#: App. C Amend. 270; guidelines.md §1.1): I 0-1, II 2-3, III 4-6, IV 7-9, V 10-12, VI 13+.
+CATEGORY_FLOOR_POINTS = np.array([2, 4, 7, 10, 13])
+CATEGORY_FLOOR_POINTS.setflags(write=False)
 
 
 def category_from_points(points: np.ndarray) -> np.ndarray:
@@ -130,7 +133,7 @@ def category_from_points(points: np.ndarray) -> np.ndarray:
     ndarray of int8, shape (n,)
         Category number, 1 (I) to 6 (VI).
     """
-    return (np.searchsorted(_CATEGORY_FLOOR_POINTS, points, side="right") + 1).astype(np.int8)
+    return (np.searchsorted(CATEGORY_FLOOR_POINTS, points, side="right") + 1).astype(np.int8)
 
 
 def guideline_range(
@@ -161,6 +164,18 @@ def guideline_range(
 # guidelines.md §1.3. Minima between the printed bands (7, 11, 13, 14) occur in no table cell.
 _ZONE_CEILINGS_1992 = np.array([0, 6, 10])
 _ZONE_CEILINGS_2010 = np.array([0, 9, 12])
+_ZONE_CEILINGS_1992.setflags(write=False)
+_ZONE_CEILINGS_2010.setflags(write=False)
+
+
+def zone_ceilings(manual: int) -> np.ndarray:
+    """Upper bounds (months, inclusive) of the range minimum in zones A, B and C under the
+    ``manual`` edition; a greater minimum is zone D.
+
+    >>> zone_ceilings(2009), zone_ceilings(2010)
+    (array([ 0,  6, 10]), array([ 0,  9, 12]))
+    """
+    return _ZONE_CEILINGS_2010 if manual >= 2010 else _ZONE_CEILINGS_1992
 
 
 def zone_from_minimum(min_months: np.ndarray, manual: int) -> np.ndarray:
@@ -171,8 +186,7 @@ def zone_from_minimum(min_months: np.ndarray, manual: int) -> np.ndarray:
     >>> zone_from_minimum(np.array([0, 6, 8, 12, 15]), 2010)
     array([1, 2, 2, 3, 4], dtype=int8)
     """
-    ceilings = _ZONE_CEILINGS_2010 if manual >= 2010 else _ZONE_CEILINGS_1992
-    return (np.searchsorted(ceilings, min_months, side="left") + 1).astype(np.int8)
+    return (np.searchsorted(zone_ceilings(manual), min_months, side="left") + 1).astype(np.int8)
 
 
 def format_months(months: int) -> str:
