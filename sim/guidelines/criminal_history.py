@@ -21,8 +21,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numba import njit
 
-from sim.guidelines.groups import SentenceGroups, segment_count
+from sim.guidelines.groups import SentenceGroups
 from sim.guidelines.records import Defendants, kind_code
 
 __all__ = ["SIXTY_DAYS_IN_MONTHS", "CriminalHistory", "compute_criminal_history"]
@@ -64,6 +65,251 @@ class CriminalHistory:
     points: np.ndarray
 
 
+@njit(cache=True)
+def _block_sum(values, start, count):
+    """numpy's pairwise summation of at most 128 values: sequential below 8, else 8 accumulators."""
+    if count < 8:
+        total = -0.0
+        for k in range(start, start + count):
+            total += values[k]
+        return total
+    r0, r1, r2, r3 = values[start], values[start + 1], values[start + 2], values[start + 3]
+    r4, r5, r6, r7 = values[start + 4], values[start + 5], values[start + 6], values[start + 7]
+    k = 8
+    while k < count - count % 8:
+        r0 += values[start + k]
+        r1 += values[start + k + 1]
+        r2 += values[start + k + 2]
+        r3 += values[start + k + 3]
+        r4 += values[start + k + 4]
+        r5 += values[start + k + 5]
+        r6 += values[start + k + 6]
+        r7 += values[start + k + 7]
+        k += 8
+    total = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while k < count:
+        total += values[start + k]
+        k += 1
+    return total
+
+
+@njit(cache=True)
+def _pairwise_sum(values, start, count):
+    """numpy's pairwise summation of ``values[start:start + count]``, so that sums match
+    ``np.add.reduce`` to the last bit: above 128 values numpy adds the sums of two halves (the
+    first a multiple of 8). The halving is walked with an explicit stack, since numba cannot
+    cache a recursive function (numba issue #6061)."""
+    if count <= 128:
+        return _block_sum(values, start, count)
+    first = np.empty(64, dtype=np.int64)
+    size = np.empty(64, dtype=np.int64)
+    right_pending = np.empty(64, dtype=np.bool_)
+    left_sum = np.empty(64)
+    depth = 0
+    first[0], size[0] = start, count
+    while True:
+        if size[depth] > 128:  # descend into the left half
+            half = size[depth] // 2
+            half -= half % 8
+            right_pending[depth] = True
+            first[depth + 1], size[depth + 1] = first[depth], half
+            depth += 1
+            continue
+        total = _block_sum(values, first[depth], size[depth])
+        depth -= 1
+        while depth >= 0 and not right_pending[depth]:  # both halves done: add them
+            total = left_sum[depth] + total
+            depth -= 1
+        if depth < 0:
+            return total
+        left_sum[depth] = total  # left half done: now the right half
+        right_pending[depth] = False
+        half = size[depth] // 2
+        half -= half % 8
+        first[depth + 1], size[depth + 1] = first[depth] + half, size[depth] - half
+        depth += 1
+
+
+@njit(cache=True)
+def _fmin(a, b):
+    # np.fmin: NaN only when both are NaN.
+    if a != a:
+        return b
+    if b != b:
+        return a
+    return a if a <= b else b
+
+
+# A sentence's facts as bits of a code, so that its item is a table look-up: the items are
+# unpredictable, and branches on them would cost more than the arithmetic.
+_FOREIGN, _OVER_13, _WITHIN_15, _WITHIN_10, _SIXTY_DAYS, _RELEASED_2 = (
+    1 << bit for bit in range(6)
+)
+#: Per-defendant counts packed two to an int64, each below 2**31 (at most one per prior).
+_HIGH = 1 << 32
+
+
+def _code_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per code: the item; the (a) + (b) << 32 count; the (c) + recent (a)/(b) << 32 count."""
+    item = np.zeros(64, dtype=np.int8)
+    for code in range(64):
+        if code & _FOREIGN:  # § 4A1.2(h): foreign sentences are not counted
+            item[code] = ITEM_NONE
+        elif code & _OVER_13 and code & _WITHIN_15:  # § 4A1.1(a), § 4A1.2(e)(1)
+            item[code] = ITEM_A
+        elif code & _WITHIN_10:  # § 4A1.2(e)(2); § 4A1.1(b) at least sixty days, else (c)
+            item[code] = ITEM_B if code & _SIXTY_DAYS else ITEM_C
+    a_b = np.select([item == ITEM_A, item == ITEM_B], [1, _HIGH], 0)
+    # § 4A1.1(e) (to 2009): released from an (a) or (b) sentence less than two years before.
+    recent = (a_b != 0) & ((np.arange(64) & _RELEASED_2) != 0)
+    c_recent = np.where(item == ITEM_C, 1, 0) + np.where(recent, _HIGH, 0)
+    return item, a_b.astype(np.int64), c_recent.astype(np.int64)
+
+
+_ITEM, _A_B, _C_RECENT = _code_tables()
+
+
+@njit(cache=True)
+def _code(months, imposed, released, foreign):
+    """Code of a single sentence's facts (see :func:`_code_tables`)."""
+    # § 4A1.2(e)(1): imposed within 15 years, or served into them; (e)(2): within 10 years.
+    within_15 = (imposed <= _LONG_WINDOW_YEARS) | (released <= _LONG_WINDOW_YEARS)
+    return (
+        np.int64(foreign) * _FOREIGN
+        | np.int64(months > _THIRTEEN_MONTHS) * _OVER_13
+        | np.int64(within_15) * _WITHIN_15
+        | np.int64(imposed <= _SHORT_WINDOW_YEARS) * _WITHIN_10
+        | np.int64(months >= SIXTY_DAYS_IN_MONTHS) * _SIXTY_DAYS
+        | np.int64(released < _RECENCY_YEARS) * _RELEASED_2
+    )
+
+
+@njit(cache=True)
+def _history_kernel(
+    months,
+    consecutive,
+    imposed_years_ago,
+    released_years_ago,
+    foreign,
+    kind,
+    felony,
+    under_sentence,
+    prior_group,
+    group_owner,
+    single_count,
+    grouped_rows,
+    grouped_starts,
+    violent_kind,
+    status_2023,
+    recency_rule,
+    sentence_item,
+    sentence_months,
+    receives_points,
+    points_a,
+    points_b,
+    points_c,
+    status_points,
+    recency_points,
+    violent_points,
+    points,
+):
+    """Three flat passes: one-prior sentences in row order, grouped sentences, defendants.
+
+    ``points_a``, ``points_c`` and ``violent_points`` come zeroed. Until the last pass
+    ``points_a`` holds the (a) + (b) << 32 counts and ``points_c`` the (c) + recent << 32 counts.
+    The first pass keeps a defendant's counts in registers and stores them on each of his rows
+    (the last store stands), so that no branch turns on where his priors end.
+    """
+    # § 4A1.2(a)(2) (1995: n.3) single sentences of one prior, in row order.
+    previous = -1
+    a_b = c_recent = 0
+    for row in range(len(prior_group)):
+        sentence = prior_group[row]
+        if sentence >= single_count:
+            continue
+        owner = group_owner[sentence]
+        if owner < previous or owner >= len(points):  # (previous starts at -1)
+            raise ValueError("groups were not built from these defendants' priors")
+        same = owner == previous
+        previous = owner
+        # Consecutive and concurrent parts, added as SentenceGroups.aggregate_months adds them.
+        term = months[row]
+        length = (term if consecutive[row] else 0.0) + (0.0 if consecutive[row] else term)
+        code = _code(length, imposed_years_ago[row], released_years_ago[row], foreign[row])
+        item = _ITEM[code]
+        sentence_item[sentence] = item
+        sentence_months[sentence] = length
+        receives_points[row] = item != ITEM_NONE
+        a_b = a_b * same + _A_B[code]
+        c_recent = c_recent * same + _C_RECENT[code]
+        points_a[owner] = a_b
+        points_c[owner] = c_recent
+
+    # Sentences of several priors, their members in row order.
+    terms = np.empty(len(grouped_rows))
+    for k in range(len(grouped_starts) - 1):
+        first, stop = grouped_starts[k], grouped_starts[k + 1]
+        row = grouped_rows[first]
+        concurrent = 0.0 if consecutive[row] else months[row]
+        imposed, released = imposed_years_ago[row], released_years_ago[row]
+        all_foreign = foreign[row]
+        violent = 0
+        for j in range(first, stop):
+            row = grouped_rows[j]
+            # Consecutive terms add, in numpy's summation order; concurrent ones overlap.
+            terms[j] = months[row] if consecutive[row] else 0.0
+            if j > first:
+                term = 0.0 if consecutive[row] else months[row]
+                if not (concurrent >= term or concurrent != concurrent):  # NaN propagates
+                    concurrent = term
+                imposed = _fmin(imposed, imposed_years_ago[row])
+                released = _fmin(released, released_years_ago[row])
+                all_foreign &= foreign[row]
+            # § 4A1.1(f) (1995; (e) 2010, (d) 2023): a crime of violence (felony, not foreign).
+            violent += (kind[row] == violent_kind) & felony[row] & (not foreign[row])
+        summed = terms[first]
+        if stop - first > 1:
+            summed += _pairwise_sum(terms, first + 1, stop - first - 1)
+        length = summed + concurrent
+        code = _code(length, imposed, released, all_foreign)
+        item = _ITEM[code]
+        sentence = single_count + k
+        sentence_item[sentence] = item
+        sentence_months[sentence] = length
+        for j in range(first, stop):
+            row = grouped_rows[j]
+            # A foreign conviction never receives points, even when folded into a domestic
+            # sentence.
+            receives_points[row] = (item != ITEM_NONE) & (not foreign[row])
+        owner = group_owner[sentence]
+        if owner < 0 or owner >= len(points):
+            raise ValueError("groups were not built from these defendants' priors")
+        points_a[owner] += _A_B[code]
+        points_c[owner] += _C_RECENT[code]
+        # Assumption (docs/engine.md §3): the group's points go to a violent member, so every
+        # further violent member earns the single-sentence point.
+        if item != ITEM_NONE:
+            violent_points[owner] += max(violent - 1, 0)
+
+    for i in range(len(points)):
+        a_b, c_recent = points_a[i], points_c[i]
+        # § 4A1.1(a) 3 points, (b) 2, (c) 1 up to 4; single-sentence crimes of violence up to 3.
+        points_a[i] = 3 * (a_b & (_HIGH - 1))
+        points_b[i] = 2 * (a_b >> 32)
+        points_c[i] = min(c_recent & (_HIGH - 1), _ITEM_C_CAP)
+        violent_points[i] = min(violent_points[i], _VIOLENT_SINGLE_SENTENCE_CAP)
+        other = points_a[i] + points_b[i] + points_c[i] + violent_points[i]
+        if status_2023:  # Amend. 821 (Nov 1, 2023): +1, and only with 7 or more other points
+            status = 1 if under_sentence[i] and other >= _STATUS_THRESHOLD_2023 else 0
+        else:  # § 4A1.1(d): +2 under any criminal justice sentence
+            status = 2 if under_sentence[i] else 0
+        # § 4A1.1(e) (to 2009): +2 after a recent release, +1 when (d) already added 2.
+        recency = (1 if status == 2 else 2) if recency_rule and c_recent >> 32 else 0
+        status_points[i] = status
+        recency_points[i] = recency
+        points[i] = other + status + recency
+
+
 def compute_criminal_history(
     defendants: Defendants, manual: int, groups: SentenceGroups
 ) -> CriminalHistory:
@@ -82,67 +328,56 @@ def compute_criminal_history(
     -------
     CriminalHistory
     """
-    n = len(defendants)
-    pr = defendants.priors
-    months = groups.aggregate_months(pr.sentence_imposed_months, pr.consecutive)
-    imposed = groups.min(pr.imposed_years_ago)
-    released = groups.min(pr.released_years_ago)  # NaN when no member was released
-    foreign = groups.all(pr.foreign)
-    with np.errstate(invalid="ignore"):
-        released_within_15 = released <= _LONG_WINDOW_YEARS
-        recent_release = released < _RECENCY_YEARS
-    domestic = ~foreign
-    is_a = (
-        domestic
-        & (months > _THIRTEEN_MONTHS)
-        & ((imposed <= _LONG_WINDOW_YEARS) | released_within_15)
+    n, pr = len(defendants), defendants.priors
+    if len(groups.prior_group) != len(pr):
+        raise ValueError(
+            f"groups cover {len(groups.prior_group)} priors; the defendants have {len(pr)}"
+        )
+    if len(pr) >= 1 << 31:  # the kernel packs per-defendant counts in 32-bit halves
+        raise ValueError(f"{len(pr)} priors in one batch; allowed: fewer than 2**31 (split it)")
+    sentence_item = np.empty(len(groups), dtype=np.int8)
+    sentence_months = np.empty(len(groups))
+    receives_points = np.empty(len(pr), dtype=bool)
+    points_a, points_c, violent = (np.zeros(n, dtype=np.int64) for _ in range(3))
+    points_b, status, recency, points = (np.empty(n, dtype=np.int64) for _ in range(4))
+    _history_kernel(
+        pr.sentence_imposed_months,
+        pr.consecutive,
+        pr.imposed_years_ago,
+        pr.released_years_ago,
+        pr.foreign,
+        pr.kind,
+        pr.felony,
+        defendants.under_sentence,
+        groups.prior_group,
+        groups.group_owner,
+        groups.single_count,
+        groups.grouped_rows,
+        groups.grouped_starts,
+        kind_code("crime_of_violence"),
+        manual >= 2023,
+        manual <= 2009,
+        sentence_item,
+        sentence_months,
+        receives_points,
+        points_a,
+        points_b,
+        points_c,
+        status,
+        recency,
+        violent,
+        points,
     )
-    within_10 = domestic & (imposed <= _SHORT_WINDOW_YEARS)
-    is_b = ~is_a & within_10 & (months >= SIXTY_DAYS_IN_MONTHS)
-    is_c = ~is_a & ~is_b & within_10
-    item = np.select([is_a, is_b, is_c], [ITEM_A, ITEM_B, ITEM_C], ITEM_NONE).astype(np.int8)
-    counted = item != ITEM_NONE
-
-    owner = groups.group_owner
-    points_a = 3 * segment_count(is_a, owner, n)
-    points_b = 2 * segment_count(is_b, owner, n)
-    points_c = np.minimum(segment_count(is_c, owner, n), _ITEM_C_CAP)
-
-    violent = ((pr.kind == kind_code("crime_of_violence")) & pr.felony & ~pr.foreign).astype(
-        np.int64
-    )
-    violent_members = groups.sum(violent)
-    # Assumption (docs/engine.md §3): the group's points go to a violent member, so every further
-    # violent member earns the single-sentence point.
-    extra = np.where(counted, np.maximum(violent_members - 1, 0), 0)
-    violent_points = np.minimum(
-        np.bincount(owner, weights=extra, minlength=n).astype(np.int64),
-        _VIOLENT_SINGLE_SENTENCE_CAP,
-    )
-
-    other_points = points_a + points_b + points_c + violent_points
-    under_sentence = defendants.under_sentence
-    if manual >= 2023:
-        status = np.where(under_sentence & (other_points >= _STATUS_THRESHOLD_2023), 1, 0)
-    else:
-        status = np.where(under_sentence, 2, 0)
-    if manual <= 2009:
-        recent = segment_count((is_a | is_b) & recent_release, owner, n) > 0
-        recency = np.where(recent, np.where(status == 2, 1, 2), 0)
-    else:
-        recency = np.zeros(n, dtype=np.int64)
-
     return CriminalHistory(
         groups=groups,
-        sentence_item=item,
-        sentence_months=months,
-        # A foreign conviction never receives points, even when folded into a domestic sentence.
-        receives_points=counted[groups.prior_group] & ~pr.foreign,
+        sentence_item=sentence_item,
+        sentence_months=sentence_months,
+        receives_points=receives_points,
         points_a=points_a,
         points_b=points_b,
         points_c=points_c,
         status_points=status,
         recency_points=recency,
-        violent_single_sentence_points=violent_points,
-        points=other_points + status + recency,
+        violent_single_sentence_points=violent,
+        points=points,
     )

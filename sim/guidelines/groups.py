@@ -2,15 +2,18 @@
 
 Priors are stored defendant by defendant, so per-defendant reductions are reductions over
 contiguous segments. Priors that form one sentence (USSG § 4A1.2(a)(2); 1995: "related cases",
-§ 4A1.2 n.3) may sit anywhere inside their defendant's segment, so :class:`SentenceGroups` sorts
-them once and then reduces over contiguous runs.
+§ 4A1.2 n.3) may sit anywhere inside their defendant's segment: :class:`SentenceGroups` numbers
+the sentences in one compiled pass, sorting only the grouped priors, and lists each grouped
+sentence's members contiguously.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
+from numba import njit
 
 __all__ = [
     "SentenceGroups",
@@ -72,12 +75,69 @@ def segment_first(mask: np.ndarray, offsets: np.ndarray) -> np.ndarray:
     return np.where(first == -big, -1, -first)
 
 
+@njit(cache=True)
+def _build_kernel(owner, group_id, prior_group, group_owner, grouped_rows, grouped_starts):
+    """Fill ``prior_group``, ``group_owner``, ``grouped_rows`` and ``grouped_starts`` (each with
+    room for one entry per prior, and one more in ``grouped_starts``); return the number of
+    sentences, of ungrouped priors and of grouped priors.
+
+    One branch-free pass numbers the ungrouped priors and gathers the grouped ones with their sort
+    keys; then only the grouped priors are sorted, by ``(owner, group_id)``, stably.
+    """
+    p = len(owner)
+    keys = np.empty(p, dtype=np.int64)
+    singles = grouped = 0
+    ordered = True
+    for row in range(p):
+        # Written for every row, kept only for ungrouped ones: later rows overwrite the rest.
+        prior_group[row] = singles
+        group_owner[singles] = owner[row]
+        grouped_rows[grouped] = row
+        keys[grouped] = (np.int64(owner[row]) << 16) | np.int64(group_id[row])
+        in_group = group_id[row] >= 0
+        singles += not in_group
+        grouped += in_group
+        ordered &= row == 0 or owner[row] >= owner[row - 1]
+    if ordered:
+        # Owners never decrease (CSR layout), so keys are out of order only within a defendant's
+        # few priors: a stable insertion sort does little work, unless a defendant has very many
+        # grouped priors out of order.
+        moves = 0
+        for j in range(1, grouped):
+            key, row = keys[j], grouped_rows[j]
+            k = j
+            while k > 0 and keys[k - 1] > key:
+                keys[k] = keys[k - 1]
+                grouped_rows[k] = grouped_rows[k - 1]
+                k -= 1
+            keys[k] = key
+            grouped_rows[k] = row
+            moves += j - k
+            if moves > 16 * grouped:
+                ordered = False
+                break
+    if not ordered:  # a stable sort keeps equal keys in row order, also after a partial sort
+        order = np.argsort(keys[:grouped], kind="mergesort")
+        grouped_rows[:grouped] = grouped_rows[:grouped][order]
+        keys[:grouped] = keys[:grouped][order]
+    sentence = singles - 1
+    for j in range(grouped):
+        row = grouped_rows[j]
+        if j == 0 or keys[j] != keys[j - 1]:
+            sentence += 1
+            group_owner[sentence] = owner[row]
+            grouped_starts[sentence - singles] = j
+        prior_group[row] = sentence
+    grouped_starts[sentence + 1 - singles] = grouped
+    return sentence + 1, singles, grouped
+
+
 @dataclass(frozen=True)
 class SentenceGroups:
     """Partition of priors into single sentences.
 
-    Ungrouped priors come first, one sentence each, in row order; grouped priors follow, sorted by
-    ``(owner, group_id)``, so that only they are ever sorted or gathered.
+    Ungrouped priors come first, one sentence each, in row order; grouped priors follow, their
+    sentences ordered by ``(owner, group_id)``.
 
     Attributes
     ----------
@@ -85,46 +145,51 @@ class SentenceGroups:
         Sentence index of each prior.
     group_owner : ndarray of int64, shape (g,)
         Defendant index of each sentence.
+    single_count : int
+        Number of ungrouped priors ``s``: sentence ``k < s`` is one prior, and a prior is ungrouped
+        exactly when its ``prior_group`` is below ``s``.
+    grouped_rows : ndarray of int64, shape (p - s,)
+        Rows of the grouped priors, sentence by sentence, each sentence's in row order.
+    grouped_starts : ndarray of int64, shape (g - s + 1,)
+        Sentence ``s + k`` is ``grouped_rows[grouped_starts[k]:grouped_starts[k + 1]]``.
     """
 
     prior_group: np.ndarray
     group_owner: np.ndarray
-    _singles: np.ndarray | None  # rows of ungrouped priors; None = every prior is ungrouped
-    _grouped: np.ndarray | None  # rows of grouped priors, sorted by (owner, group_id)
-    _starts: np.ndarray | None  # first position of each grouped sentence within _grouped
+    single_count: int
+    grouped_rows: np.ndarray
+    grouped_starts: np.ndarray
 
     @classmethod
     def build(cls, owner: np.ndarray, group_id: np.ndarray) -> SentenceGroups:
         """Group priors by ``(owner, group_id)``; a negative ``group_id`` is its own sentence."""
         p = len(owner)
-        in_group = group_id >= 0
-        if not in_group.any():
-            return cls(np.arange(p, dtype=np.int64), owner.astype(np.int64), None, None, None)
-        singles = np.flatnonzero(~in_group)
-        rows = np.flatnonzero(in_group)
-        key = (owner[rows].astype(np.int64) << 16) | group_id[rows].astype(np.int64)
-        order = np.argsort(key, kind="stable")
-        grouped, sorted_key = rows[order], key[order]
-        new = np.ones(len(grouped), dtype=bool)
-        new[1:] = sorted_key[1:] != sorted_key[:-1]
-        starts = np.flatnonzero(new)
         prior_group = np.empty(p, dtype=np.int64)
-        prior_group[singles] = np.arange(len(singles))
-        prior_group[grouped] = len(singles) + np.cumsum(new) - 1
-        group_owner = np.concatenate([owner[singles], owner[grouped[starts]]]).astype(np.int64)
-        return cls(prior_group, group_owner, singles, grouped, starts)
+        group_owner = np.empty(p, dtype=np.int64)
+        grouped_rows = np.empty(p, dtype=np.int64)
+        grouped_starts = np.empty(p + 1, dtype=np.int64)
+        count, singles, grouped = _build_kernel(
+            owner, group_id, prior_group, group_owner, grouped_rows, grouped_starts
+        )
+        return cls(
+            prior_group,
+            group_owner[:count],
+            int(singles),
+            grouped_rows[:grouped],
+            grouped_starts[: count - singles + 1],
+        )
 
     def __len__(self) -> int:
         return len(self.group_owner)
 
+    @cached_property
+    def _singles(self) -> np.ndarray:
+        return np.flatnonzero(self.prior_group < self.single_count)
+
     def _reduce(self, ufunc: np.ufunc, values: np.ndarray) -> np.ndarray:
-        if self._grouped is None:
+        if self.single_count == len(self.prior_group):
             return values
-        merged = (
-            ufunc.reduceat(values[self._grouped], self._starts)
-            if len(self._grouped)
-            else values[:0]
-        )
+        merged = ufunc.reduceat(values[self.grouped_rows], self.grouped_starts[:-1])
         return np.concatenate([values[self._singles], merged])
 
     def sum(self, values: np.ndarray) -> np.ndarray:
