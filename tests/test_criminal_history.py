@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 from strategies import case_dicts
 
 from sim.guidelines.casefile import CaseFile, case_to_defendants
@@ -24,7 +25,7 @@ from sim.guidelines.criminal_history import (
     CriminalHistory,
     compute_criminal_history,
 )
-from sim.guidelines.groups import SentenceGroups
+from sim.guidelines.groups import SentenceGroups, pairwise_sum
 from sim.guidelines.records import Defendants, Priors, kind_code
 
 
@@ -256,3 +257,15 @@ def test_groups_of_other_priors_are_refused():
     groups = SentenceGroups.build(defendants.prior_owner, pr.single_sentence_group)
     with pytest.raises(ValueError, match="groups cover"):
         compute_criminal_history(defendants.block(0, 3), 2025, groups)
+
+
+@settings(deadline=None)
+@given(
+    arrays(np.float64, st.integers(0, 1_100), elements=st.floats(0, 1e16)),
+    st.integers(0, 3),
+)
+def test_pairwise_sum_adds_in_numpys_order(values, start):
+    """Sentence totals must equal numpy's ``np.add.reduce`` bit for bit (pairwise above 8)."""
+    padded = np.concatenate([np.ones(start), values])
+    total = pairwise_sum(padded, start, len(values))
+    assert total == np.add.reduce(values) or (len(values) == 0 and total == 0.0)

@@ -34,7 +34,7 @@ import numpy as np
 from numba import njit
 
 from sim.guidelines.criminal_history import CriminalHistory
-from sim.guidelines.groups import SentenceGroups
+from sim.guidelines.groups import SentenceGroups, pairwise_sum
 from sim.guidelines.records import IMMIGRATION_LAW_KINDS, PRIOR_KINDS, Defendants, kind_code
 
 __all__ = [
@@ -384,31 +384,6 @@ def _kernel_2001(
 
 
 @njit(cache=True)
-def _pairwise_sum(values, n):
-    """numpy's pairwise summation of ``values[:n]``, operation for operation."""
-    if n < 8:
-        total = -0.0
-        for k in range(n):
-            total += values[k]
-        return total
-    if n <= 128:
-        r = values[:8].copy()
-        k = 8
-        while k < n - n % 8:
-            for u in range(8):
-                r[u] += values[k + u]
-            k += 8
-        total = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]))
-        while k < n:
-            total += values[k]
-            k += 1
-        return total
-    half = n // 2
-    half -= half % 8
-    return _pairwise_sum(values[:half], half) + _pairwise_sum(values[half:], n - half)
-
-
-@njit(cache=True)
 def _maximum(a, b):
     # np.maximum: a NaN operand wins.
     return a if a != a or a >= b else b
@@ -463,7 +438,7 @@ def _group_sentences(
                     )
                     m += 1
                 k += 1
-            tail[g] = _pairwise_sum(others, m)
+            tail[g] = pairwise_sum(others, 0, m)
             members[g] = 1  # done
     return head, tail, longest
 
