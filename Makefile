@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench clean clean-cache
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
@@ -29,5 +29,10 @@ test: lint
 bench: $(STAMP)
 	$(BIN)/python scripts/bench_engine.py
 
-clean:
+# numba's on-disk cache watches only each kernel's own file: after editing a jitted helper that
+# another module's kernel calls (sim/guidelines/groups.py: pairwise_sum), clear it.
+clean-cache:
+	find sim -name '*.nbi' -delete -o -name '*.nbc' -delete
+
+clean: clean-cache
 	rm -rf $(VENV)

@@ -842,6 +842,7 @@ def _dates_kernel(
     instant_liberty_years_mean,
     status_window_years,
     under_sentence_share,
+    no_group,
     months,
     served,
     single_sentence_group,
@@ -870,7 +871,7 @@ def _dates_kernel(
             lead = lead if member else j
             added = (added + own if consecutive[k] else added) if member else 0.0
             longest = (longest if consecutive[k] else max(longest, own)) if member else own
-            single_sentence_group[k] = lead - low if member or not ends else NO_GROUP
+            single_sentence_group[k] = lead - low if member or not ends else no_group
             # The aggregate so far; complete at the sentence's last member, copied back to the
             # others below.
             served[k] = added + longest if member else own
@@ -1050,6 +1051,7 @@ def generate_population(
         prm.instant_liberty_years_mean.value,
         prm.status_window_years.value,
         prm.under_sentence_share.value,
+        NO_GROUP,  # an argument: numba's cache would not see a change in records.py
         months,
         np.empty(p),  # time served, of a sentence's aggregate term
         priors.single_sentence_group,

@@ -244,7 +244,7 @@ def _tally_kernel(
             if m < 0:
                 return _NEGATIVE_MONTHS
             position = np.int64(position_category[i, d])
-            if position < 0 or position >= _CATEGORIES:
+            if position < 0 or position >= counterfactual_positions.shape[2]:
                 return _BAD_POSITION
             y[d] = m
             total += m
