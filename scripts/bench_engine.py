@@ -1,7 +1,8 @@
-"""Benchmark: defendants sentenced per second, vectorized engine vs the scalar reference.
+"""Benchmark: defendants sentenced per second, array engine vs the scalar reference.
 
-Draws random (uncalibrated) records, sentences all of them with the vectorized engine, then a
-subsample with the scalar reference, checks the two agree on that subsample, and prints rates.
+Draws random (uncalibrated) records, sentences all of them with the array engine (numba kernels
+over the struct-of-arrays batch), then a subsample with the scalar reference, checks the two agree
+on that subsample, and prints rates.
 
     python scripts/bench_engine.py [--defendants 1000000] [--block-size 32768]
                                    [--reference-sample 20000] [--manual 1995]
@@ -153,11 +154,11 @@ def main() -> None:
         f"{bytes_per_defendant(defendants):.1f} input bytes per defendant"
     )
     print(
-        f"vectorized engine, one call:  {vector_seconds:.3f} s (best of {args.repeats}) -> "
+        f"array engine, one call:  {vector_seconds:.3f} s (best of {args.repeats}) -> "
         f"{n / vector_seconds:,.0f} defendants/s"
     )
     print(
-        f"vectorized engine, blocks of {args.block_size:,}: {block_seconds:.3f} s "
+        f"array engine, blocks of {args.block_size:,}: {block_seconds:.3f} s "
         f"(best of {args.repeats}) -> {n / block_seconds:,.0f} defendants/s"
     )
     print(
