@@ -53,7 +53,7 @@ def main() -> None:
             lap("assessment")
             facts = record_facts(defendants, assessment.criminal_history_category, removals)
             lap("facts")
-            policy_u = runner._policy_uniforms(streams.uniforms)
+            policy_u = runner._policy_uniforms(streams.uniforms, runner._offer_positions(scenario))
             judge_u = runner._judge_uniforms(streams.uniforms)
             arrest = streams.uniforms("arrest.district")
             lap("uniforms")

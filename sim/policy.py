@@ -142,8 +142,8 @@ class PolicyUniforms:
     """The uniforms of the policy decisions, shared by every district."""
 
     prosecute: np.ndarray  # (n,)
-    offer_extended: np.ndarray  # (n, MAX_OFFERS)
-    offer_accepted: np.ndarray  # (n, MAX_OFFERS)
+    offer_extended: np.ndarray  # (n, K), K >= the district's offers; column k: offer k
+    offer_accepted: np.ndarray  # (n, K)
     plea: np.ndarray  # (n,)
 
 
@@ -397,7 +397,7 @@ def apply_policy(policy: DistrictPolicy, facts: RecordFacts, u: PolicyUniforms) 
     n = len(facts.criminal_history_category)
     # The kernel does not check bounds.
     if u.offer_extended.shape != u.offer_accepted.shape or u.offer_extended.shape[0] != n:
-        raise ValueError(f"offer uniforms must have shape ({n}, {MAX_OFFERS})")
+        raise ValueError(f"offer uniforms must both have shape ({n}, K)")
     if u.offer_extended.shape[1] < len(policy.offers):
         raise ValueError(f"{len(policy.offers)} offers but {u.offer_extended.shape[1]} uniforms")
     offers = _OfferTable.build(policy.offers)

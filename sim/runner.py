@@ -73,9 +73,10 @@ class _PieceStreams:
         self.random_block = RandomBlock(scenario.study.seed, replication, block)
         self.first, self.stop = first, stop
 
-    def uniforms(self, decision: str, width: int | None = None) -> np.ndarray:
-        shape = (self.stop,) if width is None else (self.stop, width)
-        return self.random_block.uniforms(decision, shape)[self.first :]
+    def uniforms(self, decision: str, offers: int | None = None) -> np.ndarray:
+        if offers is None:
+            return self.random_block.uniforms(decision, self.stop)[self.first :]
+        return self.random_block.offer_uniforms(decision, self.stop, offers)[self.first :]
 
     def population(self, scenario: Scenario) -> tuple[Defendants, np.ndarray]:
         drawn = generate_population(scenario.population, self.random_block, self.stop)
@@ -87,11 +88,16 @@ class _PieceStreams:
         )
 
 
-def _policy_uniforms(draw: Callable[..., np.ndarray]) -> PolicyUniforms:
+def _offer_positions(scenario: Scenario) -> int:
+    """Offer positions any district uses: the offer streams drawn."""
+    return max((len(policy.offers) for policy in scenario.districts.values()), default=0)
+
+
+def _policy_uniforms(draw: Callable[..., np.ndarray], offers: int) -> PolicyUniforms:
     return PolicyUniforms(
         prosecute=draw("policy.prosecute"),
-        offer_extended=draw("policy.offer_extended", MAX_OFFERS),
-        offer_accepted=draw("policy.offer_accepted", MAX_OFFERS),
+        offer_extended=draw("policy.offer_extended", offers),
+        offer_accepted=draw("policy.offer_accepted", offers),
         plea=draw("policy.plea"),
     )
 
@@ -176,7 +182,7 @@ def _simulate_piece(
         defendants,
         facts,
         assessment,
-        _policy_uniforms(streams.uniforms),
+        _policy_uniforms(streams.uniforms, _offer_positions(scenario)),
         _judge_uniforms(streams.uniforms),
     )
     weights = np.array([d.caseload_weight.value for d in scenario.districts.values()])
@@ -284,8 +290,10 @@ def simulate_profile(scenario: Scenario, index: int, name: str) -> ProfileTally:
     for replication in range(replications):
         random_block = RandomBlock(scenario.study.seed, replication, PROFILE_RANDOM_BLOCK + index)
 
-        def draw(decision: str, width: int | None = None, _rb=random_block) -> np.ndarray:
-            return _rb.uniforms(decision, (draws,) if width is None else (draws, width))
+        def draw(decision: str, offers: int | None = None, _rb=random_block) -> np.ndarray:
+            if offers is None:
+                return _rb.uniforms(decision, draws)
+            return _rb.offer_uniforms(decision, draws, offers)
 
         # Absent a deal a profile pleads as recorded: always with his acceptance, or never.
         out = _sentence_everywhere(
@@ -293,7 +301,7 @@ def simulate_profile(scenario: Scenario, index: int, name: str) -> ProfileTally:
             repeated,
             facts,
             assessment,
-            _policy_uniforms(draw),
+            _policy_uniforms(draw, _offer_positions(scenario)),
             _judge_uniforms(draw),
             plea=(1.0 if profile.acceptance else 0.0, profile.acceptance),
         )

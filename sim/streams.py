@@ -9,6 +9,9 @@ Every decision has its own stream and every district reads the same stream for t
 common random numbers, so that only policy differs between districts.
 
 Decision codes are part of the results' identity: append new decisions, never renumber.
+The offer decisions have one stream per offer position ``k`` (spawn key (replication, random
+block, decision, k)), drawn only for the positions some district uses: adding an offer anywhere
+changes no other draw.
 """
 
 from __future__ import annotations
@@ -47,8 +50,8 @@ DECISIONS: dict[str, int] = {
 #: Human-readable statement of the scheme, for manifests and reports.
 SEED_SCHEME = (
     "numpy.random.SeedSequence(entropy=seed, spawn_key=(replication, random_block, decision)) "
-    f"-> PCG64; random blocks of {RANDOM_BLOCK_DEFENDANTS} defendants; decision codes in "
-    "sim/streams.py"
+    "-> PCG64, with the offer position k appended to the spawn key of offer decisions; random "
+    f"blocks of {RANDOM_BLOCK_DEFENDANTS} defendants; decision codes in sim/streams.py"
 )
 
 
@@ -60,13 +63,20 @@ class RandomBlock:
     replication: int
     block: int
 
-    def generator(self, decision: str) -> np.random.Generator:
-        """A fresh generator for ``decision`` (always the same for the same key)."""
-        sequence = np.random.SeedSequence(
-            entropy=self.seed, spawn_key=(self.replication, self.block, DECISIONS[decision])
-        )
+    def generator(self, decision: str, position: int | None = None) -> np.random.Generator:
+        """A fresh generator for ``decision`` (always the same for the same key); ``position``
+        selects an offer decision's stream for offer ``position``."""
+        key = (self.replication, self.block, DECISIONS[decision])
+        if position is not None:
+            key += (position,)
+        sequence = np.random.SeedSequence(entropy=self.seed, spawn_key=key)
         return np.random.Generator(np.random.PCG64(sequence))
 
     def uniforms(self, decision: str, size: int | tuple[int, ...]) -> np.ndarray:
         """``size`` uniforms on [0, 1) from ``decision``'s stream."""
         return self.generator(decision).random(size)
+
+    def offer_uniforms(self, decision: str, n: int, offers: int) -> np.ndarray:
+        """(n, offers) uniforms on [0, 1): column ``k`` is offer ``k``'s own stream."""
+        columns = [self.generator(decision, k).random(n) for k in range(offers)]
+        return np.stack(columns, axis=1) if columns else np.empty((n, 0))

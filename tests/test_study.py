@@ -79,6 +79,30 @@ def test_changing_one_district_leaves_every_other_district_identical():
             np.testing.assert_array_equal(a.prosecuted[:, d], b.prosecuted[:, d])
 
 
+def test_adding_an_offer_changes_no_other_draw():
+    """Each offer position has its own stream: a third offer in one district (one more stream
+    drawn) leaves every other district, and that district's takers of its first two offers,
+    exactly as they were."""
+    data = scenario()
+    offers = copy.deepcopy(data["districts"]["CAS"]["offers"])
+    offers[1]["offer_probability"]["value"] = 0.5  # leaves some to a third offer
+    data["districts"]["CAS"]["offers"] = offers
+    before = build(data)
+    changed = copy.deepcopy(data)
+    third = {**copy.deepcopy(offers[1]), "name": "third"}
+    changed["districts"]["CAS"]["offers"] = [*offers, third]
+    after = build(changed)
+    a, b = simulate_block(before, 0, 0, 12_000), simulate_block(after, 0, 0, 12_000)
+    for d, code in enumerate(before.district_codes):
+        if code == "CAS":
+            took_first_two = a.offer[:, d] >= 0
+            np.testing.assert_array_equal(a.offer[took_first_two, d], b.offer[took_first_two, d])
+            assert (b.offer[:, d] == 2).any()  # the new offer is taken by some
+        else:
+            np.testing.assert_array_equal(a.months[:, d], b.months[:, d])
+            np.testing.assert_array_equal(a.offer[:, d], b.offer[:, d])
+
+
 def test_identical_policies_give_identical_counterfactual_sentences():
     # Common random numbers: E.D. and N.D. Cal. share S.D. Cal.'s program in the default scenario.
     outcome = simulate_block(build(scenario()), 1, 0, 12_000)
