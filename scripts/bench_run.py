@@ -3,9 +3,11 @@
 Runs the built-in default scenario (four districts) with one replication for each N, each in a
 fresh process so that its peak resident memory is its own, on one worker (one core). Each
 process first runs 10,000 defendants untimed in the rate (start-up: loading or compiling the
-numba kernels), reported in its own column, then the timed run of N:
+numba kernels), reported in its own column, then times ``--repeats`` runs of N and reports the
+best and the median (the machine is shared: a single run can be slowed by other work):
 
     python scripts/bench_run.py [--sizes 100000 1000000 10000000] [--block-size 50000]
+                                [--repeats 3]
 
 A sentencing is one defendant sentenced in one district (counterfactual view), so a run of N
 defendants in D districts performs N x D sentencings. Population generation, record assessment,
@@ -18,15 +20,16 @@ import argparse
 import json
 import platform
 import resource
+import statistics
 import subprocess
 import sys
 import time
 
-#: Defendants of the untimed-in-the-rate start-up run (one random block).
+#: Defendants of the start-up run, timed apart from the rate.
 WARM_UP_DEFENDANTS = 10_000
 
 
-def child(defendants: int, block_size: int) -> None:
+def child(defendants: int, block_size: int, repeats: int) -> None:
     from sim.config import load_scenario
     from sim.runner import run_study
 
@@ -41,9 +44,11 @@ def child(defendants: int, block_size: int) -> None:
     run_study(scenario_of(WARM_UP_DEFENDANTS), workers=1)
     warm_up_seconds = time.perf_counter() - start
     scenario = scenario_of(defendants)
-    start = time.perf_counter()
-    run_study(scenario, workers=1)
-    seconds = time.perf_counter() - start
+    seconds = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        run_study(scenario, workers=1)
+        seconds.append(time.perf_counter() - start)
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(
         json.dumps(
@@ -63,29 +68,41 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000, 10_000_000])
     parser.add_argument("--block-size", type=int, default=50_000)
+    parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(args.child, args.block_size)
+        child(args.child, args.block_size, args.repeats)
         return
-    print(f"machine: {platform.machine()}, Python {platform.python_version()}, one worker")
     print(
-        f"{'defendants':>12} {'sentencings':>13} {'seconds':>9} {'sentencings/s':>15} "
-        f"{'peak RSS MiB':>13} {'after import MiB':>17} {'start-up s':>11}"
+        f"machine: {platform.machine()}, Python {platform.python_version()}, one worker, "
+        f"best and median of {args.repeats} runs"
+    )
+    print(
+        f"{'defendants':>12} {'sentencings':>13} {'best s':>8} {'best sentencings/s':>19} "
+        f"{'median sentencings/s':>21} {'peak RSS MiB':>13} {'after import MiB':>17} "
+        f"{'start-up s':>11}"
     )
     for n in args.sizes:
         completed = subprocess.run(
-            [sys.executable, __file__, "--child", str(n), "--block-size", str(args.block_size)],
+            [
+                sys.executable,
+                __file__,
+                *("--child", str(n), "--block-size", str(args.block_size)),
+                *("--repeats", str(args.repeats)),
+            ],
             capture_output=True,
             text=True,
             check=True,
         )
         r = json.loads(completed.stdout)
         sentencings = r["defendants"] * r["districts"]
+        best, median = min(r["seconds"]), statistics.median(r["seconds"])
         print(
-            f"{r['defendants']:>12,} {sentencings:>13,} {r['seconds']:>9.2f} "
-            f"{sentencings / r['seconds']:>15,.0f} {r['peak_rss_mib']:>13.0f} "
-            f"{r['baseline_rss_mib']:>17.0f} {r['warm_up_seconds']:>11.2f}"
+            f"{r['defendants']:>12,} {sentencings:>13,} {best:>8.2f} "
+            f"{sentencings / best:>19,.0f} {sentencings / median:>21,.0f} "
+            f"{r['peak_rss_mib']:>13.0f} {r['baseline_rss_mib']:>17.0f} "
+            f"{r['warm_up_seconds']:>11.2f}"
         )
 
 

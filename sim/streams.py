@@ -23,7 +23,7 @@ import numpy as np
 __all__ = ["DECISIONS", "RANDOM_BLOCK_DEFENDANTS", "SEED_SCHEME", "RandomBlock"]
 
 #: Defendants per random block (the unit of stream keying, not of processing).
-RANDOM_BLOCK_DEFENDANTS = 10_000
+RANDOM_BLOCK_DEFENDANTS = 50_000
 
 #: Stable decision codes. Population decisions draw per defendant or per prior; policy and judge
 #: decisions draw one uniform per defendant (per offer for offers), shared by every district.

@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from sim.cli import app
 from sim.config import DEFAULT_SCENARIO, Scenario, resolve_scenario_mapping
 from sim.runner import run_study, simulate_block
+from sim.streams import RANDOM_BLOCK_DEFENDANTS
 from sim.study import summarise
 
 runner = CliRunner()
@@ -40,21 +41,27 @@ def test_same_seed_same_numbers_and_different_seed_different_numbers():
     assert other["districts"]["CAC"]["mean_months"] != first["districts"]["CAC"]["mean_months"]
 
 
+#: Enough defendants to straddle a random-block boundary.
+STRADDLING = RANDOM_BLOCK_DEFENDANTS + 2_000
+
+
 def test_block_size_does_not_change_results():
-    # 12,000 defendants: random blocks of 10,000, processing blocks of 1,000 or 50,000.
-    assert summary_of(scenario(block_size=1_000)) == summary_of(scenario(block_size=50_000))
+    # Processing blocks of 7,000 (cutting random blocks) or of all defendants at once.
+    one = scenario(defendants=STRADDLING, block_size=7_000)
+    assert summary_of(one) == summary_of({**one, "study": {**one["study"], "block_size": 10**6}})
 
 
 def test_worker_count_does_not_change_results():
-    data = scenario(block_size=4_000)
+    data = scenario(defendants=STRADDLING, block_size=13_000)
     assert summary_of(data, workers=2) == summary_of(data, workers=1)
 
 
 def test_per_defendant_outcomes_do_not_depend_on_block_boundaries():
-    s = build(scenario())
-    whole = simulate_block(s, 0, 0, 12_000)
+    s = build(scenario(defendants=STRADDLING))
+    r = RANDOM_BLOCK_DEFENDANTS
+    whole = simulate_block(s, 0, 0, STRADDLING)
     pieces = [
-        simulate_block(s, 0, a, b) for a, b in ((0, 7_500), (7_500, 10_001), (10_001, 12_000))
+        simulate_block(s, 0, a, b) for a, b in ((0, 7_500), (7_500, r + 1), (r + 1, STRADDLING))
     ]
     np.testing.assert_array_equal(whole.months, np.concatenate([p.months for p in pieces]))
     np.testing.assert_array_equal(
