@@ -14,6 +14,7 @@ import dataclasses
 
 import numpy as np
 import pytest
+from engine_oracle import group_all, group_any, group_max, group_min, group_sum
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
@@ -125,14 +126,14 @@ def assert_groups_match(groups: SentenceGroups, oracle: OracleGroups, pr: Priors
     assert_identical(groups.grouped_rows, oracle.grouped, "grouped_rows")
     assert_identical(groups.grouped_starts[:-1], oracle.starts, "grouped_starts")
     assert groups.single_count == len(oracle.singles)
-    for method, ufunc, values in (
-        (groups.sum, np.add, pr.sentence_imposed_months),
-        (groups.max, np.maximum, pr.sentence_imposed_months),
-        (groups.min, np.fmin, pr.released_years_ago),
-        (groups.any, np.logical_or, pr.felony),
-        (groups.all, np.logical_and, pr.foreign),
+    for reduce, ufunc, values in (
+        (group_sum, np.add, pr.sentence_imposed_months),
+        (group_max, np.maximum, pr.sentence_imposed_months),
+        (group_min, np.fmin, pr.released_years_ago),
+        (group_any, np.logical_or, pr.felony),
+        (group_all, np.logical_and, pr.foreign),
     ):
-        assert_identical(method(values), oracle.reduce(ufunc, values), method.__name__)
+        assert_identical(reduce(groups, values), oracle.reduce(ufunc, values), reduce.__name__)
 
 
 def assert_history_matches(defendants: Defendants, manual: int) -> None:

@@ -1,4 +1,4 @@
-"""The compiled guidelines engine against the numpy code it replaced (kept here, test-only).
+"""The compiled guidelines engine against the numpy code it replaced (here and engine_oracle.py).
 
 § 2L1.2 (every text), the record assessment (overrides, category, § 4C1.1) and the dispositions
 (§ 3E1.1, § 5K3.1, the Sentencing Table, statutory maxima, § 5G1.1, zones) are compared field by
@@ -14,13 +14,21 @@ import dataclasses
 
 import numpy as np
 import pytest
+from engine_oracle import (
+    acceptance_reduction,
+    aggregate_months,
+    group_any,
+    segment_count,
+    segment_first,
+    segment_max,
+    zero_point_reduction,
+)
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.guidelines.adjustments import acceptance_reduction, zero_point_reduction
 from sim.guidelines.criminal_history import compute_criminal_history
 from sim.guidelines.engine import apply_dispositions, assess_records
-from sim.guidelines.groups import SentenceGroups, segment_count, segment_first, segment_max
+from sim.guidelines.groups import SentenceGroups
 from sim.guidelines.records import (
     CONVICTIONS,
     IMMIGRATION_LAW_KINDS,
@@ -162,7 +170,7 @@ def _greatest(levels: list[np.ndarray], per_prior: list[bool], defendants: Defen
 
 
 def _count(mask: np.ndarray, groups: SentenceGroups, n: int) -> np.ndarray:
-    return segment_count(groups.any(mask), groups.group_owner, n)
+    return segment_count(group_any(groups, mask), groups.group_owner, n)
 
 
 def oracle_reentry(defendants: Defendants, manual: int, groups, history) -> list[tuple]:
@@ -224,8 +232,8 @@ def oracle_reentry(defendants: Defendants, manual: int, groups, history) -> list
             defendants,
         )
     ]
-    months = groups.aggregate_months(
-        pr.sentence_imposed_months, pr.consecutive, include=~reentry_offense
+    months = aggregate_months(
+        groups, pr.sentence_imposed_months, pr.consecutive, include=~reentry_offense
     )[groups.prior_group]
     felony = counted & pr.felony & ~reentry_offense
     for side in (pr.before_first_removal, ~pr.before_first_removal):

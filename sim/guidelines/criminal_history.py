@@ -167,7 +167,8 @@ def _history_kernel(
             raise ValueError("groups were not built from these defendants' priors")
         same = owner == previous
         previous = owner
-        # Consecutive and concurrent parts, added as SentenceGroups.aggregate_months adds them.
+        # Consecutive and concurrent parts, added as the numpy code it replaced added them
+        # (aggregate_months, kept in tests/engine_oracle.py).
         term = months[row]
         length = (term if consecutive[row] else 0.0) + (0.0 if consecutive[row] else term)
         code = _code(length, imposed_years_ago[row], released_years_ago[row], foreign[row])

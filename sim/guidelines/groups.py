@@ -1,79 +1,20 @@
-"""Segment reductions over the CSR prior layout: per defendant and per single sentence.
+"""Single sentences over the CSR prior layout, and numpy's pairwise summation for the kernels.
 
-Priors are stored defendant by defendant, so per-defendant reductions are reductions over
-contiguous segments. Priors that form one sentence (USSG § 4A1.2(a)(2); 1995: "related cases",
-§ 4A1.2 n.3) may sit anywhere inside their defendant's segment: :class:`SentenceGroups` numbers
-the sentences in one compiled pass, sorting only the grouped priors, and lists each grouped
-sentence's members contiguously.
+Priors are stored defendant by defendant, so each defendant's priors form one contiguous segment.
+Priors that form one sentence (USSG § 4A1.2(a)(2); 1995: "related cases", § 4A1.2 n.3) may sit
+anywhere inside their defendant's segment: :class:`SentenceGroups` numbers the sentences in one
+compiled pass, sorting only the grouped priors, and lists each grouped sentence's members
+contiguously. :func:`pairwise_sum` adds a sentence's terms in numpy's order, bit for bit.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
 
 import numpy as np
 from numba import njit
 
-__all__ = [
-    "SentenceGroups",
-    "pairwise_sum",
-    "segment_any",
-    "segment_count",
-    "segment_first",
-    "segment_max",
-    "segment_reduce",
-]
-
-
-def segment_count(mask: np.ndarray, owner: np.ndarray, n: int) -> np.ndarray:
-    """Number of true rows per owner, shape (n,) int64."""
-    return np.bincount(owner[mask], minlength=n)
-
-
-def segment_any(mask: np.ndarray, owner: np.ndarray, n: int) -> np.ndarray:
-    """Whether any row of each owner is true, shape (n,) bool."""
-    return segment_count(mask, owner, n) > 0
-
-
-def segment_reduce(
-    ufunc: np.ufunc, values: np.ndarray, offsets: np.ndarray, empty: int | float = 0
-) -> np.ndarray:
-    """``ufunc`` reduced over contiguous segments ``offsets[i]:offsets[i+1]``; ``empty`` for an
-    empty segment.
-
-    >>> segment_reduce(np.bitwise_or, np.array([1, 4, 2]), np.array([0, 2, 2, 3]))
-    array([5, 0, 2])
-    """
-    n = len(offsets) - 1
-    if len(values) == 0:
-        return np.full(n, empty, dtype=values.dtype)
-    padded = np.append(values, np.asarray(empty, dtype=values.dtype))
-    starts = offsets[:-1]
-    result = ufunc.reduceat(padded, starts)
-    result[offsets[1:] == starts] = empty
-    return result
-
-
-def segment_max(values: np.ndarray, offsets: np.ndarray, empty: int | float = 0) -> np.ndarray:
-    """Maximum over contiguous segments, floored at ``empty`` (also an empty segment's value).
-
-    >>> segment_max(np.array([3, 1, 7, 2]), np.array([0, 2, 2, 4]))
-    array([3, 0, 7])
-    """
-    return np.maximum(segment_reduce(np.maximum, values, offsets, empty), empty)
-
-
-def segment_first(mask: np.ndarray, offsets: np.ndarray) -> np.ndarray:
-    """Index of the first true row in each segment, or -1, shape (n,) int64.
-
-    >>> segment_first(np.array([False, True, False, True]), np.array([0, 2, 3, 4]))
-    array([ 1, -1,  3])
-    """
-    big = np.iinfo(np.int64).max
-    candidates = np.where(mask, np.arange(len(mask), dtype=np.int64), big)
-    first = segment_max(-candidates, offsets, empty=-big)
-    return np.where(first == -big, -1, -first)
+__all__ = ["SentenceGroups", "pairwise_sum"]
 
 
 @njit(cache=True)
@@ -182,51 +123,6 @@ class SentenceGroups:
 
     def __len__(self) -> int:
         return len(self.group_owner)
-
-    @cached_property
-    def _singles(self) -> np.ndarray:
-        return np.flatnonzero(self.prior_group < self.single_count)
-
-    def _reduce(self, ufunc: np.ufunc, values: np.ndarray) -> np.ndarray:
-        if self.single_count == len(self.prior_group):
-            return values
-        merged = ufunc.reduceat(values[self.grouped_rows], self.grouped_starts[:-1])
-        return np.concatenate([values[self._singles], merged])
-
-    def sum(self, values: np.ndarray) -> np.ndarray:
-        """Sum per sentence."""
-        return self._reduce(np.add, values)
-
-    def max(self, values: np.ndarray) -> np.ndarray:
-        """Maximum per sentence."""
-        return self._reduce(np.maximum, values)
-
-    def min(self, values: np.ndarray) -> np.ndarray:
-        """Minimum per sentence, ignoring NaN unless every member is NaN."""
-        return self._reduce(np.fmin, values)
-
-    def any(self, mask: np.ndarray) -> np.ndarray:
-        """Whether any member is true."""
-        return self._reduce(np.logical_or, mask)
-
-    def all(self, mask: np.ndarray) -> np.ndarray:
-        """Whether every member is true."""
-        return self._reduce(np.logical_and, mask)
-
-    def aggregate_months(
-        self, months: np.ndarray, consecutive: np.ndarray, include: np.ndarray | None = None
-    ) -> np.ndarray:
-        """Length of each single sentence: consecutive terms add, concurrent terms overlap.
-
-        ``sum(months where consecutive) + max(months where concurrent)`` over the members selected
-        by ``include`` (USSG § 4A1.2(a)(2) and its 1995 n.3: "use the longest sentence of
-        imprisonment if concurrent sentences were imposed", the aggregate if consecutive).
-        """
-        if include is not None:
-            months = np.where(include, months, 0.0)
-        return self.sum(np.where(consecutive, months, 0.0)) + self.max(
-            np.where(consecutive, 0.0, months)
-        )
 
 
 @njit(cache=True)
