@@ -75,9 +75,7 @@ class _PieceStreams:
         self.first, self.stop = first, stop
 
     def uniforms(self, decision: str, offers: int | None = None) -> np.ndarray:
-        if offers is None:
-            return self.random_block.uniforms(decision, self.stop)[self.first :]
-        return self.random_block.offer_uniforms(decision, self.stop, offers)[self.first :]
+        return self.random_block.uniforms(decision, self.stop, offers)[self.first :]
 
     def population(self, scenario: Scenario) -> tuple[Defendants, np.ndarray]:
         drawn = generate_population(scenario.population, self.random_block, self.stop)
@@ -318,9 +316,7 @@ def simulate_profile(scenario: Scenario, index: int, name: str) -> ProfileTally:
         random_block = RandomBlock(scenario.study.seed, replication, PROFILE_RANDOM_BLOCK + index)
 
         def draw(decision: str, offers: int | None = None, _rb=random_block) -> np.ndarray:
-            if offers is None:
-                return _rb.uniforms(decision, draws)
-            return _rb.offer_uniforms(decision, draws, offers)
+            return _rb.uniforms(decision, draws, offers)
 
         # Absent a deal a profile pleads as recorded: always with his acceptance, or never.
         out = _sentence_everywhere(

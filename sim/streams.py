@@ -72,11 +72,10 @@ class RandomBlock:
         sequence = np.random.SeedSequence(entropy=self.seed, spawn_key=key)
         return np.random.Generator(np.random.PCG64(sequence))
 
-    def uniforms(self, decision: str, size: int | tuple[int, ...]) -> np.ndarray:
-        """``size`` uniforms on [0, 1) from ``decision``'s stream."""
-        return self.generator(decision).random(size)
-
-    def offer_uniforms(self, decision: str, n: int, offers: int) -> np.ndarray:
-        """(n, offers) uniforms on [0, 1): column ``k`` is offer ``k``'s own stream."""
+    def uniforms(self, decision: str, n: int, offers: int | None = None) -> np.ndarray:
+        """``n`` uniforms on [0, 1) from ``decision``'s stream; with ``offers``, shape
+        (n, offers), column ``k`` from offer ``k``'s own stream."""
+        if offers is None:
+            return self.generator(decision).random(n)
         columns = [self.generator(decision, k).random(n) for k in range(offers)]
         return np.stack(columns, axis=1) if columns else np.empty((n, 0))
