@@ -277,9 +277,21 @@ def _kernel_1991(
 
 
 @njit(cache=True)
-def _misdemeanor_1997(j, kind, felony, removed, kind_flags):
-    # (b)(1)(B): misdemeanor crimes of violence or misdemeanor controlled substance offenses.
-    return removed[j] & (not felony[j]) & ((kind_flags[kind[j]] & _MISDEMEANOR_1997) != 0)
+def _misdemeanor(j, kind, felony, removed, kind_flags, listed):
+    # A misdemeanor, followed by a removal, of a kind the text lists (flag ``listed``).
+    return removed[j] & (not felony[j]) & ((kind_flags[kind[j]] & listed) != 0)
+
+
+@njit(cache=True)
+def _misdemeanor_sentences(
+    lo, hi, kind, felony, removed, kind_flags, listed, single_sentence_group, prior_group, marks
+):
+    """Listed misdemeanors among priors ``lo:hi``, a single sentence counting once."""
+    count = 0
+    for j in range(lo, hi):
+        misdemeanor = _misdemeanor(j, kind, felony, removed, kind_flags, listed)
+        count += _sentence_count(j, misdemeanor, 1, single_sentence_group, prior_group, marks)
+    return count
 
 
 @njit(cache=True)
@@ -307,26 +319,27 @@ def _kernel_1997(
             score = max(score, _score(eligible & felony[j], 4, 1))  # (b)(1)(B) +4: other felony
             first = j if score > best else first
             best = max(best, score)
-            misdemeanor = _misdemeanor_1997(j, kind, felony, removed, kind_flags)
+            # (b)(1)(B): misdemeanor crimes of violence or controlled substance offenses.
+            misdemeanor = _misdemeanor(j, kind, felony, removed, kind_flags, _MISDEMEANOR_1997)
             misdemeanors += misdemeanor
             grouped |= misdemeanor & (single_sentence_group[j] >= 0)
         if grouped and misdemeanors >= 3:  # recount: one sentence counts once
-            misdemeanors = 0
-            for j in range(lo, hi):
-                misdemeanor = _misdemeanor_1997(j, kind, felony, removed, kind_flags)
-                misdemeanors += _sentence_count(
-                    j, misdemeanor, 1, single_sentence_group, prior_group, marks
-                )
+            misdemeanors = _misdemeanor_sentences(
+                lo,
+                hi,
+                kind,
+                felony,
+                removed,
+                kind_flags,
+                _MISDEMEANOR_1997,
+                single_sentence_group,
+                prior_group,
+                marks,
+            )
         count = _score(misdemeanors >= 3, 4, 2)  # (b)(1)(B): three or more misdemeanors
         total[i] = BASE_OFFENSE_LEVEL + _settle(
             0, i, best, first, count, levels, rule_index, trigger
         )
-
-
-@njit(cache=True)
-def _misdemeanor_2001(j, kind, felony, removed, kind_flags):
-    # (b)(1)(E): misdemeanors that are crimes of violence or drug trafficking offenses.
-    return removed[j] & (not felony[j]) & ((kind_flags[kind[j]] & _VIOLENT_OR_TRAFFICKING) != 0)
 
 
 @njit(cache=True)
@@ -367,16 +380,24 @@ def _kernel_2001(
             score = max(score, _score(felony_prior, 4, 3))  # (D) +4: any other felony
             first = j if score > best else first
             best = max(best, score)
-            misdemeanor = _misdemeanor_2001(j, kind, felony, removed, kind_flags)
+            # (E): misdemeanors that are crimes of violence or drug trafficking offenses.
+            listed = _VIOLENT_OR_TRAFFICKING
+            misdemeanor = _misdemeanor(j, kind, felony, removed, kind_flags, listed)
             misdemeanors += misdemeanor
             grouped |= misdemeanor & (single_sentence_group[j] >= 0)
         if grouped and misdemeanors >= 3:  # recount: one sentence counts once
-            misdemeanors = 0
-            for j in range(lo, hi):
-                misdemeanor = _misdemeanor_2001(j, kind, felony, removed, kind_flags)
-                misdemeanors += _sentence_count(
-                    j, misdemeanor, 1, single_sentence_group, prior_group, marks
-                )
+            misdemeanors = _misdemeanor_sentences(
+                lo,
+                hi,
+                kind,
+                felony,
+                removed,
+                kind_flags,
+                _VIOLENT_OR_TRAFFICKING,
+                single_sentence_group,
+                prior_group,
+                marks,
+            )
         count = _score(misdemeanors >= 3, 4, 4)  # (E): three or more misdemeanors
         total[i] = BASE_OFFENSE_LEVEL + _settle(
             0, i, best, first, count, levels, rule_index, trigger
