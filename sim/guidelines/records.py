@@ -1,35 +1,44 @@
-"""Defendant records as struct-of-arrays: the engine's input.
+"""Defendant records as struct-of-arrays: what the guidelines engine reads about each defendant.
 
-A batch of ``n`` defendants is a :class:`Defendants` of length-``n`` arrays plus a
-:class:`Priors` of length-``p`` arrays holding every prior conviction of every defendant, stored
-defendant by defendant (CSR layout): the priors of defendant ``i`` are rows
-``prior_offsets[i]:prior_offsets[i + 1]``. Ragged histories cost nothing for defendants without
-priors and need no padding or mask.
+A batch of ``n`` records is a :class:`Records` of length-``n`` arrays plus a :class:`Priors` of
+length-``p`` arrays holding every prior conviction of every defendant, stored defendant by
+defendant (CSR layout): the priors of defendant ``i`` are rows ``prior_offsets[i]:prior_offsets[i +
+1]``. Ragged histories cost nothing for defendants without priors and need no padding or mask.
+
+How each defendant's case is disposed of (the conviction, acceptance, early-disposition levels)
+is not part of the record: it is a :class:`Dispositions`, decided by a district's policy (or given
+in a case file), so that one record is assessed once and sentenced under many dispositions.
+
+Both are ``NamedTuple``\\ s of arrays, so the compiled kernels take them whole, by field name.
+Lengths of time are integer ticks (:mod:`sim.guidelines.durations`), so that sums of consecutive
+terms and comparisons with 60 days, 13 months or 15 years are exact.
 
 Memory: 24 bytes per defendant (16 of fields, 8 of offset) and 33 bytes per prior, as laid out by
-the dtypes below; :func:`bytes_per_defendant` measures a batch. Months and years are float64 so
-that window boundaries (10 and 15 years, 13 months, 60 days) compare exactly as the user wrote them.
+the dtypes below; :func:`bytes_per_defendant` measures a batch.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
-from functools import cached_property
+from typing import NamedTuple
 
 import numpy as np
 
 __all__ = [
     "CONVICTIONS",
     "IMMIGRATION_LAW_KINDS",
+    "NO_GROUP",
+    "NO_OVERRIDE",
     "PRIOR_KINDS",
-    "Defendants",
+    "Dispositions",
     "Priors",
+    "Records",
     "bytes_per_defendant",
     "conviction_code",
     "kind_code",
 ]
 
-#: Prior conviction kinds, in code order (a prior's ``kind`` is its index here).
+#: Prior conviction kinds, in code order (a prior's ``kind`` is its index here). Append new kinds;
+#: never renumber (codes are stored in archives' defendant samples).
 PRIOR_KINDS = (
     "drug_trafficking",
     "crime_of_violence",
@@ -44,6 +53,7 @@ PRIOR_KINDS = (
     "misdemeanor_violent",
     "misdemeanor_drug",
     "misdemeanor",
+    "theft_or_burglary",
 )
 
 #: Offenses of conviction, in code order.
@@ -61,6 +71,11 @@ CONVICTIONS = (
 #: immigration laws; no source read says how courts classed it): docs/engine.md §4.
 IMMIGRATION_LAW_KINDS = ("illegal_reentry", "illegal_entry", "alien_smuggling")
 
+#: ``single_sentence_group`` of a prior that is a sentence of its own.
+NO_GROUP = -1
+#: ``criminal_history_points_override`` / ``_category_override`` when not overridden.
+NO_OVERRIDE = -1
+
 
 def kind_code(name: str) -> int:
     """Code of a prior kind name."""
@@ -72,22 +87,19 @@ def conviction_code(name: str) -> int:
     return CONVICTIONS.index(name)
 
 
-NO_GROUP = -1  # single_sentence_group absent: the prior is its own sentence
-NO_OVERRIDE = -1  # criminal_history_points / category not overridden
-
-
-@dataclass(frozen=True)
-class Priors:
+class Priors(NamedTuple):
     """Prior convictions of a batch, one row per prior (length ``p``), grouped by defendant.
 
     Attributes
     ----------
     kind : int8, index into :data:`PRIOR_KINDS`
     felony : bool, punishable by more than one year
-    aggravated_felony : bool, 8 U.S.C. § 1101(a)(43) classification (an input)
-    sentence_imposed_months : float64, imprisonment imposed, suspended part excluded; 0 = none
-    imposed_years_ago : float64, years before the instant offense began
-    released_years_ago : float64, years since release from imprisonment on it; NaN = not released
+    aggravated_felony : bool, 8 U.S.C. § 1101(a)(43) as in force on the instant offense date
+        (given, or derived by :mod:`sim.guidelines.aggravated_felony`)
+    sentence_imposed_ticks : int64, imprisonment imposed, suspended part excluded; 0 = none
+    imposed_ago_ticks : int64, time between imposition and the instant offense's commencement
+    released_ago_ticks : int64, time since release from imprisonment on it;
+        :data:`~sim.guidelines.durations.NEVER` = not released (no imprisonment)
     before_first_removal : bool, conviction (2018+: conduct) before the first removal order
     removed_after_conviction : bool, deported/removed or remained after it (pre-2016 texts)
     foreign : bool, a foreign sentence (no criminal history points, § 4A1.2(h))
@@ -98,29 +110,26 @@ class Priors:
     kind: np.ndarray
     felony: np.ndarray
     aggravated_felony: np.ndarray
-    sentence_imposed_months: np.ndarray
-    imposed_years_ago: np.ndarray
-    released_years_ago: np.ndarray
+    sentence_imposed_ticks: np.ndarray
+    imposed_ago_ticks: np.ndarray
+    released_ago_ticks: np.ndarray
     before_first_removal: np.ndarray
     removed_after_conviction: np.ndarray
     foreign: np.ndarray
     single_sentence_group: np.ndarray
     consecutive: np.ndarray
 
-    def __len__(self) -> int:
-        return len(self.kind)
+    def take(self, rows: np.ndarray) -> Priors:
+        """The priors at ``rows``."""
+        return Priors(*(column[rows] for column in self))
 
 
-@dataclass(frozen=True)
-class Defendants:
-    """A batch of ``n`` defendants sentenced under one Manual.
+class Records(NamedTuple):
+    """The records of ``n`` defendants.
 
     Attributes
     ----------
-    conviction : int8, index into :data:`CONVICTIONS`
-    offense_date : datetime64[D], instant offense date; NaT = Nov 1 of the manual year
-    acceptance_levels : int8, § 3E1.1 levels sought (0, 2 or 3)
-    early_disposition_levels : int8, § 5K3.1 levels moved for (0-4)
+    offense_date : datetime64[D], the instant offense's commencement
     under_sentence : bool, § 4A1.1(d) status
     zero_point_criteria_met : bool, § 4C1.1's criteria other than zero points
     criminal_history_points_override : int16, -1 = compute from priors
@@ -129,10 +138,7 @@ class Defendants:
     priors : Priors
     """
 
-    conviction: np.ndarray
     offense_date: np.ndarray
-    acceptance_levels: np.ndarray
-    early_disposition_levels: np.ndarray
     under_sentence: np.ndarray
     zero_point_criteria_met: np.ndarray
     criminal_history_points_override: np.ndarray
@@ -140,25 +146,24 @@ class Defendants:
     prior_offsets: np.ndarray
     priors: Priors
 
-    def __len__(self) -> int:
-        return len(self.conviction)
+    @property
+    def size(self) -> int:
+        """Number of defendants ``n``."""
+        return len(self.offense_date)
 
-    def block(self, start: int, stop: int) -> Defendants:
+    def _per_defendant(self) -> tuple[str, ...]:
+        return self._fields[:-2]
+
+    def block(self, start: int, stop: int) -> Records:
         """Defendants ``start:stop`` as a batch of their own (views, offsets rebased)."""
         first, last = int(self.prior_offsets[start]), int(self.prior_offsets[stop])
-        priors = Priors(
-            **{f.name: getattr(self.priors, f.name)[first:last] for f in fields(self.priors)}
-        )
-        values = {
-            f.name: getattr(self, f.name)[start:stop]
-            for f in fields(self)
-            if f.name not in ("priors", "prior_offsets")
-        }
-        return Defendants(
-            **values, prior_offsets=self.prior_offsets[start : stop + 1] - first, priors=priors
+        return Records(
+            *(getattr(self, name)[start:stop] for name in self._per_defendant()),
+            prior_offsets=self.prior_offsets[start : stop + 1] - first,
+            priors=Priors(*(column[first:last] for column in self.priors)),
         )
 
-    def take(self, indices: np.ndarray) -> Defendants:
+    def take(self, indices: np.ndarray) -> Records:
         """Defendants at ``indices`` (repeats allowed), priors carried along."""
         indices = np.asarray(indices, dtype=np.int64)
         counts = np.diff(self.prior_offsets)[indices]
@@ -167,16 +172,14 @@ class Defendants:
         rows = np.repeat(self.prior_offsets[indices] - offsets[:-1], counts) + np.arange(
             offsets[-1], dtype=np.int64
         )
-        priors = Priors(**{f.name: getattr(self.priors, f.name)[rows] for f in fields(self.priors)})
-        values = {
-            f.name: getattr(self, f.name)[indices]
-            for f in fields(self)
-            if f.name not in ("priors", "prior_offsets")
-        }
-        return Defendants(**values, prior_offsets=offsets, priors=priors)
+        return Records(
+            *(getattr(self, name)[indices] for name in self._per_defendant()),
+            prior_offsets=offsets,
+            priors=self.priors.take(rows),
+        )
 
     @staticmethod
-    def concatenate(batches: list[Defendants]) -> Defendants:
+    def concatenate(batches: list[Records]) -> Records:
         """One batch of the given batches, in order."""
         if len(batches) == 1:
             return batches[0]
@@ -185,30 +188,36 @@ class Defendants:
         for batch in batches:
             offsets.append(batch.prior_offsets[1:] + base)
             base += int(batch.prior_offsets[-1])
-        priors = Priors(
-            **{
-                f.name: np.concatenate([getattr(b.priors, f.name) for b in batches])
-                for f in fields(Priors)
-            }
+        fields = Records._fields[:-2]
+        return Records(
+            *(np.concatenate([getattr(b, name) for b in batches]) for name in fields),
+            prior_offsets=np.concatenate(offsets),
+            priors=Priors(*(np.concatenate(columns) for columns in zip(*(b.priors for b in batches), strict=True))),
         )
-        values = {
-            f.name: np.concatenate([getattr(b, f.name) for b in batches])
-            for f in fields(Defendants)
-            if f.name not in ("priors", "prior_offsets")
-        }
-        return Defendants(**values, prior_offsets=np.concatenate(offsets), priors=priors)
 
-    @cached_property
     def prior_owner(self) -> np.ndarray:
-        """Index of the defendant each prior belongs to, shape (p,) (computed once)."""
+        """Index of the defendant each prior belongs to, shape (p,)."""
         counts = np.diff(self.prior_offsets)
-        return np.repeat(np.arange(len(self), dtype=np.int64), counts)
+        return np.repeat(np.arange(self.size, dtype=np.int64), counts)
 
 
-def bytes_per_defendant(defendants: Defendants) -> float:
+class Dispositions(NamedTuple):
+    """How each of ``n`` cases is disposed of (arrays of shape (n,)).
+
+    Attributes
+    ----------
+    conviction : int8, index into :data:`CONVICTIONS`
+    acceptance_levels : int8, § 3E1.1 levels sought (0, 2 or 3)
+    early_disposition_levels : int8, early-disposition levels moved for (0-4)
+    """
+
+    conviction: np.ndarray
+    acceptance_levels: np.ndarray
+    early_disposition_levels: np.ndarray
+
+
+def bytes_per_defendant(records: Records) -> float:
     """Mean bytes of input arrays per defendant in a batch (priors and offsets included)."""
-    total = sum(
-        getattr(defendants, f.name).nbytes for f in fields(defendants) if f.name != "priors"
-    )
-    total += sum(getattr(defendants.priors, f.name).nbytes for f in fields(defendants.priors))
-    return total / max(len(defendants), 1)
+    total = sum(column.nbytes for column in records[:-1])
+    total += sum(column.nbytes for column in records.priors)
+    return total / max(records.size, 1)
