@@ -29,9 +29,10 @@ test: lint
 bench: $(STAMP)
 	$(BIN)/python scripts/bench_engine.py
 
-# numba's on-disk cache watches only each kernel's own file: after editing a jitted helper that
-# another module's kernel calls (sim/guidelines/groups.py: pairwise_sum), clear it.
+# Compiled kernels are cached in a folder keyed by a hash of the package's sources (sim/__init__.py),
+# so they are never stale; this only reclaims the disk space.
 clean-cache:
+	rm -rf "$${SIM_CACHE_DIR:-$${XDG_CACHE_HOME:-$$HOME/.cache}/sim}/numba"
 	find sim -name '*.nbi' -delete -o -name '*.nbc' -delete
 
 clean: clean-cache

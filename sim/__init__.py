@@ -1,0 +1,88 @@
+"""sim: Monte Carlo simulation of sentencing disparity in 8 U.S.C. § 1326 illegal-reentry cases.
+
+Importing the package points numba's on-disk cache at a folder named after a hash of every source
+file of the package (and the Python and numba versions). numba's own cache checks only the source
+file of the kernel it compiled, so a kernel that reads a constant or calls a function from another
+module would otherwise be served stale after that module changed; with the keyed folder, any edit
+anywhere in ``sim`` makes every kernel compile afresh (``tests/guidelines/test_numba_cache.py``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+__all__ = ["NUMBA_CACHE_DIR", "source_hash"]
+
+_PACKAGE = Path(__file__).resolve().parent
+#: Cached kernel folders kept besides the current one (older ones are removed).
+_KEEP = 8
+
+
+def source_hash() -> str:
+    """SHA-256 (16 hex digits) of every ``.py`` file of the package, their relative paths, and
+    the Python and numba versions."""
+    digest = hashlib.sha256()
+    digest.update(f"{sys.version_info[:2]}".encode())
+    spec = importlib.util.find_spec("numba")
+    version = Path(spec.origin).with_name("_version.py") if spec and spec.origin else None
+    digest.update(version.read_bytes() if version and version.exists() else b"numba")
+    for path in sorted(_PACKAGE.rglob("*.py")):
+        digest.update(path.relative_to(_PACKAGE).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def _cache_root() -> Path:
+    explicit = os.environ.get("SIM_CACHE_DIR")
+    if explicit:
+        return Path(explicit) / "numba"
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "sim" / "numba"
+
+
+def _prune(root: Path, current: Path) -> None:
+    """Remove all but the most recently used cache folders (best effort)."""
+    try:
+        folders = sorted(
+            (p for p in root.iterdir() if p.is_dir() and p != current),
+            key=lambda p: p.stat().st_mtime,
+            reverse=True,
+        )
+        for old in folders[_KEEP:]:
+            for file in old.rglob("*"):
+                if file.is_file():
+                    file.unlink()
+            for folder in sorted(old.rglob("*"), reverse=True):
+                folder.rmdir()
+            old.rmdir()
+    except OSError:
+        pass
+
+
+def _configure_numba_cache() -> Path:
+    key = source_hash()
+    folder = _cache_root() / key
+    try:
+        fresh = not folder.exists()
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:  # an unwritable home: a private folder under the system's temporary one
+        folder = Path(tempfile.gettempdir()) / f"sim-numba-{os.getuid()}" / key
+        fresh = not folder.exists()
+        folder.mkdir(parents=True, exist_ok=True)
+    if fresh:
+        _prune(folder.parent, folder)
+    # numba reads NUMBA_CACHE_DIR when it is first imported; a process that imported it already
+    # is told directly. Child processes (workers) inherit the variable.
+    os.environ["NUMBA_CACHE_DIR"] = str(folder)
+    if "numba" in sys.modules:
+        sys.modules["numba"].config.CACHE_DIR = str(folder)
+    return folder
+
+
+#: Where this version of the package's compiled kernels are cached.
+NUMBA_CACHE_DIR = _configure_numba_cache()

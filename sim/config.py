@@ -20,9 +20,8 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, model_validator
 
 from sim.districts import DISTRICTS
-from sim.guidelines.adjustments import EARLY_DISPOSITION_FIRST_MANUAL
-from sim.guidelines.casefile import Category, PriorConviction
-from sim.guidelines.engine import FIRST_MANUAL, LAST_MANUAL
+from sim.guidelines.casefile import Category, PriorConviction, prior_problems
+from sim.guidelines.editions import FIRST_MANUAL, LAST_MANUAL, edition
 from sim.inputs import InputError, load_mapping, validate_model
 from sim.parameters import StrictModel
 from sim.policy import DistrictPolicy
@@ -103,16 +102,28 @@ class Scenario(StrictModel):
             )
         if sum(d.caseload_weight.value for d in self.districts.values()) <= 0:
             raise ValueError("districts: the caseload weights sum to zero; allowed: a positive sum")
+        allowed = edition(self.manual).early_disposition
         for code, district in self.districts.items():
             for k, offer in enumerate(district.offers):
                 levels = offer.early_disposition_levels
-                gives = any(levels.values()) if isinstance(levels, dict) else levels > 0
-                if gives and self.manual < EARLY_DISPOSITION_FIRST_MANUAL:
+                most = max(levels.values(), default=0) if isinstance(levels, dict) else levels
+                if most > allowed.max_levels:
                     raise ValueError(
-                        f"districts.{code}.offers[{k}].early_disposition_levels: not available "
-                        f"under the {self.manual} Manual (USSG § 5K3.1 took effect Oct 27, 2003); "
-                        "allowed: 0"
+                        f"districts.{code}.offers[{k}].early_disposition_levels: {most} is not "
+                        f"available under the {self.manual} Manual ({allowed.source}); allowed: "
+                        f"0-{allowed.max_levels}"
                     )
+        date = self.offense_date or edition(self.manual).default_offense_date
+        problems = [
+            f"profiles.{name}.priors[{k}].{field}: {message}"
+            for name, profile in self.profiles.items()
+            for k, prior in enumerate(profile.priors)
+            for field, message in prior_problems(
+                prior.model_dump(exclude_none=True), self.manual, date
+            )
+        ]
+        if problems:
+            raise ValueError("; ".join(problems))
         for name in self.profiles:
             if not _SLUG.match(name):
                 raise ValueError(

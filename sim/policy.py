@@ -24,15 +24,15 @@ Decision sequence for one defendant in one district:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import Annotated, Literal, NamedTuple
 
 import numpy as np
 from numba import njit
 from pydantic import Field, model_validator
 
-from sim.guidelines.casefile import Category, Conviction
-from sim.guidelines.records import CONVICTIONS, PRIOR_KINDS, Defendants, kind_code
+from sim.guidelines.casefile import Category, Conviction, Months
+from sim.guidelines.durations import NEVER, months
+from sim.guidelines.records import CONVICTIONS, PRIOR_KINDS, Dispositions, Records, kind_code
 from sim.guidelines.table import CATEGORY_NAMES
 from sim.parameters import Parameter, Probability, StrictModel
 
@@ -63,7 +63,7 @@ class Eligibility(StrictModel):
     max_criminal_history_category: Category | None = None
     min_criminal_history_category: Category | None = None
     max_prior_removals: Annotated[int, Field(ge=0)] | None = None
-    max_prior_sentence_months: Annotated[float, Field(ge=0)] | None = None
+    max_prior_sentence_months: Months | None = None
     aggravated_felony: Literal["any", "required", "excluded"] = "any"
 
 
@@ -125,20 +125,18 @@ class DistrictPolicy(StrictModel):
         return self
 
 
-@dataclass(frozen=True)
-class RecordFacts:
+class RecordFacts(NamedTuple):
     """What a policy may look at, per defendant (arrays of shape (n,))."""
 
     criminal_history_category: np.ndarray  # int8, 1-6
     prior_kinds_mask: np.ndarray  # int64 bit k set when a prior of PRIOR_KINDS[k] exists
     aggravated_felony: np.ndarray  # bool, deported after an aggravated felony
     section_1326b: np.ndarray  # bool, deported after a felony or three qualifying misdemeanors
-    max_prior_sentence_months: np.ndarray  # float64, 0 without priors
+    max_prior_sentence_ticks: np.ndarray  # int64, the longest sentence imposed; 0 without priors
     prior_removals: np.ndarray  # int
 
 
-@dataclass(frozen=True)
-class PolicyUniforms:
+class PolicyUniforms(NamedTuple):
     """The uniforms of the policy decisions, shared by every district."""
 
     prosecute: np.ndarray  # (n,)
@@ -147,8 +145,7 @@ class PolicyUniforms:
     plea: np.ndarray  # (n,)
 
 
-@dataclass(frozen=True)
-class Disposition:
+class Disposition(NamedTuple):
     """One district's disposition of each defendant (arrays of shape (n,)).
 
     ``offer`` is the index of the applied offer or -1; ``sentence_cap_months`` is ``inf`` without a
@@ -162,6 +159,11 @@ class Disposition:
     early_disposition_levels: np.ndarray
     sentence_cap_months: np.ndarray
     pleaded: np.ndarray
+
+    @property
+    def dispositions(self) -> Dispositions:
+        """What the guidelines engine reads: conviction, acceptance, early disposition."""
+        return Dispositions(self.conviction, self.acceptance_levels, self.early_disposition_levels)
 
 
 def _category_number(name: str | None, default: int) -> int:
@@ -206,15 +208,14 @@ def statutory_charge(facts: RecordFacts) -> np.ndarray:
     return out
 
 
-@dataclass(frozen=True)
-class _OfferTable:
+class _OfferTable(NamedTuple):
     """A policy's offers as arrays, one row per offer, in declaration order."""
 
     min_category: np.ndarray  # int64
     max_category: np.ndarray  # int64
     excluded_kinds: np.ndarray  # int64 mask of PRIOR_KINDS bits
     max_removals: np.ndarray  # int64; int64 max = no limit
-    max_sentence_months: np.ndarray  # float64; NaN = no limit (a NaN fact then still passes)
+    max_sentence_ticks: np.ndarray  # int64; NEVER = no limit
     aggravated_felony: np.ndarray  # int64 _ANY / _REQUIRED / _EXCLUDED
     offer_probability: np.ndarray  # float64
     acceptance_probability: np.ndarray  # float64
@@ -255,12 +256,14 @@ class _OfferTable:
                 ],
                 np.int64,
             ),
-            max_sentence_months=np.array(
+            max_sentence_ticks=np.array(
                 [
-                    np.nan if e.max_prior_sentence_months is None else e.max_prior_sentence_months
+                    NEVER
+                    if e.max_prior_sentence_months is None
+                    else months(e.max_prior_sentence_months)
                     for e in rules
                 ],
-                np.float64,
+                np.int64,
             ),
             aggravated_felony=np.array(
                 [_AGGRAVATED_RULES[e.aggravated_felony] for e in rules], np.int64
@@ -288,95 +291,70 @@ class _OfferTable:
         )
 
 
+class _DistrictRules(NamedTuple):
+    """One district's prosecution and no-deal plea numbers."""
+
+    prosecution_rule: int
+    prosecute_probability: float
+    plea_probability: float
+    plea_acceptance_levels: int
+
+
 @njit(cache=True)
-def _apply_policy_kernel(
-    category,
-    kinds_mask,
-    aggravated_felony,
-    section_1326b,
-    max_prior_sentence_months,
-    prior_removals,
-    u_prosecute,
-    u_offer_extended,
-    u_offer_accepted,
-    u_plea,
-    rule,
-    prosecute_probability,
-    plea_probability,
-    plea_acceptance_levels,
-    min_category,
-    max_category,
-    excluded_kinds,
-    max_removals,
-    max_sentence_months,
-    aggravated_rule,
-    offer_probability,
-    acceptance_probability,
-    offer_conviction,
-    cap_months,
-    early_levels,
-    offer_acceptance_levels,
-    prosecuted,
-    applied,
-    conviction,
-    acceptance,
-    early,
-    cap,
-    pleaded,
-):
-    for i in range(len(category)):
-        aggravated = aggravated_felony[i]
-        supports_1326b = section_1326b[i]
+def _apply_policy_kernel(facts, u, district, offers, out):
+    for i in range(len(facts.criminal_history_category)):
+        aggravated = facts.aggravated_felony[i]
+        supports_1326b = facts.section_1326b[i]
         # Prosecution: every defendant, § 1326(b) records only (a felony, an aggravated felony or
         # three qualifying misdemeanors, 8 U.S.C. § 1326(b) as amended Sept 13, 1994), or
         # aggravated felons only.
+        rule = district.prosecution_rule
         if rule == _SECTION_1326B:
             eligible = supports_1326b
         elif rule == _AGGRAVATED_FELONY:
             eligible = aggravated
         else:
             eligible = True
-        prosecuted[i] = eligible & (u_prosecute[i] < prosecute_probability)
+        out.prosecuted[i] = eligible & (u.prosecute[i] < district.prosecute_probability)
         charge = _charge(aggravated, supports_1326b)
-        pleads = u_plea[i] < plea_probability
-        levels = plea_acceptance_levels if pleads else 0
+        pleads = u.plea[i] < district.plea_probability
+        levels = district.plea_acceptance_levels if pleads else 0
         early_i = 0
         cap_i = np.inf
         offer = -1
-        c = category[i]
-        kinds = kinds_mask[i]
-        removals = prior_removals[i]
-        longest = max_prior_sentence_months[i]
+        c = facts.criminal_history_category[i]
+        kinds = facts.prior_kinds_mask[i]
+        removals = facts.prior_removals[i]
+        longest = facts.max_prior_sentence_ticks[i]
         # The first offer he is eligible for, extended and accepted applies. Bitwise tests, not
         # early exits: they mispredict less.
-        for k in range(len(offer_probability)):
-            limit = max_sentence_months[k]
+        for k in range(len(offers.offer_probability)):
             takes = (
-                (min_category[k] <= c)
-                & (c <= max_category[k])
-                & ((kinds & excluded_kinds[k]) == 0)
-                & (removals <= max_removals[k])
-                & (np.isnan(limit) | (longest <= limit))
-                & ((aggravated_rule[k] != _REQUIRED) | aggravated)
-                & ((aggravated_rule[k] != _EXCLUDED) | ~aggravated)
-                & (u_offer_extended[i, k] < offer_probability[k])
-                & (u_offer_accepted[i, k] < acceptance_probability[k])
+                (offers.min_category[k] <= c)
+                & (c <= offers.max_category[k])
+                & ((kinds & offers.excluded_kinds[k]) == 0)
+                & (removals <= offers.max_removals[k])
+                & (longest <= offers.max_sentence_ticks[k])
+                & ((offers.aggravated_felony[k] != _REQUIRED) | aggravated)
+                & ((offers.aggravated_felony[k] != _EXCLUDED) | ~aggravated)
+                & (u.offer_extended[i, k] < offers.offer_probability[k])
+                & (u.offer_accepted[i, k] < offers.acceptance_probability[k])
             )
             if takes:
                 offer = k
-                if offer_conviction[k] != _KEEP_CHARGE:
-                    charge = offer_conviction[k]
-                cap_i = cap_months[k]
-                early_i = early_levels[k, c]
-                levels = offer_acceptance_levels[k]
+                if offers.conviction[k] != _KEEP_CHARGE:
+                    charge = offers.conviction[k]
+                cap_i = offers.cap_months[k]
+                early_i = offers.early_levels[k, c]
+                levels = offers.acceptance_levels[k]
                 pleads = True
                 break
-        applied[i] = offer
-        conviction[i] = charge
-        acceptance[i] = levels
-        early[i] = early_i
-        cap[i] = cap_i
-        pleaded[i] = pleads
+        out.offer[i] = offer
+        out.conviction[i] = charge
+        out.acceptance_levels[i] = levels
+        out.early_disposition_levels[i] = early_i
+        out.sentence_cap_months[i] = cap_i
+        out.pleaded[i] = pleads
 
 
 def apply_policy(policy: DistrictPolicy, facts: RecordFacts, u: PolicyUniforms) -> Disposition:
@@ -400,50 +378,23 @@ def apply_policy(policy: DistrictPolicy, facts: RecordFacts, u: PolicyUniforms) 
         raise ValueError(f"offer uniforms must both have shape ({n}, K)")
     if u.offer_extended.shape[1] < len(policy.offers):
         raise ValueError(f"{len(policy.offers)} offers but {u.offer_extended.shape[1]} uniforms")
-    offers = _OfferTable.build(policy.offers)
-    prosecuted = np.empty(n, dtype=bool)
-    applied = np.empty(n, dtype=np.int8)
-    conviction = np.empty(n, dtype=np.int8)
-    acceptance = np.empty(n, dtype=np.int8)
-    early = np.empty(n, dtype=np.int8)
-    cap = np.empty(n)
-    pleaded = np.empty(n, dtype=bool)
-    _apply_policy_kernel(
-        facts.criminal_history_category,
-        facts.prior_kinds_mask,
-        facts.aggravated_felony,
-        facts.section_1326b,
-        facts.max_prior_sentence_months,
-        facts.prior_removals,
-        u.prosecute,
-        u.offer_extended,
-        u.offer_accepted,
-        u.plea,
+    out = Disposition(
+        prosecuted=np.empty(n, dtype=bool),
+        offer=np.empty(n, dtype=np.int8),
+        conviction=np.empty(n, dtype=np.int8),
+        acceptance_levels=np.empty(n, dtype=np.int8),
+        early_disposition_levels=np.empty(n, dtype=np.int8),
+        sentence_cap_months=np.empty(n),
+        pleaded=np.empty(n, dtype=bool),
+    )
+    district = _DistrictRules(
         _PROSECUTION_RULES[policy.prosecution.eligible],
         policy.prosecution.probability.value,
         policy.plea_probability.value,
         policy.plea_acceptance_levels,
-        offers.min_category,
-        offers.max_category,
-        offers.excluded_kinds,
-        offers.max_removals,
-        offers.max_sentence_months,
-        offers.aggravated_felony,
-        offers.offer_probability,
-        offers.acceptance_probability,
-        offers.conviction,
-        offers.cap_months,
-        offers.early_levels,
-        offers.acceptance_levels,
-        prosecuted,
-        applied,
-        conviction,
-        acceptance,
-        early,
-        cap,
-        pleaded,
     )
-    return Disposition(prosecuted, applied, conviction, acceptance, early, cap, pleaded)
+    _apply_policy_kernel(facts, u, district, _OfferTable.build(policy.offers), out)
+    return out
 
 
 # 8 U.S.C. § 1326(b)(1) (as amended Sept 13, 1994): "three or more misdemeanors involving drugs,
@@ -454,97 +405,80 @@ _DRUG_OR_PERSON_MISDEMEANOR_KINDS = sum(
 )
 
 
+class _FactsOut(NamedTuple):
+    kinds_mask: np.ndarray
+    aggravated: np.ndarray
+    section_1326b: np.ndarray
+    max_sentence_ticks: np.ndarray
+
+
 @njit(cache=True)
-def _record_facts_kernel(
-    offsets,
-    kind,
-    felony,
-    aggravated_felony,
-    removed_after_conviction,
-    sentence_imposed_months,
-    kinds_mask,
-    aggravated,
-    section_1326b,
-    max_sentence_months,
-):
+def _record_facts_kernel(offsets, priors, out):
     # One branch-free pass over the priors (a loop per defendant mispredicts at every segment's
     # end): starts[j] counts the segments starting at prior j, empty ones included, so the owner
     # of prior j is the running count minus one. Each prior stores its owner's running results;
     # the last one stands. Defendants without priors keep the zeros.
-    starts = np.zeros(len(kind) + 1, dtype=np.uint32)
-    for i in range(len(kinds_mask)):
+    starts = np.zeros(len(priors.kind) + 1, dtype=np.uint32)
+    for i in range(len(out.kinds_mask)):
         starts[offsets[i]] += np.uint32(1)
-    kinds_mask[:] = 0
-    aggravated[:] = False
-    section_1326b[:] = False
-    max_sentence_months[:] = 0.0
+    out.kinds_mask[:] = 0
+    out.aggravated[:] = False
+    out.section_1326b[:] = False
+    out.max_sentence_ticks[:] = 0
     segments = np.uint64(0)  # unsigned, so indexing needs no wraparound check
     mask = np.int64(0)
     after_aggravated = False
     after_felony = False
     misdemeanors = 0
-    longest = 0.0
-    for j in range(len(kind)):
+    longest = np.int64(0)
+    for j in range(len(priors.kind)):
         segments += starts[j]
         owner = segments - np.uint64(1)
         same = starts[j] == 0
-        bit = np.int64(1) << np.int64(kind[j])
+        bit = np.int64(1) << np.int64(priors.kind[j])
         mask = (mask if same else 0) | bit
-        removed = removed_after_conviction[j]
-        after_aggravated = (after_aggravated & same) | (removed & aggravated_felony[j])
-        after_felony = (after_felony & same) | (removed & felony[j])
+        removed = priors.removed_after_conviction[j]
+        after_aggravated = (after_aggravated & same) | (removed & priors.aggravated_felony[j])
+        after_felony = (after_felony & same) | (removed & priors.felony[j])
         misdemeanors = (misdemeanors if same else 0) + (
-            removed & ~felony[j] & (bit & _DRUG_OR_PERSON_MISDEMEANOR_KINDS != 0)
+            removed & ~priors.felony[j] & (bit & _DRUG_OR_PERSON_MISDEMEANOR_KINDS != 0)
         )
-        months = sentence_imposed_months[j]
-        longest = longest if same else 0.0
-        longest = months if (months > longest) | (months != months) else longest  # NaN sticks
-        kinds_mask[owner] = mask
-        aggravated[owner] = after_aggravated
+        longest = max(longest if same else 0, priors.sentence_imposed_ticks[j])
+        out.kinds_mask[owner] = mask
+        out.aggravated[owner] = after_aggravated
         # § 1326(b)(2) after an aggravated felony; (b)(1) after a felony or three misdemeanors.
-        section_1326b[owner] = after_aggravated | after_felony | (misdemeanors >= 3)
-        max_sentence_months[owner] = longest
+        out.section_1326b[owner] = after_aggravated | after_felony | (misdemeanors >= 3)
+        out.max_sentence_ticks[owner] = longest
 
 
-def record_facts(
-    defendants: Defendants, category: np.ndarray, prior_removals: np.ndarray
-) -> RecordFacts:
+def record_facts(records: Records, category: np.ndarray, prior_removals: np.ndarray) -> RecordFacts:
     """The facts a policy reads, from the records and their criminal history categories.
 
     Parameters
     ----------
-    defendants : Defendants
+    records : Records
         ``n`` records.
     category : ndarray of int, shape (n,)
         Criminal history category (1-6) as the guidelines compute it.
     prior_removals : ndarray of int, shape (n,)
     """
-    n = len(defendants)
-    pr = defendants.priors
-    offsets = defendants.prior_offsets
-    if len(offsets) != n + 1 or offsets[0] != 0 or offsets[-1] != len(pr):
-        raise ValueError(f"prior_offsets must run from 0 to {len(pr)} in {n + 1} entries")
-    kinds_mask = np.empty(n, dtype=np.int64)
-    aggravated = np.empty(n, dtype=bool)
-    section_1326b = np.empty(n, dtype=bool)
-    max_sentence = np.empty(n, dtype=np.float64)
-    _record_facts_kernel(
-        offsets,
-        pr.kind,
-        pr.felony,
-        pr.aggravated_felony,
-        pr.removed_after_conviction,
-        pr.sentence_imposed_months,
-        kinds_mask,
-        aggravated,
-        section_1326b,
-        max_sentence,
+    n = records.size
+    p = len(records.priors.kind)
+    offsets = records.prior_offsets
+    if len(offsets) != n + 1 or offsets[0] != 0 or offsets[-1] != p:
+        raise ValueError(f"prior_offsets must run from 0 to {p} in {n + 1} entries")
+    out = _FactsOut(
+        np.empty(n, dtype=np.int64),
+        np.empty(n, dtype=bool),
+        np.empty(n, dtype=bool),
+        np.empty(n, dtype=np.int64),
     )
+    _record_facts_kernel(offsets, records.priors, out)
     return RecordFacts(
         criminal_history_category=category,
-        prior_kinds_mask=kinds_mask,
-        aggravated_felony=aggravated,
-        section_1326b=section_1326b,
-        max_prior_sentence_months=max_sentence,
+        prior_kinds_mask=out.kinds_mask,
+        aggravated_felony=out.aggravated,
+        section_1326b=out.section_1326b,
+        max_prior_sentence_ticks=out.max_sentence_ticks,
         prior_removals=prior_removals,
     )

@@ -62,23 +62,30 @@ A § 1326 defendant has at least one prior removal by definition.
    (a misdemeanor at most 12 months, a first § 1325(a) at most 6, § 1326 at most 240, a
    non-aggravated felony crime of violence below 12 months and an aggravated crime of violence or
    theft/burglary at least 12, 8 U.S.C. § 1101(a)(43)(F)-(G)) and to ``max_sentence_months``, and
-   is whole days. It is 0 (no imprisonment) with a class probability. A felony ``illegal_reentry``
-   by a defendant with an aggravated felony is itself one (§ 1101(a)(43)(O)).
+   is whole days. It is 0 (no imprisonment) with a class probability. The classes marked
+   aggravated are aggravated felonies under today's 8 U.S.C. § 1101(a)(43) (after IIRIRA, Sept 30,
+   1996), which is what the FY2013 marginal counts; whether a prior *is* an aggravated felony in a
+   scenario is decided afterwards by the law in force on the scenario's offense date
+   (:mod:`sim.guidelines.aggravated_felony`), which also makes a later entry/reentry conviction one
+   under subparagraph (O) where that exists.
 7. **Single sentences.** A prior joins the one before it into one sentence with probability
    ``single_sentence_share`` when both lie between the same removals and neither is an entry
    conviction or foreign; a joined term runs consecutively with probability
    ``consecutive_share``. The group id is the position of the sentence's first prior within the
    defendant's priors.
-8. **Time.** Going back from the instant offense, each sentence is imposed ``time served +
-   Exponential(liberty)`` years before the next (the most recent: before the instant offense),
-   time served ``= months * served_fraction / 12``. ``released_years_ago = imposed_years_ago -
-   time served`` (NaN without imprisonment), so it never exceeds ``imposed_years_ago`` and is never
-   negative; members of one sentence share its dates.
+8. **Time**, in whole days. Going back from the instant offense, each sentence is imposed ``time
+   served + Exponential(liberty)`` before the next (the most recent: before the instant offense),
+   time served ``= floor(term days * served_fraction)``, the time at liberty rounded down to whole
+   days. The time since release is the time since imposition less the time served (never
+   released without imprisonment), so it never exceeds it and is never negative; members of one
+   sentence share its dates. Times are exact integer ticks (:mod:`sim.guidelines.durations`).
 9. **Status.** Under a criminal justice sentence with probability ``under_sentence_share`` when
    the most recent prior was imposed within ``status_window_years``.
 
 The calibration indicators do not depend on steps 6-9, and A, E and P do not depend on
-``N``: the expected marginals equal the targets exactly.
+``N``: the expected marginals equal the targets exactly under the law the targets were measured
+under (an offense date after Sept 30, 1996). Under an earlier law fewer priors are aggravated
+felonies: that is the law, not a miscalibration.
 
 Random streams: one uniform array per decision (``random((n, k))`` per defendant or
 ``random(p)`` per prior), turned into counts, kinds and terms by inverse distribution functions
@@ -91,10 +98,12 @@ liberty) and ``status``.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import yaml
@@ -102,7 +111,9 @@ from numba import njit
 from pydantic import model_validator
 from scipy.special import expit
 
-from sim.guidelines.records import NO_GROUP, NO_OVERRIDE, Defendants, Priors, kind_code
+from sim.guidelines.aggravated_felony import AggravatedFelonyLaw, classify_priors
+from sim.guidelines.durations import DAY, NEVER
+from sim.guidelines.records import NO_GROUP, NO_OVERRIDE, Priors, Records, kind_code
 from sim.parameters import Parameter, Probability, StrictModel
 from sim.streams import RANDOM_BLOCK_DEFENDANTS, RandomBlock
 
@@ -135,8 +146,9 @@ CALIBRATION_TARGETS = (
     "clean_record_share",
 )
 
-#: Days per calendar month (docs/engine.md §3: sixty days = 60 / (365.25 / 12) months).
-DAYS_PER_MONTH = 365.25 / 12
+#: Days per year and per month, the engine's convention (sim.guidelines.durations).
+DAYS_PER_YEAR = 365.25
+DAYS_PER_MONTH = DAYS_PER_YEAR / 12
 
 
 @dataclass(frozen=True)
@@ -179,7 +191,7 @@ SENTENCE_CLASSES = (
     _C("aggravated_national_security", "national_security", True, True, 0, _INF, _AGG),
     _C("aggravated_human_trafficking", "human_trafficking", True, True, 0, _INF, _AGG),
     _C("aggravated_alien_smuggling", "alien_smuggling", True, True, 0, _INF, _AGG),
-    _C("aggravated_other_felony", "other_felony", True, True, 12, _INF, None),
+    _C("aggravated_theft_or_burglary", "theft_or_burglary", True, True, 12, _INF, None),
     _C("nonaggravated_crime_of_violence", "crime_of_violence", True, False, 0, 12, _FEL),
     _C("nonaggravated_other_felony", "other_felony", True, False, 0, _INF, _FEL),
     _C("misdemeanor_violent", "misdemeanor_violent", False, False, 0, 12, _MIS),
@@ -240,7 +252,7 @@ class PopulationParameters(StrictModel):
     aggravated_national_security_mix: Probability
     aggravated_human_trafficking_mix: Probability
     aggravated_alien_smuggling_mix: Probability
-    aggravated_other_felony_mix: Probability
+    aggravated_theft_or_burglary_mix: Probability
     # Kind mix of other (non-aggravated, non-entry) convictions.
     nonaggravated_crime_of_violence_mix: Probability
     nonaggravated_other_felony_mix: Probability
@@ -262,8 +274,8 @@ class PopulationParameters(StrictModel):
     aggravated_human_trafficking_sigma: Parameter
     aggravated_alien_smuggling_median_months: Parameter
     aggravated_alien_smuggling_sigma: Parameter
-    aggravated_other_felony_median_months: Parameter
-    aggravated_other_felony_sigma: Parameter
+    aggravated_theft_or_burglary_median_months: Parameter
+    aggravated_theft_or_burglary_sigma: Parameter
     nonaggravated_crime_of_violence_median_months: Parameter
     nonaggravated_crime_of_violence_sigma: Parameter
     nonaggravated_other_felony_median_months: Parameter
@@ -429,16 +441,14 @@ class Population:
 
     Attributes
     ----------
-    defendants : Defendants
-        ``n`` records. Priors, ``under_sentence``, ``zero_point_criteria_met`` (true) and the
-        overrides (-1, none) are filled; the disposition fields (``conviction``,
-        ``acceptance_levels``, ``early_disposition_levels``: 0; ``offense_date``: NaT) are
-        placeholders for the policy stage.
+    records : Records
+        ``n`` records, their priors classified under the law in force on the offense date;
+        ``zero_point_criteria_met`` true and no overrides.
     prior_removals : ndarray of int16, shape (n,)
         Removals (deportations) before the instant offense, >= 1.
     """
 
-    defendants: Defendants
+    records: Records
     prior_removals: np.ndarray
 
     def __len__(self) -> int:
@@ -452,8 +462,7 @@ _LUT_BITS = 11
 _BINS = 1 << _LUT_BITS  # equal bins of [0, 1) per table: exact look-up, searched only at jumps
 
 
-@dataclass(frozen=True)
-class _InverseCdf:
+class _InverseCdf(NamedTuple):
     """Exact inverse of one or a few discrete CDFs: ``codes[t][#{k : cdf[t][k] <= u}]``.
 
     A table of ``_BINS`` equal bins per CDF gives the answer wherever the CDF has no jump inside
@@ -581,14 +590,12 @@ _TOP = 1.0 - 1e-12
 _SIGMA_RANGE = (0.05, 5.0)
 
 
-@dataclass(frozen=True)
-class _SentenceTables:
+class _SentenceTables(NamedTuple):
     """Per-class arrays (index = class code: the 15 :data:`SENTENCE_CLASSES`, then foreign
     copies of the five other-conviction classes) for gathering by a prior's class."""
 
     kind: np.ndarray
     felony: np.ndarray
-    aggravated: np.ndarray
     foreign: np.ndarray
     #: Columns: zeta (u < zeta: no imprisonment); slope and offset (quantile = offset + slope * u
     #: maps u in [zeta, 1) onto the truncated CDF); logistic scale and median of log days.
@@ -625,7 +632,6 @@ def _sentence_tables(parameters: PopulationParameters) -> _SentenceTables:
     return _SentenceTables(
         kind=_frozen(np.array([kind_code(c.kind) for c in classes], dtype=np.int8)),
         felony=_frozen(np.array([c.felony for c in classes])),
-        aggravated=_frozen(np.array([c.aggravated for c in classes])),
         foreign=_frozen(np.arange(len(classes)) >= len(SENTENCE_CLASSES)),
         numbers=_frozen(
             np.stack([zeta, slope, cdf_low - zeta * slope, scale, log_median_days], axis=1)
@@ -633,13 +639,46 @@ def _sentence_tables(parameters: PopulationParameters) -> _SentenceTables:
     )
 
 
+class _RecordRates(NamedTuple):
+    """Thresholds of the per-defendant draws (module docstring, steps 1-3)."""
+
+    clean_share: float  # C
+    aggravated: float  # a = A / (1 - C)
+    post_aggravated: float  # a s
+    entry: float  # e = E / (1 - C)
+    earlier_entry: float  # e x
+    post_other: float  # q_o
+    persistent_share: float
+    found_share: float  # tau
+
+
+class _PriorShares(NamedTuple):
+    """Thresholds of the per-prior flag draws (step 7)."""
+
+    joined: float
+    consecutive: float  # joined * consecutive_share
+
+
+class _Timing(NamedTuple):
+    """The time model (steps 8-9)."""
+
+    served_fraction: float
+    liberty_years_mean: float
+    instant_liberty_years_mean: float
+    status_window_days: int
+    under_sentence_share: float
+
+
 @dataclass(frozen=True)
 class _Compiled:
     rates: DerivedRates
+    record_rates: _RecordRates
     #: Tables 0-2: other convictions before and after the first removal, free removals.
     counts: _InverseCdf
     kinds: _InverseCdf
     sentences: _SentenceTables
+    shares: _PriorShares
+    timing: _Timing
 
 
 @functools.lru_cache(maxsize=16)
@@ -648,8 +687,19 @@ def _compile(parameters: PopulationParameters) -> _Compiled:
     p = parameters
     rates = derive_rates(p)
     dispersion = p.conviction_dispersion.value
+    single = p.single_sentence_share.value
     return _Compiled(
         rates=rates,
+        record_rates=_RecordRates(
+            clean_share=p.clean_record_share.value,
+            aggravated=rates.aggravated,
+            post_aggravated=rates.aggravated * p.aggravated_felony_after_reentry_share.value,
+            entry=rates.entry,
+            earlier_entry=rates.entry * p.earlier_illegal_entry_share.value,
+            post_other=rates.post_other,
+            persistent_share=p.persistent_share.value,
+            found_share=p.found_after_conviction_share.value,
+        ),
         counts=_inverse_cdf(
             _negative_binomial(p.pre_removal_extra_convictions_mean.value, dispersion),
             _negative_binomial(p.post_reentry_extra_convictions_mean.value, dispersion),
@@ -657,6 +707,14 @@ def _compile(parameters: PopulationParameters) -> _Compiled:
         ),
         kinds=_kind_table(p),
         sentences=_sentence_tables(p),
+        shares=_PriorShares(single, single * p.consecutive_share.value),
+        timing=_Timing(
+            served_fraction=p.served_fraction.value,
+            liberty_years_mean=p.liberty_years_mean.value,
+            instant_liberty_years_mean=p.instant_liberty_years_mean.value,
+            status_window_days=math.floor(p.status_window_years.value * DAYS_PER_YEAR),
+            under_sentence_share=p.under_sentence_share.value,
+        ),
     )
 
 
@@ -666,56 +724,49 @@ def _compile(parameters: PopulationParameters) -> _Compiled:
 # numpy's own implementation gives.
 
 
+class _RecordUniforms(NamedTuple):
+    record: np.ndarray  # (n, 5): clean, aggravated, entry, post-removal, found
+    counts: np.ndarray  # (n, 4): the two conviction counts, the common uniform, persistence
+    removals: np.ndarray  # (n,)
+
+
+class _RecordOut(NamedTuple):
+    segments: np.ndarray  # (n, 7) priors per segment
+    offsets: np.ndarray  # (n + 1,) CSR
+    removals: np.ndarray  # (n,)
+
+
 @njit(cache=True)
-def _records_kernel(
-    u,
-    counts_u,
-    removal_u,
-    clean_share,
-    aggravated_rate,
-    post_aggravated_rate,
-    entry_rate,
-    earlier_entry_rate,
-    post_other_rate,
-    persistent_share,
-    found_share,
-    start,
-    jump,
-    cdf,
-    codes,
-    bounds,
-    segments,
-    offsets,
-    removals,
-    aggravated,
-):
-    """Steps 1-5 per defendant: segment counts (n, 7), CSR offsets, removals, aggravated."""
+def _draw(table, t, v):
+    """The code of uniform ``v`` in table ``t`` of an :class:`_InverseCdf`."""
+    b = _inverse_cdf_bin(v, t)
+    if table.jump[b]:
+        return _inverse_cdf_search(table.cdf, table.codes, table.bounds, t, v)
+    return table.start[b]
+
+
+@njit(cache=True)
+def _records_kernel(u, rates, counts, out):
+    """Steps 1-5 per defendant: segment counts (n, 7), CSR offsets, removals."""
     # Every uniform is read before it is tested: bitwise & and selects instead of branches,
     # whose outcomes are random.
-    offsets[0] = 0
-    for i in range(u.shape[0]):
-        record = u[i, 0] >= clean_share  # clean: C = 4.7%, calibration.md §1
+    out.offsets[0] = 0
+    for i in range(u.record.shape[0]):
+        record = u.record[i, 0] >= rates.clean_share  # clean: C = 4.7%, calibration.md §1
         # Nested thresholds on one uniform: P(post-reentry | aggravated) = s, P(earlier | entry)
         # = x.
-        has_aggravated = record & (u[i, 1] < aggravated_rate)  # a = A / (1 - C); A = 40%
-        post_aggravated = record & (u[i, 1] < post_aggravated_rate)
-        entry = record & (u[i, 2] < entry_rate)  # e = E / (1 - C); E = 38.1%
-        earlier_entry = record & (u[i, 2] < earlier_entry_rate)
-        has_post_other = record & (u[i, 3] < post_other_rate)  # q_o from P = 61.9%
-        found = u[i, 4] < found_share
+        has_aggravated = record & (u.record[i, 1] < rates.aggravated)  # a = A / (1 - C)
+        post_aggravated = record & (u.record[i, 1] < rates.post_aggravated)
+        entry = record & (u.record[i, 2] < rates.entry)  # e = E / (1 - C); E = 38.1%
+        earlier_entry = record & (u.record[i, 2] < rates.earlier_entry)
+        has_post_other = record & (u.record[i, 3] < rates.post_other)  # q_o from P = 61.9%
+        found = u.record[i, 4] < rates.found_share
         # Counts: own uniforms, or for a persistent defendant one common uniform for all three.
-        persistent = counts_u[i, 3] < persistent_share
-        common = counts_u[i, 2]
-        own_pre, own_post, own_free = counts_u[i, 0], counts_u[i, 1], removal_u[i]
-        v = common if persistent else own_pre
-        b = _inverse_cdf_bin(v, 0)
-        extra_pre = _inverse_cdf_search(cdf, codes, bounds, 0, v) if jump[b] else start[b]
-        v = common if persistent else own_post
-        b = _inverse_cdf_bin(v, 1)
-        extra_post = _inverse_cdf_search(cdf, codes, bounds, 1, v) if jump[b] else start[b]
-        v = common if persistent else own_free
-        b = _inverse_cdf_bin(v, 2)
-        free = _inverse_cdf_search(cdf, codes, bounds, 2, v) if jump[b] else start[b]
+        persistent = u.counts[i, 3] < rates.persistent_share
+        common = u.counts[i, 2]
+        extra_pre = _draw(counts, 0, common if persistent else u.counts[i, 0])
+        extra_post = _draw(counts, 1, common if persistent else u.counts[i, 1])
+        free = _draw(counts, 2, common if persistent else u.removals[i])
         forced = record & (not (has_aggravated | entry | has_post_other))
         n_pre = extra_pre + forced if record else 0
         n_post = extra_post + 1 if has_post_other else 0
@@ -725,6 +776,7 @@ def _records_kernel(
         # After the last removal: every post-removal conviction of a once-removed defendant,
         # else the most recent one with probability tau.
         n_last = n_post if count == 1 else int(has_post_other & found)
+        segments = out.segments
         segments[i, _PRE_OTHER] = n_pre
         segments[i, _PRE_AGGRAVATED] = has_aggravated & (not post_aggravated)
         segments[i, _EARLIER_ENTRY] = earlier_entry
@@ -732,91 +784,74 @@ def _records_kernel(
         segments[i, _POST_AGGRAVATED] = post_aggravated
         segments[i, _ENTRY] = entry
         segments[i, _LAST] = n_last
-        offsets[i + 1] = offsets[i] + n_pre + has_aggravated + entry + earlier_entry + n_post
-        removals[i] = count
-        aggravated[i] = has_aggravated
+        out.offsets[i + 1] = (
+            out.offsets[i] + n_pre + has_aggravated + entry + earlier_entry + n_post
+        )
+        out.removals[i] = count
+
+
+class _PriorUniforms(NamedTuple):
+    kind: np.ndarray
+    sentence: np.ndarray
+    flags: np.ndarray
+
+
+class _PriorOut(NamedTuple):
+    cls: np.ndarray  # uint8 sentence class
+    kind: np.ndarray
+    felony: np.ndarray
+    foreign: np.ndarray
+    before_first_removal: np.ndarray
+    removed_after_conviction: np.ndarray
+    joined: np.ndarray  # (p + 1,): joins the prior before it into one sentence
+    consecutive: np.ndarray
+    none: np.ndarray  # no imprisonment
+    odds: np.ndarray  # q / (1 - q) of the sentence quantile q
 
 
 @njit(cache=True)
-def _priors_kernel(
-    segments,
-    aggravated,
-    u_kind,
-    u_sentence,
-    u_flags,
-    kind_table,
-    start,
-    jump,
-    cdf,
-    codes,
-    bounds,
-    class_kind,
-    class_felony,
-    class_aggravated,
-    class_foreign,
-    numbers,
-    segment_phase,
-    joined_share,
-    consecutive_share,
-    cls,
-    kind,
-    felony,
-    aggravated_felony,
-    foreign,
-    before_first_removal,
-    removed_after_conviction,
-    joined,
-    consecutive,
-    none,
-    odds,
-):
+def _priors_kernel(segments, u, kinds, classes, shares, out):
     """Steps 4, 6 and 7 per prior: class, its kind and flags, single sentences, no
     imprisonment, and the odds ``q / (1 - q)`` of the sentence quantile ``q`` (whose log is the
     logistic deviate)."""
+    numbers = classes.numbers
     j = 0  # the prior
     for i in range(segments.shape[0]):
         previous_class, previous_phase = _REENTRY_CLASS, 0  # nothing to join the first prior to
-        owner_aggravated = aggravated[i]
         for segment in range(_N_SEGMENTS):
-            table, phase = kind_table[segment], segment_phase[segment]
+            table, phase = _KIND_TABLE[segment], _SEGMENT_PHASE[segment]
             for _ in range(segments[i, segment]):
                 k = _uindex(j)
-                u = u_kind[k]
-                b = _inverse_cdf_bin(u, table)
-                c = _inverse_cdf_search(cdf, codes, bounds, table, u) if jump[b] else start[b]
-                cls[k] = c
-                kind[k] = class_kind[c]
-                felony[k] = class_felony[c]
-                # § 1101(a)(43)(O): a § 1326 offense after a removal that followed an aggravated
-                # felony (in this model every aggravated felony precedes the entry conviction,
-                # with a removal between).
-                aggravated_felony[k] = (
-                    owner_aggravated if c == _REENTRY_CLASS else class_aggravated[c]
-                )
-                foreign[k] = class_foreign[c]
-                before_first_removal[k] = segment <= _PRE_AGGRAVATED
-                removed_after_conviction[k] = segment != _LAST
+                c = _draw(kinds, table, u.kind[k])
+                out.cls[k] = c
+                out.kind[k] = classes.kind[c]
+                out.felony[k] = classes.felony[c]
+                out.foreign[k] = classes.foreign[c]
+                out.before_first_removal[k] = segment <= _PRE_AGGRAVATED
+                out.removed_after_conviction[k] = segment != _LAST
                 # Entry convictions are their own sentences; a foreign sentence is never part of
                 # a domestic one (classes 13-14 and 15-19). One uniform, nested: joined in
                 # [0, pi), consecutive in [0, pi c); only between the same removals.
+                flag = u.flags[k]
                 join = (
-                    (u_flags[k] < joined_share)
+                    (flag < shares.joined)
                     & (c < _REENTRY_CLASS)
                     & (previous_class < _REENTRY_CLASS)
                     & (phase == previous_phase)
                 )
-                joined[k] = join
-                consecutive[k] = join & (u_flags[k] < consecutive_share)
+                out.joined[k] = join
+                out.consecutive[k] = join & (flag < shares.consecutive)
                 previous_class, previous_phase = c, phase
                 # Whole days of a truncated log-logistic term; no imprisonment for u < zeta
                 # (any quantile in (0, 1) then: _log_days_kernel makes the term 0 days).
-                none[k] = u_sentence[k] < numbers[c, 0]
-                quantile = numbers[c, 1] * u_sentence[k]
+                none = u.sentence[k] < numbers[c, 0]
+                out.none[k] = none
+                quantile = numbers[c, 1] * u.sentence[k]
                 quantile += numbers[c, 2]
-                quantile = 0.5 if none[k] else quantile
-                odds[k] = quantile / (1.0 - quantile)
+                quantile = 0.5 if none else quantile
+                out.odds[k] = quantile / (1.0 - quantile)
                 j += 1
-    joined[j] = False  # a sentinel: the last prior ends its sentence
+    out.joined[j] = False  # a sentinel: the last prior ends its sentence
 
 
 @njit(cache=True)
@@ -829,87 +864,80 @@ def _log_days_kernel(logit, cls, numbers, none):
         logit[k] = -1.0 if none[k] else log_days
 
 
-@njit(cache=True)
-def _dates_kernel(
-    offsets,
-    none,
-    joined,
-    consecutive,
-    liberty,
-    u_status,
-    served_per_month,
-    liberty_years_mean,
-    instant_liberty_years_mean,
-    status_window_years,
-    under_sentence_share,
-    no_group,
-    months,
-    served,
-    single_sentence_group,
-    imposed_years_ago,
-    released_years_ago,
-    under_sentence,
-):
-    """Steps 6, 8 and 9 per defendant: whole days to months, aggregate terms of single
-    sentences, dates going back from the instant offense, and status.
+class _DateInputs(NamedTuple):
+    offsets: np.ndarray
+    none: np.ndarray
+    joined: np.ndarray
+    consecutive: np.ndarray
+    days: np.ndarray  # float64 exp(log days): the term is its floor
+    liberty: np.ndarray  # float64 -log1p(-u): time at liberty in units of its mean
+    u_status: np.ndarray
 
-    ``months`` holds ``exp(log days)`` on entry; ``liberty`` holds ``log1p(-u)`` of the timing
-    uniforms, and becomes ``released_years_ago``'s buffer only after its last read.
-    """
-    before = 0.0  # sum of the gaps of every prior before the current one, all defendants
-    for i in range(offsets.shape[0] - 1):
-        low, high = offsets[i], offsets[i + 1]
-        lead, added, longest = low, 0.0, 0.0
+
+class _DateOut(NamedTuple):
+    sentence_imposed_ticks: np.ndarray
+    imposed_ago_ticks: np.ndarray
+    released_ago_ticks: np.ndarray
+    single_sentence_group: np.ndarray
+    under_sentence: np.ndarray
+
+
+@njit(cache=True)
+def _dates_kernel(x, timing, out):
+    """Steps 6, 8 and 9 per defendant, in whole days: terms, the aggregate term served of single
+    sentences, dates going back from the instant offense, and status; then ticks."""
+    served = np.empty(len(x.none), dtype=np.int64)  # days served, of a sentence's aggregate
+    before = np.empty(len(x.none), dtype=np.int64)  # days from imposition to the next sentence
+    for i in range(x.offsets.shape[0] - 1):
+        low, high = x.offsets[i], x.offsets[i + 1]
+        lead, added, longest = low, 0, 0
         for j in range(low, high):
             k = _uindex(j)
-            months[k] = np.floor(months[k]) / DAYS_PER_MONTH  # whole days; 0: no imprisonment
-            own = months[k] * served_per_month  # years; of the whole sentence
+            term = np.int64(np.floor(x.days[k]))  # whole days; 0 without imprisonment
+            out.sentence_imposed_ticks[k] = term * DAY
+            own = np.int64(np.floor(term * timing.served_fraction))
             # A sentence of several priors: one not joined to the one before it, and those
-            # joined to it; its aggregate term counts consecutive terms added, concurrent ones
-            # by the longest (§ 4A1.2(a)(2)); the first member is always concurrent.
-            member, ends = joined[k], not joined[_uindex(j + 1)]
+            # joined to it; its term served counts consecutive terms added, concurrent ones by
+            # the longest (§ 4A1.2(a)(2)); the first member is always concurrent.
+            member, ends = x.joined[k], not x.joined[_uindex(j + 1)]
             lead = lead if member else j
-            added = (added + own if consecutive[k] else added) if member else 0.0
-            longest = (longest if consecutive[k] else max(longest, own)) if member else own
-            single_sentence_group[k] = lead - low if member or not ends else no_group
-            # The aggregate so far; complete at the sentence's last member, copied back to the
-            # others below.
+            added = (added + own if x.consecutive[k] else added) if member else 0
+            longest = (longest if x.consecutive[k] else max(longest, own)) if member else own
+            out.single_sentence_group[k] = lead - low if member or not ends else NO_GROUP
             served[k] = added + longest if member else own
             # Each sentence is imposed its time served plus time at liberty (exponential) before
             # the next one, the most recent before the instant offense; a sentence of several
             # priors is counted once, at its last member.
-            mean = instant_liberty_years_mean if j + 1 == high else liberty_years_mean
-            gap = liberty[k] * -mean
-            gap += served[k]
-            if not ends:
-                gap = 0.0
-            imposed_years_ago[k] = before  # until the defendant's total is known
-            before = gap if j == 0 else before + gap
-        # imposed_years_ago = the defendant's total minus the gaps before: non-increasing along
-        # its priors and equal within a sentence; released never later than imposed.
-        total = 0.0
+            mean = timing.instant_liberty_years_mean if j + 1 == high else timing.liberty_years_mean
+            liberty = np.int64(np.floor(x.liberty[k] * mean * DAYS_PER_YEAR))
+            before[k] = served[k] + liberty if ends else 0
+        # Days ago = the gaps of this and every later sentence; equal within a sentence;
+        # released = imposed less the aggregate term served, never released without imprisonment.
+        ago, total, latest = 0, 0, -1
         for j in range(high - 1, low - 1, -1):
             k = _uindex(j)
-            if not joined[_uindex(j + 1)]:
+            if not x.joined[_uindex(j + 1)]:
                 total = served[k]
-            served[k] = total
-            imposed_years_ago[k] = before - imposed_years_ago[k]
-            released = max(imposed_years_ago[k] - total, 0.0)
-            released_years_ago[k] = np.nan if none[k] else released
+                ago += before[k]
+            latest = ago if latest < 0 else latest
+            out.imposed_ago_ticks[k] = ago * DAY
+            out.released_ago_ticks[k] = NEVER if x.none[k] else (ago - total) * DAY
         # Status (step 9): sentenced within the window, then under a sentence with a probability.
-        under_sentence[i] = low < high and (
-            (imposed_years_ago[high - 1] <= status_window_years)
-            & (u_status[i] < under_sentence_share)
-        )
+        recent = 0 <= latest <= timing.status_window_days
+        out.under_sentence[i] = recent & (x.u_status[i] < timing.under_sentence_share)
 
 
 # --------------------------------------------------------------------------------------------
 
 
 def generate_population(
-    parameters: PopulationParameters, random_block: RandomBlock, n: int
+    parameters: PopulationParameters,
+    random_block: RandomBlock,
+    n: int,
+    offense_date: dt.date,
+    law: AggravatedFelonyLaw,
 ) -> Population:
-    """The first ``n`` defendants of a random block.
+    """The first ``n`` defendants of a random block, for offenses committed on ``offense_date``.
 
     Parameters
     ----------
@@ -921,6 +949,11 @@ def generate_population(
     n : int
         Defendants, ``0 <= n <= RANDOM_BLOCK_DEFENDANTS``. Defendant ``i`` is the same for every
         ``n > i``.
+    offense_date : datetime.date
+        The instant offense's date, every defendant's.
+    law : AggravatedFelonyLaw
+        8 U.S.C. § 1101(a)(43) as in force on ``offense_date``
+        (``sim.guidelines.aggravated_felony.law_in_force``).
 
     Returns
     -------
@@ -935,144 +968,98 @@ def generate_population(
     """
     if not 0 <= n <= RANDOM_BLOCK_DEFENDANTS:
         raise ValueError(f"n {n}: allowed: 0-{RANDOM_BLOCK_DEFENDANTS} (one random block)")
-    prm = parameters
-    model = _compile(prm)
-    rates = model.rates
+    model = _compile(parameters)
     draw = random_block.generator
-
-    # ---- Per defendant (module docstring, steps 1-5). --------------------------------------
-    u = draw("population.record").random((n, 5))
-    counts_u = draw("population.prior_count").random((n, 4))
-    removal_u = draw("population.removals").random(n)
-    segments = np.empty((n, _N_SEGMENTS), dtype=np.int64)
-    offsets = np.empty(n + 1, dtype=np.int64)
-    removals = np.empty(n, dtype=np.int16)
-    aggravated = np.empty(n, dtype=bool)
-    counts = model.counts
-    _records_kernel(
-        u,
-        counts_u,
-        removal_u,
-        prm.clean_record_share.value,
-        rates.aggravated,
-        rates.aggravated * prm.aggravated_felony_after_reentry_share.value,
-        rates.entry,
-        rates.entry * prm.earlier_illegal_entry_share.value,
-        rates.post_other,
-        prm.persistent_share.value,
-        prm.found_after_conviction_share.value,
-        counts.start,
-        counts.jump,
-        counts.cdf,
-        counts.codes,
-        counts.bounds,
-        segments,
-        offsets,
-        removals,
-        aggravated,
+    # Per defendant (module docstring, steps 1-5).
+    shape = _RecordOut(
+        np.empty((n, _N_SEGMENTS), dtype=np.int64),
+        np.empty(n + 1, dtype=np.int64),
+        np.empty(n, dtype=np.int16),
     )
-    p = int(offsets[-1])
-
-    # ---- Per prior (steps 4, 6, 7), arrays of shape (p,). ----------------------------------
-    u_kind = draw("population.prior_kind").random(p)
-    u_sentence = draw("population.prior_sentence").random(p)
-    u_flags = draw("population.prior_flags").random(p)
-    cls = np.empty(p, dtype=np.uint8)
-    joined = np.empty(p + 1, dtype=bool)
-    none = np.empty(p, dtype=bool)  # no imprisonment
-    months = np.empty(p)  # the odds of the quantile, its log, log days, days, then months
-    priors = Priors(
-        kind=np.empty(p, dtype=np.int8),
-        felony=np.empty(p, dtype=bool),
-        aggravated_felony=np.empty(p, dtype=bool),
-        sentence_imposed_months=months,
-        imposed_years_ago=np.empty(p),
-        released_years_ago=draw("population.prior_timing").random(p),  # time at liberty first
-        before_first_removal=np.empty(p, dtype=bool),
-        removed_after_conviction=np.empty(p, dtype=bool),
-        foreign=np.empty(p, dtype=bool),
-        single_sentence_group=np.empty(p, dtype=np.int16),
-        consecutive=np.empty(p, dtype=bool),
+    uniforms = _RecordUniforms(
+        draw("population.record").random((n, 5)),
+        draw("population.prior_count").random((n, 4)),
+        draw("population.removals").random(n),
     )
-    kinds, tables = model.kinds, model.sentences
-    single = prm.single_sentence_share.value
-    _priors_kernel(
-        segments,
-        aggravated,
-        u_kind,
-        u_sentence,
-        u_flags,
-        _KIND_TABLE,
-        kinds.start,
-        kinds.jump,
-        kinds.cdf,
-        kinds.codes,
-        kinds.bounds,
-        tables.kind,
-        tables.felony,
-        tables.aggravated,
-        tables.foreign,
-        tables.numbers,
-        _SEGMENT_PHASE,
-        single,
-        single * prm.consecutive_share.value,
-        cls,
-        priors.kind,
-        priors.felony,
-        priors.aggravated_felony,
-        priors.foreign,
-        priors.before_first_removal,
-        priors.removed_after_conviction,
-        joined,
-        priors.consecutive,
-        none,
-        months,
-    )
-    # Truncated log-logistic term: the logistic deviate is the log of the odds.
-    np.log(months, out=months)
-    _log_days_kernel(months, cls, tables.numbers, none)
-    np.exp(months, out=months)
-    # Time at liberty: exponential, mean liberty_years_mean (instant_... after the last prior).
-    liberty = priors.released_years_ago
-    np.negative(liberty, out=liberty)
-    np.log1p(liberty, out=liberty)
-
-    # ---- Sentences, dates going back from the instant offense, status (steps 6, 8, 9). -----
-    under_sentence = np.empty(n, dtype=bool)
-    _dates_kernel(
-        offsets,
-        none,
-        joined,
-        priors.consecutive,
-        liberty,
-        draw("population.status").random(n),
-        prm.served_fraction.value / 12.0,
-        prm.liberty_years_mean.value,
-        prm.instant_liberty_years_mean.value,
-        prm.status_window_years.value,
-        prm.under_sentence_share.value,
-        NO_GROUP,  # an argument: numba's cache would not see a change in records.py
-        months,
-        np.empty(p),  # time served, of a sentence's aggregate term
-        priors.single_sentence_group,
-        priors.imposed_years_ago,
-        priors.released_years_ago,
-        under_sentence,
-    )
-
-    defendants = Defendants(
-        conviction=np.zeros(n, dtype=np.int8),
-        offense_date=np.full(n, np.datetime64("NaT"), dtype="datetime64[D]"),
-        acceptance_levels=np.zeros(n, dtype=np.int8),
-        early_disposition_levels=np.zeros(n, dtype=np.int8),
-        under_sentence=under_sentence,
+    _records_kernel(uniforms, model.record_rates, model.counts, shape)
+    priors = _generate_priors(model, draw, shape, n)
+    records = Records(
+        offense_date=np.full(n, np.datetime64(offense_date, "D")),
+        under_sentence=priors.pop("under_sentence"),
         zero_point_criteria_met=np.ones(n, dtype=bool),
         criminal_history_points_override=np.full(n, NO_OVERRIDE, dtype=np.int16),
         criminal_history_category_override=np.full(n, NO_OVERRIDE, dtype=np.int8),
-        prior_offsets=offsets,
-        priors=priors,
+        prior_offsets=shape.offsets,
+        priors=Priors(**priors),
     )
-    return Population(defendants, removals)
+    # Which priors are aggravated felonies is the law's question, asked of kind, term and dates.
+    records.priors.aggravated_felony[:] = classify_priors(records, law)
+    return Population(records, shape.removals)
+
+
+def _generate_priors(model: _Compiled, draw, shape: _RecordOut, n: int) -> dict[str, np.ndarray]:
+    """Steps 4 and 6-9: every prior's fields (and each defendant's status) as arrays."""
+    p = int(shape.offsets[-1])
+    out = _PriorOut(
+        cls=np.empty(p, dtype=np.uint8),
+        kind=np.empty(p, dtype=np.int8),
+        felony=np.empty(p, dtype=bool),
+        foreign=np.empty(p, dtype=bool),
+        before_first_removal=np.empty(p, dtype=bool),
+        removed_after_conviction=np.empty(p, dtype=bool),
+        joined=np.empty(p + 1, dtype=bool),
+        consecutive=np.empty(p, dtype=bool),
+        none=np.empty(p, dtype=bool),
+        odds=np.empty(p),  # the odds of the quantile, its log, log days, then days
+    )
+    uniforms = _PriorUniforms(
+        draw("population.prior_kind").random(p),
+        draw("population.prior_sentence").random(p),
+        draw("population.prior_flags").random(p),
+    )
+    tables = model.sentences
+    _priors_kernel(shape.segments, uniforms, model.kinds, tables, model.shares, out)
+    # Truncated log-logistic term: the logistic deviate is the log of the odds.
+    days = out.odds
+    np.log(days, out=days)
+    _log_days_kernel(days, out.cls, tables.numbers, out.none)
+    np.exp(days, out=days)
+    # Time at liberty: exponential, in units of its mean.
+    liberty = draw("population.prior_timing").random(p)
+    np.negative(liberty, out=liberty)
+    np.log1p(liberty, out=liberty)
+    np.negative(liberty, out=liberty)
+    dates = _DateOut(
+        sentence_imposed_ticks=np.empty(p, dtype=np.int64),
+        imposed_ago_ticks=np.empty(p, dtype=np.int64),
+        released_ago_ticks=np.empty(p, dtype=np.int64),
+        single_sentence_group=np.empty(p, dtype=np.int16),
+        under_sentence=np.empty(n, dtype=bool),
+    )
+    inputs = _DateInputs(
+        shape.offsets,
+        out.none,
+        out.joined,
+        out.consecutive,
+        days,
+        liberty,
+        draw("population.status").random(n),
+    )
+    _dates_kernel(inputs, model.timing, dates)
+    return {
+        "kind": out.kind,
+        "felony": out.felony,
+        "aggravated_felony": np.zeros(p, dtype=bool),
+        "sentence_imposed_ticks": dates.sentence_imposed_ticks,
+        "imposed_ago_ticks": dates.imposed_ago_ticks,
+        "released_ago_ticks": dates.released_ago_ticks,
+        "before_first_removal": out.before_first_removal,
+        "removed_after_conviction": out.removed_after_conviction,
+        "foreign": out.foreign,
+        "single_sentence_group": dates.single_sentence_group,
+        "consecutive": out.consecutive,
+        "under_sentence": dates.under_sentence,
+    }
 
 
 def calibration_marginals(population: Population) -> dict[str, float]:
@@ -1091,10 +1078,10 @@ def calibration_marginals(population: Population) -> dict[str, float]:
         conviction followed by a removal; share with a conviction of another kind with
         ``before_first_removal`` false; share with no priors and at most one removal.
     """
-    defendants = population.defendants
-    priors = defendants.priors
-    n = len(defendants)
-    owner = defendants.prior_owner
+    records = population.records
+    priors = records.priors
+    n = records.size
+    owner = records.prior_owner()
 
     def share(mask: np.ndarray) -> float:
         hit = np.zeros(n, dtype=bool)
@@ -1102,7 +1089,7 @@ def calibration_marginals(population: Population) -> dict[str, float]:
         return float(hit.mean())
 
     entry_kind = np.isin(priors.kind, _ENTRY_KINDS)
-    counts = np.diff(defendants.prior_offsets)
+    counts = np.diff(records.prior_offsets)
     return {
         "prior_aggravated_felony_share": share(
             priors.aggravated_felony & priors.removed_after_conviction

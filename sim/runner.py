@@ -15,15 +15,16 @@ import ctypes
 import datetime as dt
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 import numpy as np
 
 from sim.config import ProfileRecord, Scenario
-from sim.guidelines.casefile import CaseFile, case_to_defendants
-from sim.guidelines.engine import RecordAssessment, apply_dispositions, assess_records
-from sim.guidelines.records import Defendants
-from sim.guidelines.reentry import BASE_OFFENSE_LEVEL
+from sim.guidelines.aggravated_felony import law_in_force
+from sim.guidelines.casefile import CaseFile, case_to_records
+from sim.guidelines.editions import edition
+from sim.guidelines.engine import RecordAssessment, assess, dispose
+from sim.guidelines.records import Dispositions, Records
 from sim.policy import (
     MAX_OFFERS,
     PolicyUniforms,
@@ -77,14 +78,14 @@ class _PieceStreams:
     def uniforms(self, decision: str, offers: int | None = None) -> np.ndarray:
         return self.random_block.uniforms(decision, self.stop, offers)[self.first :]
 
-    def population(self, scenario: Scenario) -> tuple[Defendants, np.ndarray]:
-        drawn = generate_population(scenario.population, self.random_block, self.stop)
-        if self.first == 0:
-            return drawn.defendants, drawn.prior_removals
-        return (
-            drawn.defendants.block(self.first, self.stop),
-            drawn.prior_removals[self.first :],
+    def population(self, scenario: Scenario) -> tuple[Records, np.ndarray]:
+        date = _offense_date(scenario)
+        drawn = generate_population(
+            scenario.population, self.random_block, self.stop, date, law_in_force(date)
         )
+        if self.first == 0:
+            return drawn.records, drawn.prior_removals
+        return drawn.records.block(self.first, self.stop), drawn.prior_removals[self.first :]
 
 
 def _offer_positions(scenario: Scenario) -> int:
@@ -105,14 +106,12 @@ def _judge_uniforms(draw: Callable[..., np.ndarray]) -> JudgeUniforms:
     return JudgeUniforms(position=draw("judge.position"), departure=draw("judge.departure"))
 
 
-def _offense_dates(scenario: Scenario, n: int) -> np.ndarray:
-    date = scenario.offense_date or dt.date(scenario.manual, 11, 1)
-    return np.full(n, np.datetime64(date, "D"))
+def _offense_date(scenario: Scenario) -> dt.date:
+    return scenario.offense_date or edition(scenario.manual).default_offense_date
 
 
 def _sentence_everywhere(
     scenario: Scenario,
-    defendants: Defendants,
     facts: RecordFacts,
     assessment: RecordAssessment,
     policy_u: PolicyUniforms,
@@ -121,7 +120,7 @@ def _sentence_everywhere(
 ) -> dict[str, np.ndarray]:
     """Every defendant in every district; ``plea`` = (probability, levels) replaces each
     district's no-deal plea behaviour (for named profiles, who plead as recorded)."""
-    n = len(defendants)
+    n = assessment.size
     codes = scenario.district_codes
     out = {
         "prosecuted": np.zeros((n, len(codes)), dtype=bool),
@@ -130,7 +129,6 @@ def _sentence_everywhere(
         "offer": np.full((n, len(codes)), -1, dtype=np.int8),
         "final_min_months": np.zeros((n, len(codes)), dtype=np.int32),
     }
-    offense_date = _offense_dates(scenario, n)
     for d, code in enumerate(codes):
         policy = scenario.districts[code]
         if plea is not None:
@@ -143,13 +141,7 @@ def _sentence_everywhere(
                 }
             )
         disposition = apply_policy(policy, facts, policy_u)
-        ranges = apply_dispositions(
-            assessment,
-            disposition.conviction,
-            disposition.acceptance_levels,
-            disposition.early_disposition_levels,
-            offense_date,
-        )
+        ranges = dispose(assessment, disposition.dispositions)
         sentences = impose_sentences(
             scenario.judge,
             ranges.final_min_months,
@@ -173,12 +165,11 @@ def _simulate_piece(
 ) -> BlockOutcome:
     """Sentence defendants ``first:stop`` of one random block in every district."""
     streams = _PieceStreams(scenario, replication, block, first, stop)
-    defendants, removals = streams.population(scenario)
-    assessment = assess_records(defendants, scenario.manual)
-    facts = record_facts(defendants, assessment.criminal_history_category, removals)
+    records, removals = streams.population(scenario)
+    assessment = assess(records, edition(scenario.manual))
+    facts = record_facts(records, assessment.criminal_history_category, removals)
     out = _sentence_everywhere(
         scenario,
-        defendants,
         facts,
         assessment,
         _policy_uniforms(streams.uniforms, _offer_positions(scenario)),
@@ -189,7 +180,7 @@ def _simulate_piece(
     arrest = np.searchsorted(cumulative, streams.uniforms("arrest.district"), side="right")
     return BlockOutcome(
         criminal_history_category=assessment.criminal_history_category,
-        enhancement_levels=assessment.reentry.offense_level - BASE_OFFENSE_LEVEL,
+        enhancement_levels=assessment.reentry.enhancement_levels,
         arrest_district=np.minimum(arrest, len(weights) - 1),
         **out,
     )
@@ -204,12 +195,7 @@ def simulate_block(scenario: Scenario, replication: int, start: int, stop: int) 
     parts = [_simulate_piece(scenario, replication, *piece) for piece in _pieces(start, stop)]
     if len(parts) == 1:
         return parts[0]
-    return BlockOutcome(
-        **{
-            f.name: np.concatenate([getattr(p, f.name) for p in parts])
-            for f in fields(BlockOutcome)
-        }
-    )
+    return BlockOutcome(*(np.concatenate(columns) for columns in zip(*parts, strict=True)))
 
 
 # glibc's mallopt parameters (<malloc.h>).
@@ -273,10 +259,10 @@ class ProfileTally:
     offers: np.ndarray  # (R, D, MAX_OFFERS + 1)
 
 
-def _profile_record(scenario: Scenario, profile: ProfileRecord) -> Defendants:
+def _profile_record(scenario: Scenario, profile: ProfileRecord) -> Records:
     case = CaseFile(
         manual=scenario.manual,
-        offense_date=scenario.offense_date,
+        offense_date=_offense_date(scenario),
         conviction="1326(a)",
         acceptance=profile.acceptance,
         criminal_history_category=profile.criminal_history_category,
@@ -284,7 +270,7 @@ def _profile_record(scenario: Scenario, profile: ProfileRecord) -> Defendants:
         status=profile.status,
         priors=profile.priors,
     )
-    return case_to_defendants([case])
+    return case_to_records([case])
 
 
 def simulate_profile(scenario: Scenario, index: int, name: str) -> ProfileTally:
@@ -293,21 +279,22 @@ def simulate_profile(scenario: Scenario, index: int, name: str) -> ProfileTally:
     codes = scenario.district_codes
     draws = scenario.study.profile_draws
     record = _profile_record(scenario, profile)
-    single = assess_records(record, scenario.manual)
+    rules = edition(scenario.manual)
+    single = assess(record, rules)
     removals = np.array([profile.prior_removals])
     facts = record_facts(record, single.criminal_history_category, removals)
 
     # The no-deal range: statutory charge, his own plea, no offer.
-    charge = statutory_charge(facts)
-    no_deal = apply_dispositions(
+    no_deal = dispose(
         single,
-        charge,
-        np.array([profile.acceptance], dtype=np.int8),
-        np.zeros(1, dtype=np.int8),
-        _offense_dates(scenario, 1),
+        Dispositions(
+            statutory_charge(facts),
+            np.array([profile.acceptance], dtype=np.int8),
+            np.zeros(1, dtype=np.int8),
+        ),
     )
     repeated = record.take(np.zeros(draws, dtype=np.int64))
-    assessment = assess_records(repeated, scenario.manual)
+    assessment = assess(repeated, rules)
     facts = record_facts(repeated, assessment.criminal_history_category, np.repeat(removals, draws))
     replications = scenario.study.replications
     tally = StudyTally.empty(replications, len(codes))
@@ -321,7 +308,6 @@ def simulate_profile(scenario: Scenario, index: int, name: str) -> ProfileTally:
         # Absent a deal a profile pleads as recorded: always with his acceptance, or never.
         out = _sentence_everywhere(
             scenario,
-            repeated,
             facts,
             assessment,
             _policy_uniforms(draw, _offer_positions(scenario)),
@@ -330,7 +316,7 @@ def simulate_profile(scenario: Scenario, index: int, name: str) -> ProfileTally:
         )
         outcome = BlockOutcome(
             criminal_history_category=assessment.criminal_history_category,
-            enhancement_levels=assessment.reentry.offense_level - BASE_OFFENSE_LEVEL,
+            enhancement_levels=assessment.reentry.enhancement_levels,
             arrest_district=np.zeros(draws, dtype=np.int64),
             **out,
         )

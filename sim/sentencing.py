@@ -11,8 +11,7 @@ range), non-government-sponsored below range, above range.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import Annotated, Literal, NamedTuple
 
 import numpy as np
 from numba import njit
@@ -102,16 +101,14 @@ class JudgeConfig(StrictModel):
     departures: Departures = Field(default_factory=Departures)
 
 
-@dataclass(frozen=True)
-class JudgeUniforms:
+class JudgeUniforms(NamedTuple):
     """Uniforms of the judge's decisions, shape (n,), shared by every district."""
 
     position: np.ndarray
     departure: np.ndarray
 
 
-@dataclass(frozen=True)
-class Sentences:
+class Sentences(NamedTuple):
     """Imposed sentences (arrays of shape (n,))."""
 
     months: np.ndarray  # int32 whole months
@@ -125,61 +122,64 @@ _MODES = {"bottom": _FIXED, "top": _FIXED, "beta": _DRAWN, "uniform": _UNIFORM, 
 _FIXED_POSITION = {"bottom": 0.0, "top": 1.0}
 
 
+class _Ranges(NamedTuple):
+    final_min_months: np.ndarray
+    final_max_months: np.ndarray
+    statutory_max_months: np.ndarray
+    sentence_cap_months: np.ndarray
+    early_disposition_levels: np.ndarray
+    position: np.ndarray  # the position uniform, or its beta quantile
+    departure: np.ndarray  # the departure uniform
+
+
+class _JudgeRules(NamedTuple):
+    mode: int
+    fixed_position: float
+    departs_below: bool
+    below_rate: float
+    below_factor: float
+    departs_above: bool
+    above_end: float  # below_rate + above_rate
+    above_factor: float
+
+
 @njit(cache=True)
-def _sentence_kernel(
-    mode,
-    fixed_position,
-    position,
-    final_min_months,
-    final_max_months,
-    statutory_max_months,
-    sentence_cap_months,
-    early_disposition_levels,
-    u_departure,
-    departs_below,
-    below_rate,
-    below_factor,
-    departs_above,
-    above_end,
-    above_factor,
-    months_out,
-    category_out,
-):
-    for i in range(len(months_out)):
-        low = np.int64(final_min_months[i])
-        high = np.int64(final_max_months[i])
+def _sentence_kernel(x, rules, out):
+    for i in range(len(out.months)):
+        low = np.int64(x.final_min_months[i])
+        high = np.int64(x.final_max_months[i])
         width = high - low
-        if mode == _UNIFORM:  # every whole month of the range equally likely
-            months = low + min(np.int64(np.floor(position[i] * (width + 1))), width)
-        elif mode == _MIDDLE:
+        if rules.mode == _UNIFORM:  # every whole month of the range equally likely
+            months = low + min(np.int64(np.floor(x.position[i] * (width + 1))), width)
+        elif rules.mode == _MIDDLE:
             months = (low + high) // 2
         else:
-            p = position[i] if mode == _DRAWN else fixed_position
+            p = x.position[i] if rules.mode == _DRAWN else rules.fixed_position
             months = low + np.int64(np.rint(p * width))
 
         # A § 5K3.1 motion makes a within-range sentence an early-disposition one.
-        category = EARLY_DISPOSITION if early_disposition_levels[i] > 0 else WITHIN
-        u = u_departure[i]
-        if departs_below and u < below_rate:
-            months = np.int64(np.floor(low * below_factor))
+        category = EARLY_DISPOSITION if x.early_disposition_levels[i] > 0 else WITHIN
+        u = x.departure[i]
+        if rules.departs_below and u < rules.below_rate:
+            months = np.int64(np.floor(low * rules.below_factor))
             if months < low:
                 category = NON_GOVERNMENT_BELOW
-        if departs_above:
-            above = u >= below_rate and u < above_end
+        if rules.departs_above:
+            above = u >= rules.below_rate and u < rules.above_end
             if above:
-                months = np.int64(np.ceil(high * above_factor))
-            months = min(months, np.int64(statutory_max_months[i]))
+                months = np.int64(np.ceil(high * rules.above_factor))
+            months = min(months, np.int64(x.statutory_max_months[i]))
             if above and months > high:
                 category = ABOVE
 
         # A stipulated cap (Rule 11(c)(1)(C)) binds the judge.
-        cap = sentence_cap_months[i]
+        cap = x.sentence_cap_months[i]
         if months > cap:
             months = np.int64(np.floor(min(cap, 1e9)))
             if months < low:
                 category = GOVERNMENT_BELOW
-        months_out[i] = months
-        category_out[i] = category
+        out.months[i] = months
+        out.position_category[i] = category
 
 
 def impose_sentences(
@@ -221,25 +221,25 @@ def impose_sentences(
     arrays = (final_max_months, statutory_max_months, sentence_cap_months, early_disposition_levels)
     if any(len(a) != n for a in (*arrays, u.position, u.departure)):  # the kernel checks no bounds
         raise ValueError(f"every array must have the length of final_min_months ({n})")
-    months = np.empty(n, dtype=np.int32)
-    category = np.empty(n, dtype=np.int8)
-    _sentence_kernel(
-        _MODES[distribution],
-        _FIXED_POSITION.get(distribution, 0.0),
-        position,
+    out = Sentences(np.empty(n, dtype=np.int32), np.empty(n, dtype=np.int8))
+    rules = _JudgeRules(
+        mode=_MODES[distribution],
+        fixed_position=_FIXED_POSITION.get(distribution, 0.0),
+        departs_below=bool(below_rate),
+        below_rate=below_rate,
+        below_factor=1.0 - below_fraction.value if below_rate else 1.0,
+        departs_above=bool(above_rate),
+        above_end=below_rate + above_rate,
+        above_factor=1.0 + above_fraction.value if above_rate else 1.0,
+    )
+    ranges = _Ranges(
         final_min_months,
         final_max_months,
         statutory_max_months,
         sentence_cap_months,
         early_disposition_levels,
+        position,
         u.departure,
-        bool(below_rate),
-        below_rate,
-        1.0 - below_fraction.value if below_rate else 1.0,
-        bool(above_rate),
-        below_rate + above_rate,
-        1.0 + above_fraction.value if above_rate else 1.0,
-        months,
-        category,
     )
-    return Sentences(months, category)
+    _sentence_kernel(ranges, rules, out)
+    return out

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.guidelines.editions import edition
 from sim.metrics import (
     balanced_histograms,
     district_summary,
@@ -222,6 +223,7 @@ def _gap_by_cell(result: StudyResult) -> pd.DataFrame:
     """Mean paired gap (all defendants) by Chapter Two offense level and category, pooled."""
     tally = result.tally
     codes = result.scenario.district_codes
+    base = edition(result.scenario.manual).reentry.base_offense_level
     counts = tally.cell_counts.sum(axis=0)  # (6, E)
     rows = []
     for p, (a, b) in enumerate(district_pairs(len(codes))):
@@ -234,7 +236,7 @@ def _gap_by_cell(result: StudyResult) -> pd.DataFrame:
                         {
                             "district_a": codes[a],
                             "district_b": codes[b],
-                            "offense_level": 8 + enhancement,
+                            "offense_level": base + enhancement,
                             "criminal_history_category": category + 1,
                             "defendants": n,
                             "mean_gap_months": float(sums[category, enhancement]) / n,
@@ -316,12 +318,13 @@ def defendant_sample(result: StudyResult, defendants: int) -> pd.DataFrame:
     n = min(defendants, scenario.study.defendants)
     outcome = simulate_block(scenario, 0, 0, n)
     codes = scenario.district_codes
+    base = edition(scenario.manual).reentry.base_offense_level
     rows = {
         "defendant": np.repeat(np.arange(n), len(codes)),
         "district": np.tile(codes, n),
         "arrested_here": (outcome.arrest_district[:, None] == np.arange(len(codes))).ravel(),
         "criminal_history_category": np.repeat(outcome.criminal_history_category, len(codes)),
-        "offense_level_chapter_two": np.repeat(8 + outcome.enhancement_levels, len(codes)),
+        "offense_level_chapter_two": np.repeat(base + outcome.enhancement_levels, len(codes)),
         "prosecuted": outcome.prosecuted.ravel(),
         "months": outcome.months.ravel().astype(np.int64),
         "final_min_months": outcome.final_min_months.ravel().astype(np.int64),

@@ -15,8 +15,8 @@ Outcome conventions (docs in :mod:`sim.metrics`):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
 from itertools import combinations
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit
@@ -53,8 +53,7 @@ def district_pairs(districts: int) -> list[tuple[int, int]]:
     return list(combinations(range(districts), 2))
 
 
-@dataclass(frozen=True)
-class BlockOutcome:
+class BlockOutcome(NamedTuple):
     """Per-defendant results of one block, every district (arrays (n,) or (n, D))."""
 
     prosecuted: np.ndarray  # (n, D) bool
@@ -67,8 +66,7 @@ class BlockOutcome:
     arrest_district: np.ndarray  # (n,) index into the scenario's districts
 
 
-@dataclass
-class StudyTally:
+class StudyTally(NamedTuple):
     """Integer tallies per replication (axis 0). D districts, P pairs, M = MAX_MONTHS.
 
     Counterfactual, among prosecuted: ``counterfactual_prosecuted`` (R, D),
@@ -149,14 +147,14 @@ class StudyTally:
 
     def add(self, replication: int, part: StudyTally) -> None:
         """Add a one-replication tally (from :func:`tally_block`) into ``replication``."""
-        for field in fields(self):
-            getattr(self, field.name)[replication] += getattr(part, field.name)[0]
+        for mine, theirs in zip(self, part, strict=True):
+            mine[replication] += theirs[0]
 
     def extended(self, replications: int) -> StudyTally:
         """A copy with room for ``replications`` (the existing ones kept first)."""
         grown = StudyTally.empty(replications, self.counterfactual_prosecuted.shape[1])
-        for field in fields(self):
-            getattr(grown, field.name)[: self.replications] = getattr(self, field.name)
+        for mine, theirs in zip(grown, self, strict=True):
+            mine[: self.replications] = theirs
         return grown
 
 
@@ -176,37 +174,7 @@ def _percent_scaled(months: int, minimum: int) -> int:
 
 
 @njit(cache=True)
-def _tally_kernel(
-    district_token,
-    prosecuted,
-    months,
-    position_category,
-    final_min_months,
-    criminal_history_category,
-    enhancement_levels,
-    arrest_district,
-    counterfactual_prosecuted,
-    counterfactual_histogram,
-    counterfactual_positions,
-    counterfactual_percent,
-    counterfactual_percent_count,
-    as_arrested_defendants,
-    as_arrested_prosecuted,
-    as_arrested_histogram,
-    as_arrested_positions,
-    as_arrested_percent,
-    as_arrested_percent_count,
-    selected_sums,
-    pair_difference,
-    pair_both_difference,
-    pair_both_sums,
-    range_histogram,
-    range_both_histogram,
-    defendant_total_squares,
-    cell_counts,
-    cell_totals,
-    pair_cell_differences,
-):
+def _tally_kernel(district_token, block, t):
     """Reduce a block into zeroed one-replication tallies (index 0) in one pass; a status code.
 
     ``district_token`` has length D. A tuple's length is a compile-time constant, so for a few
@@ -216,65 +184,65 @@ def _tally_kernel(
     discards the tallies.
     """
     districts = len(district_token)
-    n = months.shape[0]
+    n = block.months.shape[0]
     y = np.empty(districts, np.int64)  # one defendant's months, declined = 0
     scaled = np.empty(districts, np.int64)  # his percent differences, where the minimum > 0
     # Scratch tallies folded into the outputs after the loop, split so that each defendant
     # adds 1 to one bin: [prosecuted in both?, pair, Y_a − Y_b + M], [everywhere?, range].
-    differences = np.zeros((2, pair_difference.shape[1], 2 * MAX_MONTHS + 1), np.int64)
+    differences = np.zeros((2, t.pair_difference.shape[1], 2 * MAX_MONTHS + 1), np.int64)
     ranges = np.zeros((2, MAX_MONTHS + 1), np.int64)
     # Σ Y_a over defendants declined in b [b, a]; Σ Y_d by (category, enhancement) cell.
     declined_sums = np.zeros((districts, districts), np.int64)
     cell_sums = np.zeros((6, ENHANCEMENT_LEVELS, districts), np.int64)
     squares = 0
     for i in range(n):
-        category = np.int64(criminal_history_category[i]) - 1
+        category = np.int64(block.criminal_history_category[i]) - 1
         if category < 0 or category >= 6:
             return _BAD_CATEGORY
         everywhere = True
         total = 0
         for d in range(districts):
-            m = np.int64(months[i, d])
+            m = np.int64(block.months[i, d])
             if m > MAX_MONTHS:
                 return _TOO_LONG
-            if not prosecuted[i, d]:
+            if not block.prosecuted[i, d]:
                 y[d] = 0
                 everywhere = False
                 continue
             if m < 0:
                 return _NEGATIVE_MONTHS
-            position = np.int64(position_category[i, d])
-            if position < 0 or position >= counterfactual_positions.shape[2]:
+            position = np.int64(block.position_category[i, d])
+            if position < 0 or position >= t.counterfactual_positions.shape[2]:
                 return _BAD_POSITION
             y[d] = m
             total += m
-            counterfactual_histogram[0, d, m] += 1
-            counterfactual_positions[0, d, position] += 1
-            minimum = np.int64(final_min_months[i, d])
+            t.counterfactual_histogram[0, d, m] += 1
+            t.counterfactual_positions[0, d, position] += 1
+            minimum = np.int64(block.final_min_months[i, d])
             if minimum > 0:  # the percent difference needs a guideline minimum above 0
                 scaled[d] = _percent_scaled(m, minimum)
-                counterfactual_percent[0, d] += scaled[d]
-                counterfactual_percent_count[0, d] += 1
+                t.counterfactual_percent[0, d] += scaled[d]
+                t.counterfactual_percent_count[0, d] += 1
 
-        arrest = np.int64(arrest_district[i])
+        arrest = np.int64(block.arrest_district[i])
         if 0 <= arrest < districts:
-            as_arrested_defendants[0, arrest] += 1
-            if prosecuted[i, arrest]:
-                as_arrested_histogram[0, arrest, y[arrest]] += 1
-                as_arrested_positions[0, arrest, position_category[i, arrest]] += 1
-                if final_min_months[i, arrest] > 0:
-                    as_arrested_percent[0, arrest] += scaled[arrest]
-                    as_arrested_percent_count[0, arrest] += 1
+            t.as_arrested_defendants[0, arrest] += 1
+            if block.prosecuted[i, arrest]:
+                t.as_arrested_histogram[0, arrest, y[arrest]] += 1
+                t.as_arrested_positions[0, arrest, block.position_category[i, arrest]] += 1
+                if block.final_min_months[i, arrest] > 0:
+                    t.as_arrested_percent[0, arrest] += scaled[arrest]
+                    t.as_arrested_percent_count[0, arrest] += 1
                 for b in range(districts):
-                    selected_sums[0, arrest, b] += y[b]
+                    t.selected_sums[0, arrest, b] += y[b]
 
         p = 0
         for a in range(districts):
-            if not prosecuted[i, a]:
+            if not block.prosecuted[i, a]:
                 for b in range(districts):
                     declined_sums[a, b] += y[b]
             for b in range(a + 1, districts):
-                both = np.int64(prosecuted[i, a] & prosecuted[i, b])
+                both = np.int64(block.prosecuted[i, a] & block.prosecuted[i, b])
                 differences[both, p, y[a] - y[b] + MAX_MONTHS] += 1
                 p += 1
 
@@ -285,34 +253,34 @@ def _tally_kernel(
 
         squares += total * total
         # § 2L1.2(b) levels, clipped to the tallied 0-48.
-        enhancement = min(max(np.int64(enhancement_levels[i]), 0), ENHANCEMENT_LEVELS - 1)
-        cell_counts[0, category, enhancement] += 1
+        enhancement = min(max(np.int64(block.enhancement_levels[i]), 0), ENHANCEMENT_LEVELS - 1)
+        t.cell_counts[0, category, enhancement] += 1
         for d in range(districts):
             cell_sums[category, enhancement, d] += y[d]
 
-    defendant_total_squares[0] = squares
-    range_both_histogram[0] = ranges[1]
-    range_histogram[0] = ranges[0] + ranges[1]
-    pair_both_difference[0] = differences[1]
-    pair_difference[0] = differences[0] + differences[1]
+    t.defendant_total_squares[0] = squares
+    t.range_both_histogram[0] = ranges[1]
+    t.range_histogram[0] = ranges[0] + ranges[1]
+    t.pair_both_difference[0] = differences[1]
+    t.pair_difference[0] = differences[0] + differences[1]
     column_sums = np.zeros(districts, np.int64)  # Σ_i Y_id
     # The histograms count exactly the prosecuted defendants.
     for d in range(districts):
         for m in range(MAX_MONTHS + 1):
-            counterfactual_prosecuted[0, d] += counterfactual_histogram[0, d, m]
-            as_arrested_prosecuted[0, d] += as_arrested_histogram[0, d, m]
-            column_sums[d] += m * counterfactual_histogram[0, d, m]
+            t.counterfactual_prosecuted[0, d] += t.counterfactual_histogram[0, d, m]
+            t.as_arrested_prosecuted[0, d] += t.as_arrested_histogram[0, d, m]
+            column_sums[d] += m * t.counterfactual_histogram[0, d, m]
     p = 0
     for a in range(districts):
         for b in range(a + 1, districts):
             # Σ Y_a over those prosecuted in both = Σ Y_a over all (Y_a = 0 where a declines)
             # less Σ Y_a over those b declines; integer sums, so exact.
-            pair_both_sums[0, p, 0] = column_sums[a] - declined_sums[b, a]
-            pair_both_sums[0, p, 1] = column_sums[b] - declined_sums[a, b]
-            pair_cell_differences[0, p] = cell_sums[:, :, a] - cell_sums[:, :, b]
+            t.pair_both_sums[0, p, 0] = column_sums[a] - declined_sums[b, a]
+            t.pair_both_sums[0, p, 1] = column_sums[b] - declined_sums[a, b]
+            t.pair_cell_differences[0, p] = cell_sums[:, :, a] - cell_sums[:, :, b]
             p += 1
     for d in range(districts):
-        cell_totals[0] += cell_sums[:, :, d]
+        t.cell_totals[0] += cell_sums[:, :, d]
     return _OK
 
 
@@ -332,34 +300,8 @@ def tally_block(outcome: BlockOutcome) -> StudyTally:
     t.defendants[0] = n
     status = _tally_kernel(
         (0,) * districts if districts <= _UNROLLED_DISTRICTS else np.zeros(districts, np.int8),
-        outcome.prosecuted,
-        outcome.months,
-        outcome.position_category,
-        outcome.final_min_months,
-        outcome.criminal_history_category,
-        outcome.enhancement_levels,
-        outcome.arrest_district,
-        t.counterfactual_prosecuted,
-        t.counterfactual_histogram,
-        t.counterfactual_positions,
-        t.counterfactual_percent,
-        t.counterfactual_percent_count,
-        t.as_arrested_defendants,
-        t.as_arrested_prosecuted,
-        t.as_arrested_histogram,
-        t.as_arrested_positions,
-        t.as_arrested_percent,
-        t.as_arrested_percent_count,
-        t.selected_sums,
-        t.pair_difference,
-        t.pair_both_difference,
-        t.pair_both_sums,
-        t.range_histogram,
-        t.range_both_histogram,
-        t.defendant_total_squares,
-        t.cell_counts,
-        t.cell_totals,
-        t.pair_cell_differences,
+        outcome,
+        t,
     )
     if status != _OK:
         # A sentence too long is reported first, wherever the kernel stopped.

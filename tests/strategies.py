@@ -26,7 +26,9 @@ KINDS = (
     "misdemeanor_violent",
     "misdemeanor_drug",
     "misdemeanor",
+    "theft_or_burglary",
 )
+MISDEMEANOR_KINDS = ("misdemeanor_violent", "misdemeanor_drug", "misdemeanor")
 CONVICTIONS = (
     "1326(a)",
     "1326(b)(1)",
@@ -37,13 +39,14 @@ CONVICTIONS = (
 )
 CATEGORIES = ("I", "II", "III", "IV", "V", "VI")
 
-SIXTY_DAYS_MONTHS = 60 / (365.25 / 12)  # ~1.971 months
+# Sixty days is 960 / 487 = 1.97125... months; four decimals fall on either side of it.
 MONTH_THRESHOLDS = (
     0,
     0.5,
     1,
     1.97,
-    SIXTY_DAYS_MONTHS,
+    1.9712,
+    1.9713,
     1.98,
     2,
     12,
@@ -59,6 +62,8 @@ MONTH_THRESHOLDS = (
     61,
 )
 YEAR_THRESHOLDS = (0, 1, 1.99, 2, 2.01, 9.99, 10, 10.01, 11, 14.99, 15, 15.01, 16, 30)
+#: Days at the thresholds: sixty days, 13 months (395.6875 days), two and five years.
+DAY_THRESHOLDS = (0, 1, 59, 60, 61, 395, 396, 730, 731, 1826, 1827)
 DATE_THRESHOLDS = (
     datetime.date(1988, 11, 18),
     datetime.date(1994, 9, 12),
@@ -91,20 +96,34 @@ def years_ago() -> st.SearchStrategy[float]:
     )
 
 
+def sentence_days() -> st.SearchStrategy[int]:
+    """Imprisonment imposed in days, often at the thresholds."""
+    return st.one_of(st.sampled_from(DAY_THRESHOLDS), st.integers(0, 2500))
+
+
 @st.composite
-def prior(draw) -> dict:
-    """One prior conviction, valid per the consistency rules of docs/case-file.md."""
-    felony = draw(st.booleans())
+def prior(draw, needs_first_removal: bool = True) -> dict:
+    """One prior conviction, valid per the consistency rules of docs/case-file.md.
+
+    ``needs_first_removal``: the Manual reads ``before_first_removal`` (2016 and later), so it is
+    always given; otherwise it is sometimes left out.
+    """
+    kind = draw(st.sampled_from(KINDS))
+    felony = False if kind in MISDEMEANOR_KINDS else draw(st.booleans())
     imposed = draw(years_ago())
     before_first_removal = draw(st.booleans())
     p = {
-        "kind": draw(st.sampled_from(KINDS)),
+        "kind": kind,
         "felony": felony,
         "aggravated_felony": draw(st.booleans()) if felony else False,
-        "sentence_imposed_months": draw(sentence_months()),
         "imposed_years_ago": imposed,
-        "before_first_removal": before_first_removal,
     }
+    if draw(st.integers(0, 3)) == 0:
+        p["sentence_imposed_days"] = draw(sentence_days())
+    else:
+        p["sentence_imposed_months"] = draw(sentence_months())
+    if needs_first_removal or draw(st.booleans()):
+        p["before_first_removal"] = before_first_removal
     # released_years_ago: sometimes absent, otherwise at most imposed_years_ago.
     if draw(st.booleans()):
         candidates = [y for y in YEAR_THRESHOLDS if y <= imposed] + [imposed]
@@ -136,9 +155,9 @@ def prior(draw) -> dict:
     return p
 
 
-def priors() -> st.SearchStrategy[list[dict]]:
+def priors(needs_first_removal: bool = True) -> st.SearchStrategy[list[dict]]:
     """A list of 0-10 priors."""
-    return st.lists(prior(), min_size=0, max_size=10)
+    return st.lists(prior(needs_first_removal), min_size=0, max_size=10)
 
 
 def offense_dates() -> st.SearchStrategy[datetime.date]:
@@ -172,7 +191,7 @@ def case_dicts(draw, manual: st.SearchStrategy[int] = st.integers(1995, 2025)) -
         case["zero_point_criteria_met"] = draw(st.booleans())
     if draw(st.integers(0, 9)) == 0:
         case["name"] = "United States v. Generated"
-    prior_list = draw(priors())
+    prior_list = draw(priors(needs_first_removal=year >= 2016))
     if prior_list or draw(st.booleans()):
         case["priors"] = prior_list
     return case

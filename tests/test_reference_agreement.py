@@ -11,9 +11,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from strategies import case_dicts
 
-from sim.guidelines.casefile import CaseFile, case_to_defendants
+from sim.guidelines.casefile import CaseFile, case_dispositions, case_to_records
+from sim.guidelines.editions import edition
 from sim.guidelines.engine import compute_guidelines
 from sim.guidelines.reference import reference_worksheet
+
+
+def run(cases, manual):
+    return compute_guidelines(case_to_records(cases), case_dispositions(cases), edition(manual))
 
 EDITIONS = st.integers(1995, 2025)
 
@@ -25,15 +30,16 @@ def test_engine_equals_reference(case):
     assert engine_summary(case) == {field: expected[field] for field in COMPARED_FIELDS}
 
 
-def _per_defendant(result, i):
+def _per_defendant(computed, i):
+    assessment, result = computed
     return (
         int(result.total_offense_level[i]),
-        int(result.criminal_history_points[i]),
-        int(result.criminal_history_category[i]),
+        int(assessment.criminal_history_points[i]),
+        int(assessment.criminal_history_category[i]),
         int(result.final_min_months[i]),
         int(result.final_max_months[i]),
         int(result.zone[i]),
-        tuple(int(c.levels[i]) for c in result.reentry.characteristics),
+        tuple(int(levels) for levels in assessment.reentry.levels[:, i]),
     )
 
 
@@ -45,9 +51,9 @@ def test_one_batch_equals_one_call_per_defendant(data, manual):
         CaseFile.model_validate(c)
         for c in data.draw(st.lists(case_dicts(manual=st.just(manual)), min_size=2, max_size=12))
     ]
-    batch = compute_guidelines(case_to_defendants(cases), manual)
+    batch = run(cases, manual)
     for i, single_case in enumerate(cases):
-        alone = compute_guidelines(case_to_defendants([single_case]), manual)
+        alone = run([single_case], manual)
         assert _per_defendant(batch, i) == _per_defendant(alone, 0)
 
 
@@ -75,12 +81,12 @@ def test_batch_order_is_irrelevant():
             {"manual": 2016, "conviction": "1326(a)"},
         )
     ]
-    forward = compute_guidelines(case_to_defendants(cases), 2016)
-    backward = compute_guidelines(case_to_defendants(cases[::-1]), 2016)
+    forward_assessment, forward = run(cases, 2016)
+    _, backward = run(cases[::-1], 2016)
     np.testing.assert_array_equal(forward.total_offense_level, backward.total_offense_level[::-1])
     # Two consecutive 8-month terms are one 16-month sentence: (b)(2)(C) +6, § 4A1.1(a) 3 points.
     assert forward.total_offense_level.tolist() == [14, 8]
-    assert forward.criminal_history_points.tolist() == [3, 0]
+    assert forward_assessment.criminal_history_points.tolist() == [3, 0]
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -90,12 +96,16 @@ def test_blocks_equal_the_whole_batch(data, manual, block_size):
         CaseFile.model_validate(c)
         for c in data.draw(st.lists(case_dicts(manual=st.just(manual)), min_size=1, max_size=10))
     ]
-    batch = case_to_defendants(cases)
-    whole = compute_guidelines(batch, manual)
+    records, dispositions = case_to_records(cases), case_dispositions(cases)
+    whole = compute_guidelines(records, dispositions, edition(manual))
     start = 0
-    while start < len(batch):
-        stop = min(start + block_size, len(batch))
-        part = compute_guidelines(batch.block(start, stop), manual)
+    while start < records.size:
+        stop = min(start + block_size, records.size)
+        part = compute_guidelines(
+            records.block(start, stop),
+            type(dispositions)(*(column[start:stop] for column in dispositions)),
+            edition(manual),
+        )
         for i in range(stop - start):
             assert _per_defendant(part, i) == _per_defendant(whole, start + i)
         start = stop

@@ -3,19 +3,19 @@
 import numpy as np
 import pytest
 
-from sim.guidelines.table import (
-    GUIDELINE_MAX_MONTHS,
-    GUIDELINE_MIN_MONTHS,
-    LIFE_MONTHS,
-    category_from_points,
-    guideline_range,
-    zone_from_minimum,
-)
+from sim.guidelines.editions import edition
+from sim.guidelines.table import LIFE_MONTHS, TABLE, category_from_points, guideline_range, zone
 
 LEVELS = np.arange(1, 44)
 CATEGORIES = np.arange(1, 7)
-LOW = GUIDELINE_MIN_MONTHS[1:, 1:]
-HIGH = GUIDELINE_MAX_MONTHS[1:, 1:]
+LOW = TABLE.min_months[1:, 1:]
+HIGH = TABLE.max_months[1:, 1:]
+
+
+def zones_of(minima, manual):
+    """Zone numbers under the edition's definitions, through the engine's own function."""
+    ceilings = edition(manual).numbers.zone_ceilings
+    return np.array([zone(int(m), ceilings) for m in minima])
 
 
 def test_shape_is_43_by_6():
@@ -68,20 +68,19 @@ def test_life_cells():
     ],
 )
 def test_cell_matches_independent_source(level, category, expected, source):
-    low, high = guideline_range(np.array([level]), np.array([category]))
-    assert (int(low[0]), int(high[0])) == expected, source
+    assert guideline_range(level, category) == expected, source
 
 
 def test_offense_level_is_clamped_to_1_and_43():
-    low, high = guideline_range(np.array([-3, 0, 44, 50]), np.array([6, 6, 1, 1]))
-    assert low.tolist() == [0, 0, LIFE_MONTHS, LIFE_MONTHS]
-    assert high.tolist() == [6, 6, LIFE_MONTHS, LIFE_MONTHS]
+    got = [
+        guideline_range(level, category) for level, category in ((-3, 6), (0, 6), (44, 1), (50, 1))
+    ]
+    assert got == [(0, 6), (0, 6), (LIFE_MONTHS, LIFE_MONTHS), (LIFE_MONTHS, LIFE_MONTHS)]
 
 
 def test_points_to_category_bands():
-    points = np.arange(0, 20)
     expected = [1, 1, 2, 2, 3, 3, 3, 4, 4, 4, 5, 5, 5, 6, 6, 6, 6, 6, 6, 6]
-    assert category_from_points(points).tolist() == expected
+    assert [category_from_points(p) for p in range(20)] == expected
 
 
 @pytest.mark.parametrize(
@@ -118,13 +117,13 @@ def test_points_to_category_bands():
 )
 def test_zones_under_each_definition(manual, zones):
     minima = np.array([int(cell.split("-")[0]) for cell in zones])
-    letters = ["ABCD"[z - 1] for z in zone_from_minimum(minima, manual)]
+    letters = ["ABCD"[z - 1] for z in zones_of(minima, manual)]
     assert letters == list(zones.values())
 
 
 def test_zone_changes_of_amendment_738_are_exactly_three_ranges():
     # Its Reason for Amendment: 8-14 and 9-15 moved C -> B; 12-18 moved D -> C.
-    changed = zone_from_minimum(LOW.ravel(), 2009) != zone_from_minimum(LOW.ravel(), 2010)
+    changed = zones_of(LOW.ravel(), 2009) != zones_of(LOW.ravel(), 2010)
     ranges = {
         f"{lo}-{hi}" for lo, hi in zip(LOW.ravel()[changed], HIGH.ravel()[changed], strict=True)
     }

@@ -29,6 +29,8 @@ True
 
 from __future__ import annotations
 
+import calendar
+import datetime as dt
 import math
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
@@ -40,6 +42,7 @@ __all__ = [
     "NEVER",
     "TICKS_PER_DAY",
     "YEAR",
+    "calendar_ticks",
     "days",
     "format_duration",
     "format_years",
@@ -185,3 +188,29 @@ def format_years(ticks: int) -> str:
     ('1 year', '2.5 years', 'about 0.2738 years')
     """
     return _plural(from_ticks(ticks, "years"), "year")
+
+
+def _add_months(day: dt.date, count: int) -> dt.date:
+    """``day`` plus ``count`` calendar months, the day of the month clamped to the month's end."""
+    month = day.month - 1 + count
+    year, month = day.year + month // 12, month % 12 + 1
+    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def calendar_ticks(earlier: dt.date, later: dt.date) -> int:
+    """The time from ``earlier`` to ``later`` counted as the calendar counts it: whole calendar
+    months (so that the same date 15 years before is exactly 15 years), then the remaining days.
+
+    >>> calendar_ticks(dt.date(1980, 8, 1), dt.date(1995, 8, 1)) == years(15)
+    True
+    >>> calendar_ticks(dt.date(1980, 7, 31), dt.date(1995, 8, 1)) == years(15) + days(1)
+    True
+    >>> calendar_ticks(dt.date(1995, 1, 31), dt.date(1995, 2, 28)) == months(1)
+    True
+    """
+    if earlier > later:
+        raise ValueError(f"{earlier} is after {later}")
+    count = (later.year - earlier.year) * 12 + later.month - earlier.month
+    if _add_months(earlier, count) > later:
+        count -= 1
+    return count * MONTH + (later - _add_months(earlier, count)).days * DAY

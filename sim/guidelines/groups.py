@@ -1,20 +1,20 @@
-"""Single sentences over the CSR prior layout, and numpy's pairwise summation for the kernels.
+"""Single sentences over the CSR prior layout.
 
 Priors are stored defendant by defendant, so each defendant's priors form one contiguous segment.
 Priors that form one sentence (USSG § 4A1.2(a)(2); 1995: "related cases", § 4A1.2 n.3) may sit
 anywhere inside their defendant's segment: :class:`SentenceGroups` numbers the sentences in one
 compiled pass, sorting only the grouped priors, and lists each grouped sentence's members
-contiguously. :func:`pairwise_sum` adds a sentence's terms in numpy's order, bit for bit.
+contiguously.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit
 
-__all__ = ["SentenceGroups", "pairwise_sum"]
+__all__ = ["SentenceGroups"]
 
 
 @njit(cache=True)
@@ -74,8 +74,7 @@ def _build_kernel(owner, group_id, prior_group, group_owner, grouped_rows, group
     return sentence + 1, singles, grouped
 
 
-@dataclass(frozen=True)
-class SentenceGroups:
+class SentenceGroups(NamedTuple):
     """Partition of priors into single sentences.
 
     Ungrouped priors come first, one sentence each, in row order; grouped priors follow, their
@@ -121,70 +120,7 @@ class SentenceGroups:
             grouped_starts[: count - singles + 1],
         )
 
-    def __len__(self) -> int:
+    @property
+    def size(self) -> int:
+        """Number of sentences ``g``."""
         return len(self.group_owner)
-
-
-@njit(cache=True)
-def _block_sum(values, start, count):
-    """numpy's pairwise summation of at most 128 values: sequential below 8, else 8 accumulators."""
-    if count < 8:
-        total = -0.0
-        for k in range(start, start + count):
-            total += values[k]
-        return total
-    r0, r1, r2, r3 = values[start], values[start + 1], values[start + 2], values[start + 3]
-    r4, r5, r6, r7 = values[start + 4], values[start + 5], values[start + 6], values[start + 7]
-    k = 8
-    while k < count - count % 8:
-        r0 += values[start + k]
-        r1 += values[start + k + 1]
-        r2 += values[start + k + 2]
-        r3 += values[start + k + 3]
-        r4 += values[start + k + 4]
-        r5 += values[start + k + 5]
-        r6 += values[start + k + 6]
-        r7 += values[start + k + 7]
-        k += 8
-    total = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
-    while k < count:
-        total += values[start + k]
-        k += 1
-    return total
-
-
-@njit(cache=True)
-def pairwise_sum(values, start, count):
-    """numpy's pairwise summation of ``values[start:start + count]``, so that sums match
-    ``np.add.reduce`` to the last bit: above 128 values numpy adds the sums of two halves (the
-    first a multiple of 8). The halving is walked with an explicit stack, since numba cannot
-    cache a recursive function (numba issue #6061)."""
-    if count <= 128:
-        return _block_sum(values, start, count)
-    first = np.empty(64, dtype=np.int64)
-    size = np.empty(64, dtype=np.int64)
-    right_pending = np.empty(64, dtype=np.bool_)
-    left_sum = np.empty(64)
-    depth = 0
-    first[0], size[0] = start, count
-    while True:
-        if size[depth] > 128:  # descend into the left half
-            half = size[depth] // 2
-            half -= half % 8
-            right_pending[depth] = True
-            first[depth + 1], size[depth + 1] = first[depth], half
-            depth += 1
-            continue
-        total = _block_sum(values, first[depth], size[depth])
-        depth -= 1
-        while depth >= 0 and not right_pending[depth]:  # both halves done: add them
-            total = left_sum[depth] + total
-            depth -= 1
-        if depth < 0:
-            return total
-        left_sum[depth] = total  # left half done: now the right half
-        right_pending[depth] = False
-        half = size[depth] // 2
-        half -= half % 8
-        first[depth + 1], size[depth + 1] = first[depth] + half, size[depth] - half
-        depth += 1

@@ -192,7 +192,12 @@ class Records(NamedTuple):
         return Records(
             *(np.concatenate([getattr(b, name) for b in batches]) for name in fields),
             prior_offsets=np.concatenate(offsets),
-            priors=Priors(*(np.concatenate(columns) for columns in zip(*(b.priors for b in batches), strict=True))),
+            priors=Priors(
+                *(
+                    np.concatenate(columns)
+                    for columns in zip(*(b.priors for b in batches), strict=True)
+                )
+            ),
         )
 
     def prior_owner(self) -> np.ndarray:

@@ -66,7 +66,9 @@ A first § 1325(a) offense: no guideline applies (USSG § 1B1.9), any sentence u
 
 from __future__ import annotations
 
+import calendar
 import datetime
+from fractions import Fraction
 
 # ---------------------------------------------------------------------------------------------
 # Sentencing Table (USSG Ch. 5 Pt. A), months as (min, max); max None = life imprisonment.
@@ -124,8 +126,10 @@ SENTENCING_TABLE: tuple[tuple[tuple[int | None, int | None], ...], ...] = (
 
 CATEGORIES = ("I", "II", "III", "IV", "V", "VI")
 
-# "Sixty days" in calendar months (docs/engine.md §3, Units).
-SIXTY_DAYS_MONTHS = 60 / (365.25 / 12)
+# Time is exact: rational numbers of months and years (docs/engine.md §3, Units). A month is
+# 365.25 / 12 = 487 / 16 days, so "sixty days" is 960 / 487 months.
+DAYS_PER_MONTH = Fraction(487, 16)
+SIXTY_DAYS_MONTHS = 60 / DAYS_PER_MONTH
 
 # Offense kinds (docs/case-file.md; docs/engine.md §4).
 IMMIGRATION_LAW_KINDS = ("illegal_reentry", "illegal_entry", "alien_smuggling")  # 1991 text
@@ -142,16 +146,50 @@ ENUMERATED_16_KINDS = (  # 2001-2015 (b)(1)(A), besides drug trafficking > 13 mo
 # ---------------------------------------------------------------------------------------------
 # Case-file defaults (docs/case-file.md)
 # ---------------------------------------------------------------------------------------------
-def _prior_with_defaults(prior: dict) -> dict:
-    # Optional prior keys: released_years_ago absent (None), single_sentence_group absent (its own
-    # sentence), consecutive false, removed_after_conviction true, foreign false.
+def _exact(value) -> Fraction:
+    # The decimal the user wrote (YAML and JSON give the nearest double, whose repr it is).
+    return Fraction(repr(value)) if isinstance(value, float) else Fraction(value)
+
+
+def _calendar_years(earlier: datetime.date, later: datetime.date) -> Fraction:
+    # Whole calendar months from the earlier date (the day clamped to the month's end), then the
+    # remaining days: the same date 15 years before is exactly 15 years before.
+    def shifted(months: int) -> datetime.date:
+        total = earlier.month - 1 + months
+        year, month = earlier.year + total // 12, total % 12 + 1
+        return datetime.date(year, month, min(earlier.day, calendar.monthrange(year, month)[1]))
+
+    months = (later.year - earlier.year) * 12 + later.month - earlier.month
+    while shifted(months) > later:
+        months -= 1
+    days = (later - shifted(months)).days
+    return (months + days / DAYS_PER_MONTH) / 12
+
+
+def _years_ago(prior: dict, years_key: str, date_key: str, offense_date) -> Fraction | None:
+    if prior.get(date_key) is not None:
+        return _calendar_years(prior[date_key], offense_date)
+    if prior.get(years_key) is not None:
+        return _exact(prior[years_key])
+    return None
+
+
+def _prior_with_defaults(prior: dict, offense_date: datetime.date) -> dict:
+    # Optional prior keys: released absent (None), single_sentence_group absent (its own
+    # sentence), consecutive false, removed_after_conviction true, foreign false,
+    # before_first_removal false (read only from 2016). The term: months, or days; times: years
+    # ago, or dates. aggravated_felony must be given (the reference does not classify).
+    if prior.get("sentence_imposed_days") is not None:
+        months = _exact(prior["sentence_imposed_days"]) / DAYS_PER_MONTH
+    else:
+        months = _exact(prior.get("sentence_imposed_months") or 0)
     return {
         "kind": prior["kind"],
         "felony": bool(prior["felony"]),
-        "aggravated_felony": bool(prior.get("aggravated_felony", False)),
-        "months": prior["sentence_imposed_months"],
-        "imposed": prior["imposed_years_ago"],
-        "released": prior.get("released_years_ago"),
+        "aggravated_felony": bool(prior["aggravated_felony"]),
+        "months": months,
+        "imposed": _years_ago(prior, "imposed_years_ago", "imposed_on", offense_date),
+        "released": _years_ago(prior, "released_years_ago", "released_on", offense_date),
         "before_first_removal": bool(prior.get("before_first_removal", False)),
         "group": prior.get("single_sentence_group"),
         "consecutive": bool(prior.get("consecutive", False)),
@@ -180,7 +218,7 @@ def _single_sentences(priors: list[dict]) -> list[list[dict]]:
     return groups
 
 
-def _aggregate_months(members: list[dict]) -> float:
+def _aggregate_months(members: list[dict]) -> Fraction:
     # § 4A1.2 n.3 / (a)(2): the aggregate of consecutive terms plus the longest concurrent term.
     consecutive = 0
     longest_concurrent = 0
@@ -588,7 +626,7 @@ def reference_worksheet(case: dict) -> dict:
     manual = case["manual"]
     conviction = case["conviction"]
     offense_date = case.get("offense_date") or datetime.date(manual, 11, 1)  # Assumption default
-    priors = [_prior_with_defaults(p) for p in (case.get("priors") or [])]
+    priors = [_prior_with_defaults(p, offense_date) for p in (case.get("priors") or [])]
 
     computed_points, sentences = _criminal_history(manual, case.get("status", "none"), priors)
     points = case.get("criminal_history_points")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sim.guidelines.engine import FIRST_MANUAL, LAST_MANUAL
+from sim.guidelines.editions import FIRST_MANUAL, LAST_MANUAL
 from sim.guidelines.table import CATEGORY_NAMES, table_rows
 from sim.inputs import InputError
 

@@ -1,27 +1,43 @@
 """Statutory maxima of 8 U.S.C. §§ 1325(a) and 1326 by offense date, and USSG § 5G1.1.
 
-Sources: ``../shared/domain/guidelines.md`` §6; docs/engine.md §5.
+The statutes change with the offense date, not with the Guidelines edition, so they live here
+rather than in the edition rulebook. Sources: ``../shared/domain/guidelines.md`` §6;
+docs/engine.md §5.
+
+>>> [statutory_maximum("1326(b)(2)", dt.date(y, 8, 1)) for y in (1993, 1995)]
+[180, 240]
+>>> statutory_maximum("1326(b)(1)", dt.date(1988, 11, 17)) is None
+True
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
+from numba import njit
+
+from sim.guidelines.records import CONVICTIONS
 
 __all__ = [
-    "MAXIMA_MONTHS",
+    "ADAA_1988",
     "STATUTES",
+    "STATUTE_TABLES",
+    "VCCLEA_1994",
     "Statute",
+    "StatuteTables",
     "apply_5g1_1",
-    "period_index",
-    "statutory_maximum_months",
+    "statute",
+    "statutory_maximum",
 ]
 
 #: Anti-Drug Abuse Act of 1988, Pub. L. 100-690, § 7345(a), 102 Stat. 4471: created § 1326(b).
-ADAA_1988 = np.datetime64("1988-11-18")
+ADAA_1988 = dt.date(1988, 11, 18)
 #: Violent Crime Control and Law Enforcement Act, Pub. L. 103-322, § 130001(b), 108 Stat. 2023.
-VCCLEA_1994 = np.datetime64("1994-09-13")
+VCCLEA_1994 = dt.date(1994, 9, 13)
+_PERIOD_STARTS = (ADAA_1988, VCCLEA_1994)
 
 
 @dataclass(frozen=True)
@@ -53,45 +69,58 @@ STATUTES = (
         (30, 30, 30),
     ),
 )
+assert tuple(s.conviction for s in STATUTES) == CONVICTIONS
 
+#: Final range of an offense to which no guideline applies (a first § 1325(a) offense, § 1B1.9):
+#: any sentence the statute authorizes, from 0 months.
+_NO_GUIDELINE_MIN_MONTHS = 0
 _MISSING = -1
 
 
-def _maxima_table() -> np.ndarray:
-    table = np.array([[_MISSING if m is None else m for m in s.maxima] for s in STATUTES])
-    table.setflags(write=False)
-    return table
+class StatuteTables(NamedTuple):
+    """The statutes as arrays for the compiled kernels."""
+
+    #: Days since 1970-01-01 on which periods 1 and 2 begin.
+    period_start_days: np.ndarray
+    #: Maximum months ``[conviction code, period]``; -1 where the provision did not exist.
+    maxima_months: np.ndarray
+    guideline_applies: np.ndarray
+    no_guideline_min_months: int
 
 
-#: Maximum months indexed ``[conviction code, period_index]``; -1 where the provision did not
-#: exist.
-MAXIMA_MONTHS = _maxima_table()
+def _frozen(array: np.ndarray) -> np.ndarray:
+    array.setflags(write=False)
+    return array
 
 
-def period_index(offense_date: np.ndarray) -> np.ndarray:
-    """0 before Nov 18, 1988; 1 until Sept 12, 1994; 2 from Sept 13, 1994."""
-    return (offense_date >= ADAA_1988).astype(np.int8) + (offense_date >= VCCLEA_1994)
+STATUTE_TABLES = StatuteTables(
+    period_start_days=_frozen(np.array(_PERIOD_STARTS, dtype="datetime64[D]").astype(np.int64)),
+    maxima_months=_frozen(
+        np.array([[_MISSING if m is None else m for m in s.maxima] for s in STATUTES])
+    ),
+    guideline_applies=_frozen(np.array([s.guideline_applies for s in STATUTES])),
+    no_guideline_min_months=_NO_GUIDELINE_MIN_MONTHS,
+)
 
 
-def statutory_maximum_months(conviction: np.ndarray, offense_date: np.ndarray) -> np.ndarray:
-    """Statutory maximum (months) per defendant; -1 where the provision did not yet exist.
+def statute(conviction: str) -> Statute:
+    """The statute of a conviction name (one of :data:`CONVICTIONS`)."""
+    return STATUTES[CONVICTIONS.index(conviction)]
 
-    >>> statutory_maximum_months(np.array([2, 2, 5]),
-    ...     np.array(["1995-08-01", "1993-01-01", "1995-08-01"], dtype="datetime64[D]"))
-    array([240, 180,  30])
+
+def statutory_maximum(conviction: str, offense_date: dt.date) -> int | None:
+    """Maximum months for ``conviction`` on ``offense_date``; None where it did not exist."""
+    period = sum(offense_date >= start for start in _PERIOD_STARTS)
+    return statute(conviction).maxima[period]
+
+
+@njit(cache=True)
+def apply_5g1_1(low, high, maximum):
+    """USSG § 5G1.1(a), (c): the final range of a guideline range ``[low, high]`` under a
+    statutory ``maximum`` (months): a maximum below the range becomes the guideline sentence, one
+    inside it truncates it.
+
+    >>> apply_5g1_1(51, 63, 60), apply_5g1_1(51, 63, 48), apply_5g1_1(70, 87, 240)
+    ((51, 60), (48, 48), (70, 87))
     """
-    return MAXIMA_MONTHS[conviction, period_index(offense_date)]
-
-
-def apply_5g1_1(
-    min_months: np.ndarray, max_months: np.ndarray, statutory_max: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """USSG § 5G1.1(a), (c): restrict a guideline range by the statutory maximum.
-
-    A maximum below the range's minimum becomes the guideline sentence; a maximum inside the range
-    truncates it.
-
-    >>> apply_5g1_1(np.array([51, 51, 70]), np.array([63, 63, 87]), np.array([60, 48, 240]))
-    (array([51, 48, 70]), array([60, 48, 87]))
-    """
-    return np.minimum(min_months, statutory_max), np.minimum(max_months, statutory_max)
+    return min(low, maximum), min(high, maximum)

@@ -4,31 +4,37 @@ The month values are identical in every Manual from Nov 1, 1992 through Nov 1, 2
 Amends. 270 (1989) and 462 (1992) changed cells, and Amend. 738 (Nov 1, 2010) changed zone
 boundaries alone (``../shared/domain/guidelines.md`` §1.4). The 2017-2025 months were not checked
 against Appendix C amendment by amendment; no source reports a change (**assumption**, same note).
+The zone definitions differ by edition: they are in the edition rulebook.
 
->>> int(GUIDELINE_MIN_MONTHS[21, 5]), int(GUIDELINE_MAX_MONTHS[21, 5])
-(70, 87)
->>> category_from_points(np.array([0, 1, 2, 13, 40]))
-array([1, 1, 2, 6, 6], dtype=int8)
+The look-ups the engine's kernels make are compiled functions callable from Python too:
+
+>>> guideline_range(21, 5), guideline_range(50, 1)
+((70, 87), (99999, 99999))
+>>> [category_from_points(p) for p in (0, 1, 2, 13, 40)]
+[1, 1, 2, 6, 6]
+>>> zone(8, np.array([0, 6, 10])), zone(8, np.array([0, 9, 12]))
+(3, 2)
 """
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
+from numba import njit
 
 __all__ = [
-    "CATEGORY_FLOOR_POINTS",
     "CATEGORY_NAMES",
-    "GUIDELINE_MAX_MONTHS",
-    "GUIDELINE_MIN_MONTHS",
     "LIFE_MONTHS",
+    "TABLE",
     "ZONE_NAMES",
+    "SentencingTable",
     "category_from_points",
     "format_months",
     "format_range",
     "guideline_range",
     "table_rows",
-    "zone_ceilings",
-    "zone_from_minimum",
+    "zone",
 ]
 
 #: Sentinel for "life imprisonment" in month arrays. It exceeds every statutory maximum, so
@@ -98,95 +104,60 @@ def _parse_cell(cell: str) -> tuple[int, int]:
     return int(low), LIFE_MONTHS if high == "life" else int(high)
 
 
-def _build_table() -> tuple[np.ndarray, np.ndarray]:
-    # Row 0 is padding so that an offense level indexes its own row.
-    low = np.zeros((44, 7), dtype=np.int32)
-    high = np.zeros((44, 7), dtype=np.int32)
+class SentencingTable(NamedTuple):
+    """The table as arrays ``[offense_level, category]`` (levels 1-43, categories 1-6; row and
+    column 0 are padding), and the points at which categories II-VI start."""
+
+    min_months: np.ndarray
+    max_months: np.ndarray
+    category_floor_points: np.ndarray
+
+
+def _build_table() -> SentencingTable:
+    low = np.zeros((44, 7), dtype=np.int64)
+    high = np.zeros((44, 7), dtype=np.int64)
     for line in _TABLE_TEXT.splitlines():
         level, *cells = line.split()
         for category, cell in enumerate(cells, start=1):
             low[int(level), category], high[int(level), category] = _parse_cell(cell)
-    low.setflags(write=False)
-    high.setflags(write=False)
-    return low, high
+    # Column headings since App. C Amend. 270 (guidelines.md §1.1): I 0-1, II 2-3, III 4-6,
+    # IV 7-9, V 10-12, VI 13+.
+    floors = np.array([2, 4, 7, 10, 13], dtype=np.int64)
+    for array in (low, high, floors):
+        array.setflags(write=False)
+    return SentencingTable(low, high, floors)
 
 
-#: Guideline range minimum and maximum, indexed ``[offense_level, category]`` (1-43, 1-6).
-GUIDELINE_MIN_MONTHS, GUIDELINE_MAX_MONTHS = _build_table()
-
-#: Criminal history points at which categories II-VI start (Sentencing Table column headings since
-#: App. C Amend. 270; guidelines.md §1.1): I 0-1, II 2-3, III 4-6, IV 7-9, V 10-12, VI 13+.
-CATEGORY_FLOOR_POINTS = np.array([2, 4, 7, 10, 13])
-CATEGORY_FLOOR_POINTS.setflags(write=False)
+#: The Sentencing Table of every encoded edition.
+TABLE = _build_table()
 
 
-def category_from_points(points: np.ndarray) -> np.ndarray:
-    """Criminal history category (1-6) for total points.
-
-    Parameters
-    ----------
-    points : ndarray of int, shape (n,)
-        Criminal history points, >= 0.
-
-    Returns
-    -------
-    ndarray of int8, shape (n,)
-        Category number, 1 (I) to 6 (VI).
-    """
-    return (np.searchsorted(CATEGORY_FLOOR_POINTS, points, side="right") + 1).astype(np.int8)
+@njit(cache=True)
+def category_from_points(points, floors=TABLE.category_floor_points):
+    """Criminal history category (1-6) for total points: one more than the number of category
+    floors (II-VI) the points reach."""
+    category = 1
+    for floor in floors:
+        category += points >= floor
+    return category
 
 
-def guideline_range(
-    offense_level: np.ndarray, category: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Look up guideline ranges (months) for offense levels and categories.
-
-    Offense levels below 1 are read as 1 and above 43 as 43 (Sentencing Table commentary n.2).
-
-    Parameters
-    ----------
-    offense_level : ndarray of int, shape (n,)
-    category : ndarray of int, shape (n,)
-        1 (I) to 6 (VI).
-
-    Returns
-    -------
-    (min_months, max_months) : two ndarrays of int32, shape (n,)
-        ``LIFE_MONTHS`` marks life imprisonment.
-    """
-    level = np.clip(offense_level, 1, 43)
-    return GUIDELINE_MIN_MONTHS[level, category], GUIDELINE_MAX_MONTHS[level, category]
+@njit(cache=True)
+def guideline_range(offense_level, category, table=TABLE):
+    """Guideline range ``(min, max)`` in months; levels below 1 read as 1 and above 43 as 43
+    (Sentencing Table commentary n.2). ``LIFE_MONTHS`` marks life imprisonment."""
+    level = min(max(offense_level, 1), 43)
+    return table.min_months[level, category], table.max_months[level, category]
 
 
-# Zone upper bounds on the range minimum (months), zones A, B, C; anything above is D.
-# 1992 definitions (App. C Amend. 462, Nov 1, 1992): A 0, B 1-6, C 8-10, D 12+.
-# 2010 definitions (App. C Amend. 738, Nov 1, 2010): A 0, B 1-9, C 10-12, D 15+.
-# guidelines.md §1.3. Minima between the printed bands (7, 11, 13, 14) occur in no table cell.
-_ZONE_CEILINGS_1992 = np.array([0, 6, 10])
-_ZONE_CEILINGS_2010 = np.array([0, 9, 12])
-_ZONE_CEILINGS_1992.setflags(write=False)
-_ZONE_CEILINGS_2010.setflags(write=False)
-
-
-def zone_ceilings(manual: int) -> np.ndarray:
-    """Upper bounds (months, inclusive) of the range minimum in zones A, B and C under the
-    ``manual`` edition; a greater minimum is zone D.
-
-    >>> zone_ceilings(2009), zone_ceilings(2010)
-    (array([ 0,  6, 10]), array([ 0,  9, 12]))
-    """
-    return _ZONE_CEILINGS_2010 if manual >= 2010 else _ZONE_CEILINGS_1992
-
-
-def zone_from_minimum(min_months: np.ndarray, manual: int) -> np.ndarray:
-    """Zone (1=A … 4=D) of ranges with the given minima under the edition's definitions.
-
-    >>> zone_from_minimum(np.array([0, 6, 8, 12, 15]), 1995)
-    array([1, 2, 3, 4, 4], dtype=int8)
-    >>> zone_from_minimum(np.array([0, 6, 8, 12, 15]), 2010)
-    array([1, 2, 2, 3, 4], dtype=int8)
-    """
-    return (np.searchsorted(zone_ceilings(manual), min_months, side="left") + 1).astype(np.int8)
+@njit(cache=True)
+def zone(minimum, ceilings):
+    """Zone (1 = A ... 4 = D) of a range with this minimum: one more than the number of zone
+    ceilings (the edition's greatest minima of zones A, B and C) below it."""
+    z = 1
+    for ceiling in ceilings:
+        z += ceiling < minimum
+    return z
 
 
 def format_months(months: int) -> str:
@@ -211,7 +182,7 @@ def table_rows() -> list[tuple[int, list[str]]]:
         (
             level,
             [
-                format_range(GUIDELINE_MIN_MONTHS[level, c], GUIDELINE_MAX_MONTHS[level, c])
+                format_range(TABLE.min_months[level, c], TABLE.max_months[level, c])
                 for c in range(1, 7)
             ],
         )

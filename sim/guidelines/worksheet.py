@@ -1,20 +1,20 @@
 """PSR-style worksheet for one case: every rule that moved the sentence, with its section.
 
 The worksheet is read off the vectorized engine's output for a batch of one, so ``sim calc`` shows
-exactly what the simulation computes.
+exactly what the simulation computes; every section label comes from the edition rulebook.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sim.guidelines.adjustments import early_disposition_label
-from sim.guidelines.casefile import CaseFile, PriorConviction, case_to_defendants
+from sim.guidelines import aggravated_felony as aggravated
+from sim.guidelines.casefile import CaseFile, PriorConviction, case_dispositions, case_to_records
 from sim.guidelines.criminal_history import ITEM_A, ITEM_B, ITEM_C
-from sim.guidelines.engine import GuidelineResult, compute_guidelines
-from sim.guidelines.records import CONVICTIONS
-from sim.guidelines.reentry import BASE_OFFENSE_LEVEL, reentry_variant
-from sim.guidelines.statutes import STATUTES
+from sim.guidelines.durations import format_duration, format_years
+from sim.guidelines.editions import Edition, edition
+from sim.guidelines.engine import GuidelineResult, RecordAssessment, compute_guidelines
+from sim.guidelines.statutes import statute
 from sim.guidelines.table import CATEGORY_NAMES, LIFE_MONTHS, ZONE_NAMES, format_months
 
 __all__ = ["build_worksheet", "format_worksheet"]
@@ -37,64 +37,84 @@ def _range_json(low: int, high: int) -> list[int | None]:
     return [None if low >= LIFE_MONTHS else int(low), None if high >= LIFE_MONTHS else int(high)]
 
 
-def _describe_prior(number: int, prior: PriorConviction) -> str:
-    felony = "felony" if prior.felony else "misdemeanor"
-    aggravated = ", aggravated felony" if prior.aggravated_felony else ""
-    foreign = ", foreign" if prior.foreign else ""
-    return (
-        f"prior {number}: {prior.kind} ({felony}{aggravated}{foreign}), "
-        f"{prior.sentence_imposed_months:g} months imposed {prior.imposed_years_ago:g} years ago"
+def _describe_prior(number: int, prior: PriorConviction, case: CaseFile, aggravated: bool) -> str:
+    kind = prior.offense or prior.kind.replace("_", " ")
+    qualities = ["felony" if prior.felony else "misdemeanor"]
+    if aggravated:
+        qualities.append("aggravated felony")
+    if prior.foreign:
+        qualities.append("foreign")
+    sentence = format_duration(prior.sentence_ticks)
+    when = (
+        f"on {prior.imposed_on}"
+        if prior.imposed_on is not None
+        else f"{format_years(prior.imposed_ago_ticks(case.date))} ago"
     )
+    verb = "imposed" if prior.sentence_ticks else "sentenced"
+    return f"prior {number}: {kind} ({', '.join(qualities)}), {sentence} {verb} {when}"
 
 
-def _reentry_lines(case: CaseFile, result: GuidelineResult) -> list[dict[str, Any]]:
+def _reentry_lines(
+    case: CaseFile, ed: Edition, assessment: RecordAssessment, flags: list[bool]
+) -> list[dict[str, Any]]:
     adjustments = []
-    for characteristic in result.reentry.characteristics:
-        levels = int(characteristic.levels[0])
+    reentry = assessment.reentry
+    for c, characteristic in enumerate(ed.reentry.characteristics):
+        levels = int(reentry.levels[c, 0])
         if levels == 0:
             continue
-        rule = characteristic.rules[int(characteristic.rule_index[0])]
-        trigger = int(characteristic.trigger_prior[0])
-        reason = rule.text
+        rule = characteristic.rules[int(reentry.rule_index[c, 0])]
+        trigger = int(reentry.trigger_prior[c, 0])
+        reason = rule.describe()
         if trigger >= 0:
-            reason += f" ({_describe_prior(trigger + 1, case.priors[trigger])})"
+            prior = case.priors[trigger]
+            reason += f" ({_describe_prior(trigger + 1, prior, case, flags[trigger])})"
         adjustments.append({"rule": rule.label, "levels": levels, "reason": reason})
     return adjustments
 
 
-def _acceptance_reason(case: CaseFile, chapter_two_level: int, reduction: int) -> str:
+def _acceptance_reason(ed: Edition, case: CaseFile, chapter_two_level: int, reduction: int) -> str:
     reason = "(a) clearly demonstrates acceptance of responsibility " + _signed(-2)
+    minimum = ed.acceptance.third_level_min_offense_level
     if reduction == 3:
-        motion = " on the government's motion" if case.manual >= 2003 else ""
-        reason += f"; (b) {_signed(-1)}{motion}: offense level {chapter_two_level} is 16 or more"
+        motion = " on the government's motion" if ed.acceptance.third_level_on_motion else ""
+        reason += (
+            f"; (b) {_signed(-1)}{motion}: offense level {chapter_two_level} is {minimum} or more"
+        )
     elif case.acceptance == 3:
-        reason += f"; (b) unavailable: offense level {chapter_two_level} is below 16"
+        reason += f"; (b) unavailable: offense level {chapter_two_level} is below {minimum}"
     return reason
 
 
-def _history_lines(case: CaseFile, result: GuidelineResult) -> list[dict[str, Any]]:
-    history = result.history
+def _history_lines(
+    case: CaseFile, ed: Edition, assessment: RecordAssessment, flags: list[bool]
+) -> list[dict[str, Any]]:
+    history, rules = assessment.history, ed.criminal_history
     lines: list[dict[str, Any]] = []
     first_of_group: dict[int, int] = {}
-    item_names = {ITEM_A: ("§ 4A1.1(a)", 3), ITEM_B: ("§ 4A1.1(b)", 2), ITEM_C: ("§ 4A1.1(c)", 1)}
+    item_names = {
+        ITEM_A: ("§ 4A1.1(a)", rules.item_a_points),
+        ITEM_B: ("§ 4A1.1(b)", rules.item_b_points),
+        ITEM_C: ("§ 4A1.1(c)", rules.item_c_points),
+    }
     for index, prior in enumerate(case.priors):
-        group = int(history.groups.prior_group[index])
-        described = _describe_prior(index + 1, prior)
+        group = int(assessment.groups.prior_group[index])
+        described = _describe_prior(index + 1, prior, case, flags[index])
         if group in first_of_group:
             lines.append(
                 {
-                    "rule": "§ 4A1.2(a)(2)",
+                    "rule": rules.single_sentence_label,
                     "points": 0,
-                    "reason": (f"{described}: one sentence with prior {first_of_group[group] + 1}"),
+                    "reason": f"{described}: one sentence with prior {first_of_group[group] + 1}",
                 }
             )
             continue
         first_of_group[group] = index
         item = int(history.sentence_item[group])
-        months = float(history.sentence_months[group])
+        length = int(history.sentence_ticks[group])
         single = (
-            f" (single sentence of {months:g} months)"
-            if months != prior.sentence_imposed_months
+            f" (single sentence of {format_duration(length)})"
+            if length != prior.sentence_ticks
             else ""
         )
         if item in item_names:
@@ -116,30 +136,28 @@ def _history_lines(case: CaseFile, result: GuidelineResult) -> list[dict[str, An
                     "reason": f"{described}{single}: outside the applicable time period",
                 }
             )
-    counted_c = sum(1 for line in lines if line["rule"] == "§ 4A1.1(c)")
+    counted_c = sum(line["points"] for line in lines if line["rule"] == "§ 4A1.1(c)")
     if counted_c > int(history.points_c[0]):
         lines.append(
             {
                 "rule": "§ 4A1.1(c)",
                 "points": int(history.points_c[0]) - counted_c,
-                "reason": "item (c) is capped at 4 points",
+                "reason": f"item (c) is capped at {rules.item_c_cap} points",
             }
         )
-    violent_item = "(f)" if case.manual <= 2009 else ("(e)" if case.manual <= 2022 else "(d)")
-    status_item = "(e)" if case.manual >= 2023 else "(d)"
     for rule, points, reason in (
         (
-            f"§ 4A1.1{violent_item}",
+            f"§ 4A1.1{rules.violent_item}",
             int(history.violent_single_sentence_points[0]),
             "crime-of-violence sentences folded into a single sentence",
         ),
         (
-            f"§ 4A1.1{status_item}",
+            f"§ 4A1.1{rules.status_item}",
             int(history.status_points[0]),
             "offense committed while under a criminal justice sentence",
         ),
         (
-            "§ 4A1.1(e)",
+            f"§ 4A1.1{rules.recency_item}",
             int(history.recency_points[0]),
             "offense committed less than two years after release from an (a) or (b) sentence",
         ),
@@ -147,6 +165,59 @@ def _history_lines(case: CaseFile, result: GuidelineResult) -> list[dict[str, An
         if points:
             lines.append({"rule": rule, "points": points, "reason": reason})
     return lines
+
+
+def _aggravated_notes(case: CaseFile, flags: list[bool]) -> list[str]:
+    """One line per prior whose aggravated-felony status was derived, and why."""
+    notes = []
+    for index, prior in enumerate(case.priors):
+        if prior.aggravated_felony is not None:
+            continue
+        answer, why = aggravated.explain_prior(
+            prior.kind,
+            prior.felony,
+            prior.sentence_ticks,
+            prior.imposed_ago_ticks(case.date),
+            case.date,
+            _previously_deported_after_aggravated(case, index, flags),
+        )
+        verdict = "an aggravated felony" if answer else "not an aggravated felony"
+        notes.append(
+            f"prior {index + 1}: {verdict}: {why}. Derived from its kind and term under 8 U.S.C. "
+            f"§ 1101(a)(43) as in force on {case.date}; confirm with the categorical approach"
+        )
+    return notes
+
+
+def _previously_deported_after_aggravated(case: CaseFile, index: int, flags: list[bool]) -> bool:
+    """Whether another prior, imposed earlier and followed by a removal, is an aggravated felony
+    (the assumption of subparagraph (O), docs/aggravated-felony.md)."""
+    own = case.priors[index].imposed_ago_ticks(case.date)
+    return any(
+        flags[k] and other.removed_after_conviction and other.imposed_ago_ticks(case.date) > own
+        for k, other in enumerate(case.priors)
+        if k != index
+    )
+
+
+def _warnings(case: CaseFile, flags: list[bool]) -> list[str]:
+    """Facts the conviction presupposes that the priors listed do not show."""
+    eligible = [p.removed_after_conviction for p in case.priors]
+    if case.conviction == "1326(b)(2)" and not any(
+        flag and removed for flag, removed in zip(flags, eligible, strict=True)
+    ):
+        return [
+            "Warning: convicted under 8 U.S.C. § 1326(b)(2), but no prior listed is an "
+            "aggravated felony followed by a removal"
+        ]
+    if case.conviction == "1326(b)(1)" and not any(
+        p.felony and p.removed_after_conviction for p in case.priors
+    ):
+        return [
+            "Warning: convicted under 8 U.S.C. § 1326(b)(1), but no prior listed is a felony "
+            "followed by a removal (or the misdemeanors (b)(1) names)"
+        ]
+    return []
 
 
 def build_worksheet(case: CaseFile) -> dict[str, Any]:
@@ -157,22 +228,23 @@ def build_worksheet(case: CaseFile) -> dict[str, Any]:
     ``criminal_history_points``, ``criminal_history_category``, ``criminal_history`` (one entry per
     prior and item), ``guideline_range_months`` (``[min, max]``, ``None`` for life),
     ``statutory_maximum_months``, ``statutory_citation``, ``final_range_months``, ``zone``,
-    ``lines`` (the worksheet as text lines).
+    ``aggravated_felony_notes``, ``warnings``, ``lines`` (the worksheet as text lines).
     """
-    result = compute_guidelines(case_to_defendants([case]), case.manual)
+    ed = edition(case.manual)
+    records = case_to_records([case])
+    assessment, result = compute_guidelines(records, case_dispositions([case]), ed)
+    flags = [bool(v) for v in records.priors.aggravated_felony]
     applies = bool(result.guideline_applies[0])
-    statute = STATUTES[CONVICTIONS.index(case.conviction)]
-    offense_date = case.offense_date.isoformat() if case.offense_date else f"{case.manual}-11-01"
-    chapter_two = int(result.reentry.offense_level[0])
+    chapter_two = int(assessment.reentry.offense_level[0])
 
     adjustments: list[dict[str, Any]] = []
     if applies:
-        adjustments += _reentry_lines(case, result)
+        adjustments += _reentry_lines(case, ed, assessment, flags)
         for rule, reduction, reason in (
             (
                 "§ 3E1.1",
                 int(result.acceptance_reduction[0]),
-                _acceptance_reason(case, chapter_two, int(result.acceptance_reduction[0])),
+                _acceptance_reason(ed, case, chapter_two, int(result.acceptance_reduction[0])),
             ),
             (
                 "§ 4C1.1",
@@ -180,7 +252,7 @@ def build_worksheet(case: CaseFile) -> dict[str, Any]:
                 "zero-point offender (assumption: the other criteria of Amend. 821 Part B are met)",
             ),
             (
-                early_disposition_label(case.manual),
+                ed.early_disposition.section,
                 int(result.early_disposition_reduction[0]),
                 "early disposition program, on the government's motion",
             ),
@@ -188,36 +260,35 @@ def build_worksheet(case: CaseFile) -> dict[str, Any]:
             if reduction:
                 adjustments.append({"rule": rule, "levels": -reduction, "reason": reason})
 
-    points = int(result.criminal_history_points[0])
-    category = CATEGORY_NAMES[int(result.criminal_history_category[0])]
-    computed_points = int(result.history.points[0])
     worksheet: dict[str, Any] = {
         "manual": case.manual,
         "name": case.name,
         "conviction": case.conviction,
-        "offense_date": offense_date,
+        "offense_date": case.date.isoformat(),
         "offense_date_assumed": case.offense_date is None,
         "guideline_applies": applies,
-        "section_2l1_2_text": reentry_variant(case.manual) if applies else None,
-        "base_offense_level": BASE_OFFENSE_LEVEL if applies else None,
+        "section_2l1_2_text": ed.reentry.name if applies else None,
+        "base_offense_level": ed.reentry.base_offense_level if applies else None,
         "adjustments": adjustments,
         "total_offense_level": int(result.total_offense_level[0]) if applies else None,
-        "criminal_history_points": points,
-        "criminal_history_points_computed": computed_points,
-        "criminal_history_category": category,
+        "criminal_history_points": int(assessment.criminal_history_points[0]),
+        "criminal_history_points_computed": int(assessment.history.points[0]),
+        "criminal_history_category": CATEGORY_NAMES[int(assessment.criminal_history_category[0])],
         "criminal_history_category_overridden": case.criminal_history_category is not None,
-        "criminal_history": _history_lines(case, result),
+        "criminal_history": _history_lines(case, ed, assessment, flags),
         "guideline_range_months": (
             _range_json(int(result.guideline_min_months[0]), int(result.guideline_max_months[0]))
             if applies
             else None
         ),
         "statutory_maximum_months": int(result.statutory_maximum_months[0]),
-        "statutory_citation": statute.citation,
+        "statutory_citation": statute(case.conviction).citation,
         "final_range_months": _range_json(
             int(result.final_min_months[0]), int(result.final_max_months[0])
         ),
         "zone": ZONE_NAMES[int(result.zone[0])] or None,
+        "aggravated_felony_notes": _aggravated_notes(case, flags),
+        "warnings": _warnings(case, flags),
     }
     worksheet["lines"] = format_worksheet(worksheet, result)
     return worksheet
@@ -226,11 +297,12 @@ def build_worksheet(case: CaseFile) -> dict[str, Any]:
 def format_worksheet(worksheet: dict[str, Any], result: GuidelineResult) -> list[str]:
     """The worksheet as text lines, one per rule."""
     w = worksheet
-    date_note = " (assumed: Nov 1 of the Manual year)" if w["offense_date_assumed"] else ""
+    date_note = " (assumed: the day the Manual took effect)" if w["offense_date_assumed"] else ""
     lines = [
         f"Guidelines worksheet: November 1, {w['manual']} Guidelines Manual"
         + (f" ({w['name']})" if w["name"] else ""),
         f"Conviction: {w['statutory_citation']}; offense date {w['offense_date']}{date_note}",
+        *w["warnings"],
         "",
     ]
     if w["guideline_applies"]:
@@ -249,9 +321,10 @@ def format_worksheet(worksheet: dict[str, Any], result: GuidelineResult) -> list
             f"computed from the priors: {w['criminal_history_points_computed']})"
         )
     overridden = " (given in the case file)" if w["criminal_history_category_overridden"] else ""
+    points = w["criminal_history_points"]
     lines.append(
         f"Criminal history category {w['criminal_history_category']} "
-        f"({w['criminal_history_points']} points){overridden}"
+        f"({points} {'point' if points == 1 else 'points'}){overridden}"
     )
     lines.append("")
     if w["guideline_applies"]:
@@ -270,4 +343,6 @@ def format_worksheet(worksheet: dict[str, Any], result: GuidelineResult) -> list
         elif final_high != int(result.guideline_max_months[0]):
             lines.append("§ 5G1.1(c): the range is truncated at the statutory maximum")
     lines.append(f"Final range {_range_text(final_low, final_high)}")
+    if w["aggravated_felony_notes"]:
+        lines += ["", *w["aggravated_felony_notes"]]
     return lines
