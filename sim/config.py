@@ -20,6 +20,12 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, model_validator
 
 from sim.districts import DISTRICTS
+from sim.guidelines.aggravated_felony import (
+    FIREARMS_READINGS,
+    READINGS,
+    AggravatedFelonyLaw,
+    law_in_force,
+)
 from sim.guidelines.casefile import Category, PriorConviction, prior_problems
 from sim.guidelines.editions import FIRST_MANUAL, LAST_MANUAL, edition
 from sim.inputs import InputError, load_mapping, validate_model
@@ -49,6 +55,23 @@ class StudySettings(StrictModel):
     defendants: Annotated[int, Field(ge=1, le=10**10)]
     block_size: Annotated[int, Field(ge=1, le=10**7)] = 50_000
     profile_draws: Annotated[int, Field(ge=1, le=10**7)] = 2_000
+
+
+class AggravatedFelonyDefinition(StrictModel):
+    """How the population's priors are classified under 8 U.S.C. § 1101(a)(43) as in force on
+    the offense date (docs/aggravated-felony.md). Readings of the sources that disagree are named
+    alternatives; the choice made is a labelled assumption."""
+
+    #: None: the definition the edition's § 2L1.2 uses (Note 7 under the 1995-96 Manuals, the
+    #: statute from 1997).
+    reading: Literal[READINGS] | None = None
+    smuggling_for_commercial_advantage: bool = False
+    firearms: Literal[FIREARMS_READINGS] = "listed"
+    source: Annotated[str, Field(min_length=1)] = (
+        "docs/aggravated-felony.md: the edition's definition; alien smuggling not assumed for "
+        "commercial advantage; firearms priors read as possession offenses"
+    )
+    assumption: bool = True
 
 
 class ProfileRecord(StrictModel):
@@ -85,6 +108,9 @@ class Scenario(StrictModel):
     districts: Annotated[dict[str, DistrictPolicy], Field(min_length=1)]
     judge: JudgeConfig
     profiles: dict[str, ProfileRecord] = Field(default_factory=dict)
+    aggravated_felony: AggravatedFelonyDefinition = Field(
+        default_factory=AggravatedFelonyDefinition
+    )
     #: A place for YAML anchors (``&name``) shared by several districts; otherwise ignored.
     anchors: dict[str, Any] = Field(default_factory=dict)
 
@@ -135,6 +161,21 @@ class Scenario(StrictModel):
     def district_codes(self) -> list[str]:
         """District codes in declaration order."""
         return list(self.districts)
+
+    @property
+    def date(self) -> dt.date:
+        """Every defendant's offense date (the edition's default when none is given)."""
+        return self.offense_date or edition(self.manual).default_offense_date
+
+    def aggravated_felony_law(self) -> AggravatedFelonyLaw:
+        """8 U.S.C. § 1101(a)(43) as in force on the offense date, in the scenario's reading."""
+        options = self.aggravated_felony
+        return law_in_force(
+            self.date,
+            options.reading or edition(self.manual).reentry.aggravated_felony_reading,
+            smuggling_for_commercial_advantage=options.smuggling_for_commercial_advantage,
+            firearms=options.firearms,
+        )
 
 
 def _merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:

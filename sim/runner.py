@@ -12,7 +12,6 @@ worker count or the order in which blocks finish.
 from __future__ import annotations
 
 import ctypes
-import datetime as dt
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -20,7 +19,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.config import ProfileRecord, Scenario
-from sim.guidelines.aggravated_felony import law_in_force
 from sim.guidelines.casefile import CaseFile, case_to_records
 from sim.guidelines.editions import edition
 from sim.guidelines.engine import RecordAssessment, assess, dispose
@@ -79,9 +77,12 @@ class _PieceStreams:
         return self.random_block.uniforms(decision, self.stop, offers)[self.first :]
 
     def population(self, scenario: Scenario) -> tuple[Records, np.ndarray]:
-        date = _offense_date(scenario)
         drawn = generate_population(
-            scenario.population, self.random_block, self.stop, date, law_in_force(date)
+            scenario.population,
+            self.random_block,
+            self.stop,
+            scenario.date,
+            scenario.aggravated_felony_law(),
         )
         if self.first == 0:
             return drawn.records, drawn.prior_removals
@@ -104,10 +105,6 @@ def _policy_uniforms(draw: Callable[..., np.ndarray], offers: int) -> PolicyUnif
 
 def _judge_uniforms(draw: Callable[..., np.ndarray]) -> JudgeUniforms:
     return JudgeUniforms(position=draw("judge.position"), departure=draw("judge.departure"))
-
-
-def _offense_date(scenario: Scenario) -> dt.date:
-    return scenario.offense_date or edition(scenario.manual).default_offense_date
 
 
 def _sentence_everywhere(
@@ -262,7 +259,7 @@ class ProfileTally:
 def _profile_record(scenario: Scenario, profile: ProfileRecord) -> Records:
     case = CaseFile(
         manual=scenario.manual,
-        offense_date=_offense_date(scenario),
+        offense_date=scenario.date,
         conviction="1326(a)",
         acceptance=profile.acceptance,
         criminal_history_category=profile.criminal_history_category,

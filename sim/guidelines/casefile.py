@@ -230,7 +230,16 @@ class CaseFile(BaseModel):
     zero_point_criteria_met: bool = True
     name: str | None = None
     notes: str | None = None
+    aggravated_felony_reading: Literal[aggravated.READINGS] | None = None
     priors: list[PriorConviction] = Field(default_factory=list)
+
+    @property
+    def reading(self) -> str:
+        """The definition omitted ``aggravated_felony`` flags are derived under: the case's, or
+        the one the edition's § 2L1.2 uses."""
+        return (
+            self.aggravated_felony_reading or edition(self.manual).reentry.aggravated_felony_reading
+        )
 
     @property
     def date(self) -> dt.date:
@@ -337,11 +346,12 @@ def load_case(path: str | Path) -> CaseFile:
     return validate_model(CaseFile, data, path, json_mode=is_json)
 
 
-def case_to_records(cases: Sequence[CaseFile], reading: str | None = None) -> Records:
+def case_to_records(cases: Sequence[CaseFile]) -> Records:
     """Struct-of-arrays records of validated cases (all under the same Manual).
 
     Priors whose ``aggravated_felony`` is omitted are classified by
-    :mod:`sim.guidelines.aggravated_felony` under the law in force on the case's offense date.
+    :mod:`sim.guidelines.aggravated_felony` under the law in force on the case's offense date, in
+    the case's reading.
     """
     priors = [(case, prior) for case in cases for prior in case.priors]
     counts = [len(case.priors) for case in cases]
@@ -384,22 +394,19 @@ def case_to_records(cases: Sequence[CaseFile], reading: str | None = None) -> Re
     )
     omitted = np.array([p.aggravated_felony is None for _, p in priors], dtype=bool)
     if omitted.any():
-        derived = _derived_aggravated_felony(cases, records, reading)
+        derived = _derived_aggravated_felony(cases, records)
         prior_arrays.aggravated_felony[omitted] = derived[omitted]
     return records
 
 
-def _derived_aggravated_felony(
-    cases: Sequence[CaseFile], records: Records, reading: str | None
-) -> np.ndarray:
+def _derived_aggravated_felony(cases: Sequence[CaseFile], records: Records) -> np.ndarray:
     """§ 1101(a)(43) as in force on each case's offense date, for every prior."""
     out = np.zeros(len(records.priors.kind), dtype=bool)
-    options = {} if reading is None else {"reading": reading}
     for i, case in enumerate(cases):
         lo, hi = int(records.prior_offsets[i]), int(records.prior_offsets[i + 1])
         if lo == hi:
             continue
-        law = aggravated.law_in_force(case.date, **options)
+        law = aggravated.law_in_force(case.date, case.reading)
         out[lo:hi] = aggravated.classify_priors(records.block(i, i + 1), law)
     return out
 

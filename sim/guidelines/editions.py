@@ -122,6 +122,11 @@ class ReentryText:
     characteristics: tuple[Characteristic, ...]
     #: (b)(2)/(b)(3) ask whether a conviction (2018: conduct) preceded the first removal order.
     uses_first_removal_order: bool = False
+    #: The definition of "aggravated felony" the text uses (a reading of
+    #: :mod:`sim.guidelines.aggravated_felony`): 8 U.S.C. § 1101(a)(43) as in force on the
+    #: offense date, "without regard to the date of conviction" (Amend. 562, 1997), unless the
+    #: text defines it itself.
+    aggravated_felony_reading: str = "statute"
 
     @functools.cached_property
     def numbers(self) -> ReentryNumbers:
@@ -166,6 +171,10 @@ TEXT_1991 = ReentryText(
     name="1991",
     source="USSG § 2L1.2 (Nov. 1, 1991), App. C Amends. 375 and 523; G §2.2",
     base_offense_level=_BASE,
+    # Application Note 7 (1991 wording) defines "aggravated felony" itself; the courts that
+    # decided the point applied it (Lazo-Ortiz, 136 F.3d 1282 (11th Cir. 1998); Westcott, 966 F.
+    # Supp. 186 (S.D.N.Y. 1997)): docs/aggravated-felony.md.
+    aggravated_felony_reading="guideline-1991",
     characteristics=(
         Characteristic(
             "§ 2L1.2(b)",

@@ -180,11 +180,15 @@ def _aggravated_notes(case: CaseFile, flags: list[bool]) -> list[str]:
             prior.imposed_ago_ticks(case.date),
             case.date,
             _previously_deported_after_aggravated(case, index, flags),
+            case.reading,
+            foreign=prior.foreign,
+            released_ago_ticks=prior.released_ago_ticks(case.date),
         )
         verdict = "an aggravated felony" if answer else "not an aggravated felony"
         notes.append(
-            f"prior {index + 1}: {verdict}: {why}. Derived from its kind and term under 8 U.S.C. "
-            f"§ 1101(a)(43) as in force on {case.date}; confirm with the categorical approach"
+            f"prior {index + 1}: {verdict}: {why}. Derived from its kind and term under "
+            f"{aggravated.period_label(case.date, case.reading)} as in force on {case.date}; "
+            "confirm with the categorical approach"
         )
     return notes
 
