@@ -37,6 +37,8 @@ def test_case_matches_hand_computed_worksheet(path):
 @pytest.mark.parametrize("path", CASES, ids=[p.stem for p in CASES])
 def test_reference_matches_hand_computed_worksheet(path):
     entry = load(path)
+    if any("aggravated_felony" not in prior for prior in entry["case"].get("priors", [])):
+        pytest.skip("the reference takes aggravated_felony as given; the engine derives it")
     got = reference_worksheet(entry["case"])
     assert {field: got[field] for field in COMPARED_FIELDS} == {
         field: entry["expected"][field] for field in COMPARED_FIELDS

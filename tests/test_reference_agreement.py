@@ -20,6 +20,7 @@ from sim.guidelines.reference import reference_worksheet
 def run(cases, manual):
     return compute_guidelines(case_to_records(cases), case_dispositions(cases), edition(manual))
 
+
 EDITIONS = st.integers(1995, 2025)
 
 
