@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import typing
-from dataclasses import fields
 from pathlib import Path
 
 import numpy as np
@@ -13,36 +13,40 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.guidelines.casefile import case_to_defendants
-from sim.guidelines.engine import compute_guidelines
-from sim.guidelines.records import PRIOR_KINDS, Defendants, Priors, kind_code
+from sim.guidelines.aggravated_felony import law_in_force
+from sim.guidelines.casefile import case_to_records
+from sim.guidelines.durations import DAY, NEVER, months
+from sim.guidelines.editions import edition
+from sim.guidelines.engine import assess
+from sim.guidelines.records import PRIOR_KINDS, Records, kind_code
 from sim.parameters import Parameter
 from sim.population import (
-    _KIND_TABLE,
-    _REENTRY_CLASS,
-    _SEGMENT_PHASE,
     CALIBRATION_TARGETS,
-    DAYS_PER_MONTH,
     DEFAULT_POPULATION_CONFIG,
     Population,
     PopulationParameters,
-    _compile,
     calibration_marginals,
     calibration_targets,
     derive_rates,
-    generate_population,
     load_population_parameters,
 )
+from sim.population import generate_population as _generate
 from sim.streams import RANDOM_BLOCK_DEFENDANTS, RandomBlock
 
 CONFIG = Path(__file__).resolve().parents[1] / "configs" / "population-fy2013.yaml"
 SEED = 20130930  # last day of FY2013
 BLOCKS = 4  # 200,000 defendants for the calibration test
+#: The targets were measured on FY2013 offenses, under the definition of IIRIRA (1996).
+FY2013 = dt.date(2013, 6, 1)
+
+
+def generate_population(parameters, key, n, date=FY2013, reading="statute") -> Population:
+    return _generate(parameters, key, n, date, law_in_force(date, reading))
 
 
 def concatenate(populations: list[Population]) -> Population:
     return Population(
-        Defendants.concatenate([p.defendants for p in populations]),
+        Records.concatenate([p.records for p in populations]),
         np.concatenate([p.prior_removals for p in populations]),
     )
 
@@ -160,7 +164,7 @@ def test_marginals_within_four_standard_errors(
 
 
 def test_clean_record_means_no_priors_and_one_removal(population: Population):
-    counts = np.diff(population.defendants.prior_offsets)
+    counts = np.diff(population.records.prior_offsets)
     clean = (counts == 0) & (population.prior_removals <= 1)
     assert (population.prior_removals[counts == 0] == 1).all()
     assert clean.sum() == (counts == 0).sum()
@@ -170,9 +174,11 @@ def test_clean_record_means_no_priors_and_one_removal(population: Population):
 
 
 def arrays(population: Population) -> dict[str, np.ndarray]:
-    d = population.defendants
-    out = {f"defendants.{f.name}": getattr(d, f.name) for f in fields(d) if f.name != "priors"}
-    out |= {f"priors.{f.name}": getattr(d.priors, f.name) for f in fields(d.priors)}
+    r = population.records
+    out = {f"records.{name}": getattr(r, name) for name in r._fields if name != "priors"}
+    out |= {
+        f"priors.{name}": column for name, column in zip(r.priors._fields, r.priors, strict=True)
+    }
     out["prior_removals"] = population.prior_removals
     return out
 
@@ -197,11 +203,11 @@ def test_another_key_gives_other_defendants(parameters: PopulationParameters, ot
     base = generate_population(parameters, RandomBlock(7, 3, 11), 2_000)
     changed = generate_population(parameters, other, 2_000)
     assert not np.array_equal(base.prior_removals, changed.prior_removals)
-    assert not np.array_equal(base.defendants.prior_offsets, changed.defendants.prior_offsets)
-    common = min(len(base.defendants.priors), len(changed.defendants.priors))
+    assert not np.array_equal(base.records.prior_offsets, changed.records.prior_offsets)
+    common = min(len(base.records.priors.kind), len(changed.records.priors.kind))
     assert not np.array_equal(
-        base.defendants.priors.imposed_years_ago[:common],
-        changed.defendants.priors.imposed_years_ago[:common],
+        base.records.priors.imposed_ago_ticks[:common],
+        changed.records.priors.imposed_ago_ticks[:common],
     )
 
 
@@ -210,14 +216,14 @@ def test_first_n_defendants_do_not_depend_on_n(parameters: PopulationParameters)
     whole = generate_population(parameters, key, RANDOM_BLOCK_DEFENDANTS)
     for n in (0, 1, 257, 4_096):
         part = generate_population(parameters, key, n)
-        assert_same(part, Population(whole.defendants.block(0, n), whole.prior_removals[:n]))
+        assert_same(part, Population(whole.records.block(0, n), whole.prior_removals[:n]))
 
 
 def test_a_block_without_priors(parameters: PopulationParameters):
     # A single clean defendant: no priors at all (p = 0).
     for block in range(500):
         population = generate_population(parameters, RandomBlock(SEED, 0, block), 1)
-        if len(population.defendants.priors) == 0:
+        if len(population.records.priors.kind) == 0:
             break
     else:
         pytest.fail("no clean first defendant in 500 blocks")
@@ -236,17 +242,16 @@ ENTRY = (kind_code("illegal_reentry"), kind_code("illegal_entry"))
 
 
 def assert_consistent(population: Population, parameters: PopulationParameters) -> None:
-    d = population.defendants
+    d = population.records
     pr = d.priors
-    n, p = len(d), len(pr)
+    n, p = d.size, len(pr.kind)
     # dtypes exactly as the case-file loader builds them (records.py).
-    reference = case_to_defendants([])
-    for f in fields(d):
-        if f.name != "priors":
-            assert getattr(d, f.name).dtype == getattr(reference, f.name).dtype, f.name
-    for f in fields(pr):
-        assert getattr(pr, f.name).dtype == getattr(reference.priors, f.name).dtype, f.name
-        assert getattr(pr, f.name).shape == (p,), f.name
+    reference = case_to_records([])
+    for name in d._fields[:-1]:
+        assert getattr(d, name).dtype == getattr(reference, name).dtype, name
+    for name, column, expected in zip(pr._fields, pr, reference.priors, strict=True):
+        assert column.dtype == expected.dtype, name
+        assert column.shape == (p,), name
     # CSR offsets.
     offsets = d.prior_offsets
     assert offsets.shape == (n + 1,)
@@ -254,11 +259,8 @@ def assert_consistent(population: Population, parameters: PopulationParameters) 
     assert offsets[-1] == p
     counts = np.diff(offsets)
     assert (counts >= 0).all()
-    # Placeholders and defendant fields.
-    assert (d.conviction == 0).all()
-    assert np.isnat(d.offense_date).all()
-    assert (d.acceptance_levels == 0).all()
-    assert (d.early_disposition_levels == 0).all()
+    # Defendant fields.
+    assert (d.offense_date == np.datetime64(FY2013)).all()
     assert d.zero_point_criteria_met.all()
     assert (d.criminal_history_points_override == -1).all()
     assert (d.criminal_history_category_override == -1).all()
@@ -266,34 +268,33 @@ def assert_consistent(population: Population, parameters: PopulationParameters) 
     assert population.prior_removals.dtype == np.int16
     assert population.prior_removals.shape == (n,)
     assert (population.prior_removals >= 1).all()  # a § 1326 defendant was removed
-    # docs/case-file.md consistency rules.
+    # docs/case-file.md consistency rules; only an entry conviction (subparagraph (O)) is an
+    # aggravated felony without being a felony.
     assert (pr.kind >= 0).all()
     assert (pr.kind < len(PRIOR_KINDS)).all()
-    assert (~pr.aggravated_felony | pr.felony).all()
-    assert (pr.sentence_imposed_months >= 0).all()
-    assert np.isfinite(pr.sentence_imposed_months).all()
-    assert (pr.imposed_years_ago >= 0).all()
-    assert np.isfinite(pr.imposed_years_ago).all()
-    released = pr.released_years_ago
-    imprisoned = pr.sentence_imposed_months > 0
-    assert (np.isnan(released) == ~imprisoned).all()
+    assert (~pr.aggravated_felony | pr.felony | (pr.kind == kind_code("illegal_entry"))).all()
+    terms = pr.sentence_imposed_ticks
+    assert (terms >= 0).all()
+    assert (terms % DAY == 0).all()  # whole days
+    assert (pr.imposed_ago_ticks >= 0).all()
+    assert (pr.imposed_ago_ticks % DAY == 0).all()
+    released = pr.released_ago_ticks
+    imprisoned = terms > 0
+    assert ((released == NEVER) == ~imprisoned).all()
     assert (released[imprisoned] >= 0).all()
-    assert (released[imprisoned] <= pr.imposed_years_ago[imprisoned]).all()
+    assert (released[imprisoned] <= pr.imposed_ago_ticks[imprisoned]).all()
     assert (~pr.before_first_removal | pr.removed_after_conviction).all()
-    # Legal bounds of the imposed term (whole days).
-    months = pr.sentence_imposed_months
-    days = months * (365.25 / 12)
-    np.testing.assert_allclose(days, np.rint(days), atol=1e-6)
+    # Legal bounds of the imposed term.
     misdemeanor = ~pr.felony
-    assert (months[misdemeanor] <= 12).all()
-    assert (months[pr.kind == kind_code("illegal_entry")] <= 6).all()
-    assert (months <= parameters.max_sentence_months.value).all()
+    assert (terms[misdemeanor] < months(12) + DAY).all()
+    assert (terms[pr.kind == kind_code("illegal_entry")] <= months(6)).all()
+    assert (terms <= months(parameters.max_sentence_months.value)).all()
     violent = pr.kind == kind_code("crime_of_violence")
-    assert (months[violent & pr.felony & ~pr.aggravated_felony] < 12).all()
+    assert (terms[violent & pr.felony & ~pr.aggravated_felony] < months(12)).all()
     one_year = pr.aggravated_felony & np.isin(
-        pr.kind, [kind_code("crime_of_violence"), kind_code("other_felony")]
+        pr.kind, [kind_code("crime_of_violence"), kind_code("theft_or_burglary")]
     )
-    assert (months[one_year] >= 12).all()
+    assert (terms[one_year] >= months(12)).all()
     # A reentry needs an earlier removal; entry convictions are never joined or foreign.
     entry = np.isin(pr.kind, ENTRY)
     assert not pr.before_first_removal[pr.kind == kind_code("illegal_reentry")].any()
@@ -301,9 +302,9 @@ def assert_consistent(population: Population, parameters: PopulationParameters) 
     assert not pr.foreign[entry].any()
     # Chronology within a defendant: oldest first; before the first removal, then after; the
     # priors after the last removal come last.
-    owner = d.prior_owner
+    owner = d.prior_owner()
     same = owner[1:] == owner[:-1]
-    assert (pr.imposed_years_ago[1:][same] <= pr.imposed_years_ago[:-1][same]).all()
+    assert (pr.imposed_ago_ticks[1:][same] <= pr.imposed_ago_ticks[:-1][same]).all()
     assert not (pr.before_first_removal[1:] & ~pr.before_first_removal[:-1])[same].any()
     assert not (pr.removed_after_conviction[1:] & ~pr.removed_after_conviction[:-1])[same].any()
     # Removals: one after each entry conviction and the first; a removal after any later prior.
@@ -325,7 +326,7 @@ def assert_consistent(population: Population, parameters: PopulationParameters) 
     follower = member[group[member] != local[member]]
     assert (owner[follower - 1] == owner[follower]).all()
     assert (group[follower - 1] == group[follower]).all()
-    assert (pr.imposed_years_ago[follower] == pr.imposed_years_ago[follower - 1]).all()
+    assert (pr.imposed_ago_ticks[follower] == pr.imposed_ago_ticks[follower - 1]).all()
     assert (pr.before_first_removal[follower] == pr.before_first_removal[follower - 1]).all()
     assert (
         pr.removed_after_conviction[follower] == pr.removed_after_conviction[follower - 1]
@@ -334,14 +335,14 @@ def assert_consistent(population: Population, parameters: PopulationParameters) 
 
 def test_generated_records_are_consistent(population: Population, parameters: PopulationParameters):
     assert_consistent(population, parameters)
-    pr = population.defendants.priors
+    pr = population.records.priors
     # Varied histories: every kind occurs, some groups, consecutive terms and foreign sentences.
     assert set(np.unique(pr.kind)) == set(range(len(PRIOR_KINDS)))
     assert (pr.single_sentence_group >= 0).any()
     assert pr.consecutive.any()
     assert pr.foreign.any()
-    assert population.defendants.under_sentence.any()
-    assert (pr.sentence_imposed_months == 0).any()
+    assert population.records.under_sentence.any()
+    assert (pr.sentence_imposed_ticks == 0).any()
 
 
 @settings(max_examples=25, deadline=None)
@@ -354,7 +355,7 @@ def test_generated_records_are_consistent(population: Population, parameters: Po
 def test_any_key_gives_consistent_records(seed: int, replication: int, block: int, n: int):
     parameters = load_population_parameters(CONFIG)
     population = generate_population(parameters, RandomBlock(seed, replication, block), n)
-    assert len(population) == len(population.defendants) == n
+    assert len(population) == population.records.size == n
     assert_consistent(population, parameters)
 
 
@@ -386,172 +387,14 @@ def test_extreme_sentence_spreads_stay_within_legal_bounds(
     assert_consistent(population, spread)
 
 
-# ---- The kernels against a plain numpy oracle -----------------------------------------------
-
-
-def searched(table, t: int, uniforms: np.ndarray) -> np.ndarray:
-    """Codes of table ``t`` of an inverse CDF by binary search alone (no look-up bins)."""
-    low, high = table.bounds[t], table.bounds[t + 1]
-    return table.codes[low:high][np.searchsorted(table.cdf[low:high], uniforms, side="right")]
-
-
-def numpy_population(prm: PopulationParameters, key: RandomBlock, n: int) -> Population:
-    """The construction of the module docstring in whole-array numpy, from the same draws (the
-    generator as it was before its numba kernels)."""
-    model = _compile(prm)
-    rates = model.rates
-    u = key.generator("population.record").random((n, 5))
-    record = ~(u[:, 0] < prm.clean_record_share.value)
-    aggravated = record & (u[:, 1] < rates.aggravated)
-    after = rates.aggravated * prm.aggravated_felony_after_reentry_share.value
-    post_aggravated = record & (u[:, 1] < after)
-    entry = record & (u[:, 2] < rates.entry)
-    earlier_entry = record & (u[:, 2] < rates.entry * prm.earlier_illegal_entry_share.value)
-    has_post_other = record & (u[:, 3] < rates.post_other)
-    counts_u = key.generator("population.prior_count").random((n, 4))
-    removal_u = key.generator("population.removals").random(n)
-    persistent = counts_u[:, 3] < prm.persistent_share.value
-    common = counts_u[:, 2]
-    extra_pre = searched(model.counts, 0, np.where(persistent, common, counts_u[:, 0]))
-    extra_post = searched(model.counts, 1, np.where(persistent, common, counts_u[:, 1]))
-    free = searched(model.counts, 2, np.where(persistent, common, removal_u))
-    forced = record & ~aggravated & ~entry & ~has_post_other
-    n_pre = np.where(record, extra_pre.astype(np.intp) + forced, 0)
-    n_post = np.where(has_post_other, extra_post.astype(np.intp) + 1, 0)
-    removals = np.where(
-        record, 1 + entry.astype(np.intp) + earlier_entry + post_aggravated + free, 1
-    )
-    found = (n_post > 0) & (u[:, 4] < prm.found_after_conviction_share.value)
-    n_last = np.where(removals == 1, n_post, found)
-    pre_aggravated = aggravated & ~post_aggravated
-    segments = np.stack(
-        [n_pre, pre_aggravated, earlier_entry, n_post - n_last, post_aggravated, entry, n_last],
-        axis=1,
-    ).astype(np.intp)
-    counts = segments.sum(axis=1)
-    offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-    p = int(offsets[-1])
-    owner = np.repeat(np.arange(n), counts)
-    segment = np.repeat(np.tile(np.arange(7), n), segments.ravel())
-    has_priors = np.flatnonzero(counts)
-    first, last = offsets[has_priors], offsets[has_priors + 1] - 1
-
-    u_kind = key.generator("population.prior_kind").random(p)
-    table = _KIND_TABLE[segment]
-    cls = np.zeros(p, dtype=np.intp)
-    for t in range(5):
-        cls[table == t] = searched(model.kinds, t, u_kind[table == t])
-    tables = model.sentences
-    aggravated_felony = tables.aggravated[cls]
-    reentry = cls == _REENTRY_CLASS  # § 1101(a)(43)(O)
-    aggravated_felony[reentry] = aggravated[owner[reentry]]
-    u_sentence = key.generator("population.prior_sentence").random(p)
-    zeta, slope, offset, scale, log_median_days = tables.numbers[cls].T
-    none = u_sentence < zeta
-    quantile = np.where(none, 0.5, slope * u_sentence + offset)
-    logit = np.log(quantile / (1.0 - quantile)) * scale + log_median_days
-    months = np.where(none, 0.0, np.floor(np.exp(logit))) / DAYS_PER_MONTH
-
-    u_flags = key.generator("population.prior_flags").random(p)
-    single = prm.single_sentence_share.value
-    phase = _SEGMENT_PHASE[segment]
-    joinable = cls < _REENTRY_CLASS
-    joined = np.zeros(p, dtype=bool)
-    joined[1:] = (u_flags[1:] < single) & joinable[1:] & joinable[:-1] & (phase[1:] == phase[:-1])
-    joined[first] = False
-    consecutive = joined & (u_flags < single * prm.consecutive_share.value)
-
-    served = months * (prm.served_fraction.value / 12.0)
-    group = np.full(p, -1, dtype=np.int16)
-    ends = np.ones(p, dtype=bool)
-    ends[:-1] = ~joined[1:]
-    grouped = np.flatnonzero(joined | ~ends)
-    if len(grouped):
-        leads = ~joined[grouped]
-        number = np.cumsum(leads) - 1
-        starts = np.flatnonzero(leads)
-        member = served[grouped]
-        # § 4A1.2(a)(2): consecutive terms add, concurrent ones count by the longest.
-        total = np.bincount(number, weights=np.where(consecutive[grouped], member, 0.0))
-        total += np.maximum.reduceat(np.where(consecutive[grouped], 0.0, member), starts)
-        served[grouped] = total[number]
-        lead_rows = grouped[starts]
-        group[grouped] = (lead_rows - offsets[owner[lead_rows]])[number]
-    gap = np.log1p(-key.generator("population.prior_timing").random(p))
-    to_instant = gap[last] * -prm.instant_liberty_years_mean.value
-    gap *= -prm.liberty_years_mean.value
-    gap[last] = to_instant
-    gap += served
-    gap[~ends] = 0.0
-    before = np.concatenate([[0.0], np.cumsum(gap)])
-    defendant_total = np.zeros(n)
-    defendant_total[has_priors] = before[last + 1]
-    imposed = defendant_total[owner] - before[:-1]
-    released = np.where(none, np.nan, np.maximum(imposed - served, 0.0))
-    recent = np.zeros(n, dtype=bool)
-    recent[has_priors] = imposed[last] <= prm.status_window_years.value
-    status_u = key.generator("population.status").random(n)
-    priors = Priors(
-        kind=tables.kind[cls],
-        felony=tables.felony[cls],
-        aggravated_felony=aggravated_felony,
-        sentence_imposed_months=months,
-        imposed_years_ago=imposed,
-        released_years_ago=released,
-        before_first_removal=segment <= 1,
-        removed_after_conviction=segment != 6,
-        foreign=tables.foreign[cls],
-        single_sentence_group=group,
-        consecutive=consecutive,
-    )
-    defendants = Defendants(
-        conviction=np.zeros(n, dtype=np.int8),
-        offense_date=np.full(n, np.datetime64("NaT"), dtype="datetime64[D]"),
-        acceptance_levels=np.zeros(n, dtype=np.int8),
-        early_disposition_levels=np.zeros(n, dtype=np.int8),
-        under_sentence=recent & (status_u < prm.under_sentence_share.value),
-        zero_point_criteria_met=np.ones(n, dtype=bool),
-        criminal_history_points_override=np.full(n, -1, dtype=np.int16),
-        criminal_history_category_override=np.full(n, -1, dtype=np.int8),
-        prior_offsets=offsets,
-        priors=priors,
-    )
-    return Population(defendants, removals.astype(np.int16))
-
-
-ORACLE_VARIANTS = [
-    {},
-    {"persistent_share": 0.0, "clean_record_share": 0.38},
-    {"persistent_share": 1.0, "found_after_conviction_share": 1.0},
-    {"single_sentence_share": 1.0, "consecutive_share": 0.0},
-    {"single_sentence_share": 1.0, "consecutive_share": 1.0, "foreign_share": 1.0},
-    {"single_sentence_share": 0.0, "served_fraction": 1.0, "illegal_reentry_felony_share": 1.0},
-    {"conviction_dispersion": 0.2, "removal_dispersion": 0.1, "misdemeanor_sigma": 5.0},
-    {"liberty_years_mean": 0.0, "under_sentence_share": 1.0, "max_sentence_months": 13},
-]
-
-
-@settings(max_examples=30, deadline=None)
-@given(
-    variant=st.sampled_from(range(len(ORACLE_VARIANTS))),
-    seed=st.integers(0, 2**63 - 1),
-    block=st.integers(0, 10**6),
-    n=st.integers(0, 800),
-)
-def test_kernels_equal_the_numpy_oracle(variant: int, seed: int, block: int, n: int):
-    parameters = with_values(load_population_parameters(CONFIG), **ORACLE_VARIANTS[variant])
-    key = RandomBlock(seed, 0, block)
-    assert_same(generate_population(parameters, key, n), numpy_population(parameters, key, n))
-
-
 # ---- The guidelines engine reads the population ---------------------------------------------
 
 
 @pytest.mark.parametrize("manual", [1995, 2001, 2011, 2018, 2023])
 def test_engine_runs_with_a_plausible_spread(population: Population, manual: int):
-    defendants = population.defendants.block(0, 50_000)
-    result = compute_guidelines(defendants, manual)
-    categories = np.bincount(result.criminal_history_category, minlength=7)[1:] / len(defendants)
+    records = population.records.block(0, 50_000)
+    result = assess(records, edition(manual))
+    categories = np.bincount(result.criminal_history_category, minlength=7)[1:] / records.size
     assert (categories >= 0.01).all(), f"categories I-VI: {np.round(categories, 3)}"
     assert categories.max() < 0.5
     levels = result.reentry.offense_level
@@ -561,3 +404,20 @@ def test_engine_runs_with_a_plausible_spread(population: Population, manual: int
     else:
         assert len(distinct) >= 5
     assert (levels == 8).mean() > 0.05  # some defendants have no enhancing prior
+
+
+def test_fewer_aggravated_felonies_under_the_law_of_1995(parameters: PopulationParameters):
+    # The same defendants: under IIRIRA (1996) 40% have an aggravated felony followed by a
+    # removal (the FY2013 target); under the 1995 Manual's definition (crimes of violence only
+    # with five years, no theft or burglary) far fewer, and never more (the law only grew).
+    key = RandomBlock(SEED, 0, 0)
+    today = generate_population(parameters, key, 20_000)
+    then = generate_population(parameters, key, 20_000, dt.date(1995, 8, 1), "guideline-1991")
+    share_today = calibration_marginals(today)["prior_aggravated_felony_share"]
+    share_then = calibration_marginals(then)["prior_aggravated_felony_share"]
+    assert share_today == pytest.approx(0.40, abs=0.02)
+    assert share_then < share_today - 0.1
+    np.testing.assert_array_equal(today.records.priors.kind, then.records.priors.kind)
+    assert not (
+        then.records.priors.aggravated_felony & ~today.records.priors.aggravated_felony
+    ).any()
