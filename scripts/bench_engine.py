@@ -23,28 +23,50 @@ import time
 
 import numpy as np
 
+from sim.guidelines.durations import DAY, MONTH, NEVER, YEAR
+from sim.guidelines.editions import edition
 from sim.guidelines.engine import compute_guidelines
-from sim.guidelines.records import CONVICTIONS, PRIOR_KINDS, Defendants, Priors, bytes_per_defendant
+from sim.guidelines.records import (
+    CONVICTIONS,
+    PRIOR_KINDS,
+    Dispositions,
+    Priors,
+    Records,
+    bytes_per_defendant,
+)
 from sim.guidelines.reference import reference_worksheet
 from sim.guidelines.table import CATEGORY_NAMES
 
+_MISDEMEANOR_KINDS = [
+    PRIOR_KINDS.index(k) for k in ("misdemeanor_violent", "misdemeanor_drug", "misdemeanor")
+]
 
-def random_defendants(rng: np.random.Generator, n: int, manual: int) -> Defendants:
-    """``n`` random records (0-10 priors each) valid under ``manual``."""
+
+def random_cases(rng: np.random.Generator, n: int, manual: int) -> tuple[Records, Dispositions]:
+    """``n`` random records (0-10 priors each) and dispositions valid under ``manual``; terms
+    in tenths of a month or whole days, times in tenths of a year."""
     counts = rng.integers(0, 11, size=n)
     offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
     p = int(offsets[-1])
-    felony = rng.random(p) < 0.7
-    imposed = np.round(rng.uniform(0, 25, p), 1)
-    released = np.where(rng.random(p) < 0.6, np.round(imposed * rng.random(p), 1), np.nan)
+    kind = rng.integers(0, len(PRIOR_KINDS), p).astype(np.int8)
+    felony = (rng.random(p) < 0.7) & ~np.isin(kind, _MISDEMEANOR_KINDS)
+    imposed = rng.integers(0, 251, p) * (YEAR // 10)
+    served = (rng.random(p) * (imposed // (YEAR // 10) + 1)).astype(np.int64) * (YEAR // 10)
+    released = np.where(rng.random(p) < 0.6, np.maximum(imposed - served, 0), NEVER)
+    months_term = np.round(rng.exponential(18, p), 1)
+    terms = np.where(
+        rng.random(p) < 0.8,
+        np.rint(months_term * 10).astype(np.int64) * (MONTH // 10),
+        rng.integers(0, 2000, p) * DAY,
+    )
     before_first = rng.random(p) < 0.5
     priors = Priors(
-        kind=rng.integers(0, len(PRIOR_KINDS), p).astype(np.int8),
+        kind=kind,
         felony=felony,
         aggravated_felony=felony & (rng.random(p) < 0.4),
-        sentence_imposed_months=np.round(rng.exponential(18, p), 1),
-        imposed_years_ago=imposed,
-        released_years_ago=released,
+        sentence_imposed_ticks=terms,
+        imposed_ago_ticks=imposed,
+        released_ago_ticks=released,
         before_first_removal=before_first,
         removed_after_conviction=before_first | (rng.random(p) < 0.7),
         foreign=rng.random(p) < 0.05,
@@ -53,14 +75,9 @@ def random_defendants(rng: np.random.Generator, n: int, manual: int) -> Defendan
         ),
         consecutive=rng.random(p) < 0.3,
     )
-    return Defendants(
-        conviction=rng.integers(0, len(CONVICTIONS), n).astype(np.int8),
+    records = Records(
         offense_date=np.datetime64("1995-01-01")
         + rng.integers(0, 30 * 365, n).astype("timedelta64[D]"),
-        acceptance_levels=rng.choice(np.array([0, 2, 3], dtype=np.int8), n),
-        early_disposition_levels=(rng.integers(0, 5, n) if manual >= 2003 else np.zeros(n)).astype(
-            np.int8
-        ),
         under_sentence=rng.random(n) < 0.3,
         zero_point_criteria_met=rng.random(n) < 0.9,
         criminal_history_points_override=np.full(n, -1, dtype=np.int16),
@@ -68,37 +85,53 @@ def random_defendants(rng: np.random.Generator, n: int, manual: int) -> Defendan
         prior_offsets=offsets,
         priors=priors,
     )
+    most = edition(manual).early_disposition.max_levels
+    dispositions = Dispositions(
+        conviction=rng.integers(0, len(CONVICTIONS), n).astype(np.int8),
+        acceptance_levels=rng.choice(np.array([0, 2, 3], dtype=np.int8), n),
+        early_disposition_levels=rng.integers(0, most + 1, n).astype(np.int8),
+    )
+    return records, dispositions
 
 
-def case_dict(d: Defendants, i: int, manual: int) -> dict:
+def _ticks(value: int, unit: int, scale: int) -> float:
+    """Ticks as a decimal of ``unit`` with at most ``scale`` decimals (exact: see above)."""
+    return round(float(value) / unit, scale)
+
+
+def case_dict(records: Records, dispositions: Dispositions, i: int, manual: int) -> dict:
     """Defendant ``i`` as a case-file mapping, for the scalar reference."""
-    pr = d.priors
+    pr = records.priors
     priors = []
-    for j in range(d.prior_offsets[i], d.prior_offsets[i + 1]):
+    for j in range(records.prior_offsets[i], records.prior_offsets[i + 1]):
+        term = int(pr.sentence_imposed_ticks[j])
         prior = {
             "kind": PRIOR_KINDS[pr.kind[j]],
             "felony": bool(pr.felony[j]),
             "aggravated_felony": bool(pr.aggravated_felony[j]),
-            "sentence_imposed_months": float(pr.sentence_imposed_months[j]),
-            "imposed_years_ago": float(pr.imposed_years_ago[j]),
+            "imposed_years_ago": _ticks(pr.imposed_ago_ticks[j], YEAR, 1),
             "before_first_removal": bool(pr.before_first_removal[j]),
             "removed_after_conviction": bool(pr.removed_after_conviction[j]),
             "foreign": bool(pr.foreign[j]),
             "consecutive": bool(pr.consecutive[j]),
         }
-        if not np.isnan(pr.released_years_ago[j]):
-            prior["released_years_ago"] = float(pr.released_years_ago[j])
+        if term % (MONTH // 10) == 0:
+            prior["sentence_imposed_months"] = _ticks(term, MONTH, 1)
+        else:
+            prior["sentence_imposed_days"] = int(term // DAY)
+        if pr.released_ago_ticks[j] != NEVER:
+            prior["released_years_ago"] = _ticks(pr.released_ago_ticks[j], YEAR, 1)
         if pr.single_sentence_group[j] >= 0:
             prior["single_sentence_group"] = int(pr.single_sentence_group[j])
         priors.append(prior)
     return {
         "manual": manual,
-        "conviction": CONVICTIONS[d.conviction[i]],
-        "offense_date": dt.date.fromisoformat(str(d.offense_date[i])),
-        "acceptance": int(d.acceptance_levels[i]),
-        "early_disposition_levels": int(d.early_disposition_levels[i]),
-        "status": "under_sentence" if d.under_sentence[i] else "none",
-        "zero_point_criteria_met": bool(d.zero_point_criteria_met[i]),
+        "conviction": CONVICTIONS[dispositions.conviction[i]],
+        "offense_date": dt.date.fromisoformat(str(records.offense_date[i])),
+        "acceptance": int(dispositions.acceptance_levels[i]),
+        "early_disposition_levels": int(dispositions.early_disposition_levels[i]),
+        "status": "under_sentence" if records.under_sentence[i] else "none",
+        "zero_point_criteria_met": bool(records.zero_point_criteria_met[i]),
         "priors": priors,
     }
 
@@ -114,36 +147,43 @@ def main() -> None:
     args = parser.parse_args()
 
     rng = np.random.default_rng(np.random.SeedSequence(args.seed))
-    defendants = random_defendants(rng, args.defendants, args.manual)
-    n, p = len(defendants), len(defendants.priors)
+    records, dispositions = random_cases(rng, args.defendants, args.manual)
+    rules = edition(args.manual)
+    n, p = records.size, len(records.priors.kind)
 
     timings = []
     for _ in range(args.repeats):
         start = time.perf_counter()
-        result = compute_guidelines(defendants, args.manual)
+        assessment, result = compute_guidelines(records, dispositions, rules)
         timings.append(time.perf_counter() - start)
     vector_seconds = min(timings)
     blocks = [
-        defendants.block(start, min(start + args.block_size, n))
+        (
+            records.block(start, min(start + args.block_size, n)),
+            Dispositions(*(c[start : start + args.block_size] for c in dispositions)),
+        )
         for start in range(0, n, args.block_size)
     ]
     block_timings = []
     for _ in range(args.repeats):
         start = time.perf_counter()
-        for block in blocks:
-            compute_guidelines(block, args.manual)
+        for block_records, block_dispositions in blocks:
+            compute_guidelines(block_records, block_dispositions, rules)
         block_timings.append(time.perf_counter() - start)
     block_seconds = min(block_timings)
 
     sample = min(args.reference_sample, n)
-    cases = [case_dict(defendants, i, args.manual) for i in range(sample)]
+    cases = [case_dict(records, dispositions, i, args.manual) for i in range(sample)]
     start = time.perf_counter()
     reference = [reference_worksheet(case) for case in cases]
     scalar_seconds = time.perf_counter() - start
 
     mismatches = sum(
-        (ref["final_range_months"][0], ref["criminal_history_category"])
-        != (int(result.final_min_months[i]), CATEGORY_NAMES[result.criminal_history_category[i]])
+        (ref["final_range_months"], ref["criminal_history_category"])
+        != (
+            [int(result.final_min_months[i]), int(result.final_max_months[i])],
+            CATEGORY_NAMES[assessment.criminal_history_category[i]],
+        )
         for i, ref in enumerate(reference)
     )
     print(
@@ -151,7 +191,7 @@ def main() -> None:
     )
     print(
         f"manual {args.manual}: {n:,} defendants, {p:,} priors ({p / n:.2f} per defendant), "
-        f"{bytes_per_defendant(defendants):.1f} input bytes per defendant"
+        f"{bytes_per_defendant(records):.1f} input bytes per defendant"
     )
     print(
         f"array engine, one call:  {vector_seconds:.3f} s (best of {args.repeats}) -> "

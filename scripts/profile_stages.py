@@ -28,8 +28,8 @@ def main() -> None:
 
     from sim import runner
     from sim.config import load_scenario
-    from sim.guidelines.engine import assess_records
-    from sim.guidelines.reentry import BASE_OFFENSE_LEVEL
+    from sim.guidelines.editions import edition
+    from sim.guidelines.engine import assess
     from sim.policy import record_facts
     from sim.tally import BlockOutcome, tally_block
 
@@ -47,24 +47,22 @@ def main() -> None:
                 _clock[0] = now
 
             streams = runner._PieceStreams(scenario, 0, *piece)
-            defendants, removals = streams.population(scenario)
+            records, removals = streams.population(scenario)
             lap("population")
-            assessment = assess_records(defendants, scenario.manual)
+            assessment = assess(records, edition(scenario.manual))
             lap("assessment")
-            facts = record_facts(defendants, assessment.criminal_history_category, removals)
+            facts = record_facts(records, assessment.criminal_history_category, removals)
             lap("facts")
             policy_u = runner._policy_uniforms(streams.uniforms, runner._offer_positions(scenario))
             judge_u = runner._judge_uniforms(streams.uniforms)
             arrest = streams.uniforms("arrest.district")
             lap("uniforms")
-            out = runner._sentence_everywhere(
-                scenario, defendants, facts, assessment, policy_u, judge_u
-            )
+            out = runner._sentence_everywhere(scenario, facts, assessment, policy_u, judge_u)
             lap("districts")
             tally_block(
                 BlockOutcome(
                     criminal_history_category=assessment.criminal_history_category,
-                    enhancement_levels=assessment.reentry.offense_level - BASE_OFFENSE_LEVEL,
+                    enhancement_levels=assessment.reentry.enhancement_levels,
                     arrest_district=np.zeros(len(arrest), dtype=np.int64),
                     **out,
                 )

@@ -172,9 +172,31 @@ BAD_CASES = {
         VALID.replace('conviction: "1326(b)(2)"\n', ""),
         ["conviction", "required key is missing"],
     ),
-    "aggravated misdemeanor": (
-        VALID.replace("    felony: true", "    felony: false"),
-        ["priors[0]", "aggravated_felony: true needs felony: true"],
+    "misdemeanor kind marked felony": (
+        VALID.replace("kind: drug_trafficking", "kind: misdemeanor"),
+        ["priors[0].felony", "contradicts kind: misdemeanor"],
+    ),
+    "released before imposed": (
+        VALID + "    released_years_ago: 9\n",
+        ["priors[0].released_years_ago", "released 9 years ago but imposed 8 years ago"],
+    ),
+    "removed after conviction contradicts the first removal": (
+        VALID + "    removed_after_conviction: false\n",
+        ["priors[0].before_first_removal", "contradicts removed_after_conviction: false"],
+    ),
+    "first removal order required from 2016": (
+        VALID.replace("manual: 1995", "manual: 2016").replace(
+            "    before_first_removal: true\n", ""
+        ),
+        ["priors[0].before_first_removal", "required under the 2016 Manual"],
+    ),
+    "months and days both": (
+        VALID + "    sentence_imposed_days: 30\n",
+        ["priors[0].sentence_imposed_months", "given together with sentence_imposed_days"],
+    ),
+    "five decimals of a month": (
+        VALID.replace("sentence_imposed_months: 36", "sentence_imposed_months: 1.97125"),
+        ["priors[0].sentence_imposed_months", "more than 4 decimal places"],
     ),
     "1326(b) before 1988": (
         VALID.replace("offense_date: 1995-08-01", "offense_date: 1987-01-01"),
@@ -203,6 +225,33 @@ def test_bad_case_file_is_exit_2_with_file_field_and_value(tmp_path, name):
     for fragment in fragments:
         assert fragment in result.output, (fragment, result.output)
     assert "Traceback" not in result.output
+
+
+def test_every_problem_of_a_file_is_reported_at_once(tmp_path):
+    # A type error, an unknown key and two contradictions: one run, four lines.
+    text = (
+        VALID.replace("acceptance: 3", 'acceptance: "3"').replace(
+            "kind: drug_trafficking", "kind: misdemeanor"
+        )
+        + "    released_years_ago: 9\n"
+        + "acceptence: 3\n"
+    )
+    result = run("calc", write(tmp_path, text))
+    assert result.exit_code == 2
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    for fragment in (
+        "acceptance: '3'",
+        "acceptence: unknown key",
+        "priors[0].felony",
+        "priors[0].released_years_ago",
+    ):
+        assert sum(fragment in line for line in lines) == 1, (fragment, result.output)
+
+
+def test_before_first_removal_is_optional_before_2016(tmp_path):
+    text = VALID.replace("    before_first_removal: true\n", "")
+    result = run("calc", write(tmp_path, text))
+    assert result.exit_code == 0, result.output
 
 
 def test_missing_file(tmp_path):

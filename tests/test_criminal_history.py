@@ -20,15 +20,15 @@ from sim.guidelines.records import Priors, Records, kind_code
 
 
 @settings(max_examples=200, deadline=None)
-@given(
-    st.lists(st.tuples(st.integers(0, 6), st.integers(-1, 4)), max_size=60),
-    st.sampled_from([np.int64, np.int32]),
-)
-def test_groups_partition_the_priors(rows, owner_dtype):
-    owner = np.array([r[0] for r in rows], dtype=owner_dtype)
-    group_id = np.array([r[1] for r in rows], dtype=np.int16)
-    groups = SentenceGroups.build(owner, group_id)
-    p = len(rows)
+@given(st.lists(st.lists(st.integers(-1, 4), max_size=12), max_size=8))
+def test_groups_partition_the_priors(defendants):
+    # Defendants with 0-12 priors each, group ids in any order within a defendant.
+    counts = [len(ids) for ids in defendants]
+    offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    owner = np.repeat(np.arange(len(defendants)), counts)
+    group_id = np.array([g for ids in defendants for g in ids], dtype=np.int16)
+    groups = SentenceGroups.build(offsets, group_id)
+    p = len(group_id)
     singles = np.flatnonzero(group_id < 0)
     # Ungrouped priors are sentences 0..s-1, in row order.
     assert groups.single_count == len(singles)
@@ -80,7 +80,7 @@ def test_a_sentence_of_many_consecutive_terms_is_their_exact_sum():
     # 1,000 consecutive 8-month crimes of violence, one sentence: 8,000 months, § 4A1.1(a) 3
     # points, and the single-sentence crime-of-violence point capped at 3 (§ 4A1.1(e), 2010).
     records = _records([0] * 1000, [1000])
-    groups = SentenceGroups.build(records.prior_owner(), records.priors.single_sentence_group)
+    groups = SentenceGroups.build(records.prior_offsets, records.priors.single_sentence_group)
     history = compute_criminal_history(records, edition(2010).criminal_history, groups)
     assert history.sentence_ticks.tolist() == [months(8000)]
     assert history.points_a.tolist() == [3]
@@ -90,11 +90,14 @@ def test_a_sentence_of_many_consecutive_terms_is_their_exact_sum():
 def test_groups_of_other_priors_are_refused():
     records = _records([0, 0, -1, 1, 1, 2], [2, 0, 3, 1])
     rules = edition(2025).criminal_history
-    shifted = records.prior_owner() + 1  # the last prior's owner is past the batch
+    # Groups of a batch of five defendants: the last prior's owner is past these four.
+    other = SentenceGroups.build(
+        np.array([0, 2, 2, 5, 5, 6], dtype=np.int64), records.priors.single_sentence_group
+    )
     with pytest.raises(ValueError, match="not built from these defendants"):
-        compute_criminal_history(
-            records, rules, SentenceGroups.build(shifted, records.priors.single_sentence_group)
-        )
-    groups = SentenceGroups.build(records.prior_owner(), records.priors.single_sentence_group)
+        compute_criminal_history(records, rules, other)
+    groups = SentenceGroups.build(records.prior_offsets, records.priors.single_sentence_group)
     with pytest.raises(ValueError, match="groups cover"):
         compute_criminal_history(records.block(0, 1), rules, groups)
+    with pytest.raises(ValueError, match="offsets must run"):
+        SentenceGroups.build(np.array([0, 2], dtype=np.int64), records.priors.single_sentence_group)

@@ -308,7 +308,7 @@ def _case_problems(data: Mapping[str, Any]) -> list[InitErrorDetails]:
                 ("conviction",),
                 conviction,
                 f"did not exist on the offense date {offense_date}: 8 U.S.C. § 1326(b) took "
-                f"effect {ADAA_1988}; allowed: 1326(a) or a later offense_date",
+                f"effect {ADAA_1988:%b %-d, %Y}; allowed: 1326(a) or a later offense_date",
             )
         )
     return [

@@ -50,6 +50,7 @@ __all__ = [
     "Revision",
     "ZeroPoint",
     "edition",
+    "resolve",
 ]
 
 
@@ -120,6 +121,10 @@ class ReentryText:
     source: str
     base_offense_level: int
     characteristics: tuple[Characteristic, ...]
+    #: Which priors each rule names, i.e. which compiled kernel applies the numbers: the text whose
+    #: structure this one shares ("1991", "1997", "2001" or "2016"). A new text with new numbers
+    #: but an old structure needs no new kernel.
+    structure: str
     #: (b)(2)/(b)(3) ask whether a conviction (2018: conduct) preceded the first removal order.
     uses_first_removal_order: bool = False
     #: The definition of "aggravated felony" the text uses (a reading of
@@ -127,6 +132,28 @@ class ReentryText:
     #: offense date, "without regard to the date of conviction" (Amend. 562, 1997), unless the
     #: text defines it itself.
     aggravated_felony_reading: str = "statute"
+
+    def with_rule(self, label: str, **changes: object) -> ReentryText:
+        """A copy with the rule labelled ``label`` changed (e.g. a new threshold).
+
+        >>> text = TEXT_2018.with_rule("§ 2L1.2(b)(2)(C)", min_sentence_ticks=months(18),
+        ...                            min_exclusive=False)
+        >>> text.characteristics[1].rules[2].describe().endswith("imposed of 18 months or more")
+        True
+        """
+        found = [r.label for c in self.characteristics for r in c.rules].count(label)
+        if found != 1:
+            raise ValueError(f"{label!r}: {found} rules have this label; allowed: exactly one")
+        return replace(
+            self,
+            characteristics=tuple(
+                replace(
+                    c,
+                    rules=tuple(replace(r, **changes) if r.label == label else r for r in c.rules),
+                )
+                for c in self.characteristics
+            ),
+        )
 
     @functools.cached_property
     def numbers(self) -> ReentryNumbers:
@@ -171,6 +198,7 @@ TEXT_1991 = ReentryText(
     name="1991",
     source="USSG § 2L1.2 (Nov. 1, 1991), App. C Amends. 375 and 523; G §2.2",
     base_offense_level=_BASE,
+    structure="1991",
     # Application Note 7 (1991 wording) defines "aggravated felony" itself; the courts that
     # decided the point applied it (Lazo-Ortiz, 136 F.3d 1282 (11th Cir. 1998); Westcott, 966 F.
     # Supp. 186 (S.D.N.Y. 1997)): docs/aggravated-felony.md.
@@ -199,6 +227,7 @@ TEXT_1997 = ReentryText(
     name="1997",
     source="USSG § 2L1.2 (Nov. 1, 1997), App. C Amend. 562; G §2.1",
     base_offense_level=_BASE,
+    structure="1997",
     characteristics=(
         Characteristic(
             "§ 2L1.2(b)(1)",
@@ -236,6 +265,7 @@ def _text_2001(name: str, source: str, points_tiers: bool) -> ReentryText:
         name=name,
         source=source,
         base_offense_level=_BASE,
+        structure="2001",
         characteristics=(
             Characteristic(
                 "§ 2L1.2(b)(1)",
@@ -326,6 +356,7 @@ def _text_2016(name: str, source: str) -> ReentryText:
         name=name,
         source=source,
         base_offense_level=_BASE,
+        structure="2016",
         uses_first_removal_order=True,
         characteristics=(
             Characteristic(
@@ -662,17 +693,24 @@ def edition(year: int) -> Edition:
     ValueError
         A year before :data:`FIRST_MANUAL` or after :data:`LAST_MANUAL`.
     """
+    return resolve(year, REVISIONS)
+
+
+def resolve(year: int, revisions: tuple[Revision, ...]) -> Edition:
+    """The edition of ``year`` under a rulebook ``revisions`` (oldest first; the first states
+    every part). :func:`edition` is this with :data:`REVISIONS`, cached."""
     year = int(year)
-    if not FIRST_MANUAL <= year <= LAST_MANUAL:
-        raise ValueError(f"manual {year} is not encoded; allowed: {FIRST_MANUAL}-{LAST_MANUAL}")
-    first = REVISIONS[0]
+    first, last = revisions[0].year, revisions[-1].year
+    if not first <= year <= last:
+        raise ValueError(f"manual {year} is not encoded; allowed: {first}-{last}")
+    first = revisions[0]
     parts = {
         field.name: getattr(first, field.name)
         for field in dataclasses.fields(Revision)
         if field.name not in ("year", "source")
     }
     sources = [f"{first.year}: {first.source}"]
-    for revision in REVISIONS[1:]:
+    for revision in revisions[1:]:
         if revision.year > year:
             break
         sources.append(f"{revision.year}: {revision.source}")

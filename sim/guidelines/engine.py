@@ -110,7 +110,7 @@ def assess(records: Records, edition: Edition) -> RecordAssessment:
     -------
     RecordAssessment
     """
-    groups = SentenceGroups.build(records.prior_owner(), records.priors.single_sentence_group)
+    groups = SentenceGroups.build(records.prior_offsets, records.priors.single_sentence_group)
     history = compute_criminal_history(records, edition.criminal_history, groups)
     reentry = compute_reentry_offense_level(records, edition.reentry, groups, history)
     n = records.size
@@ -145,21 +145,27 @@ class _Case(NamedTuple):
     early_disposition_levels: np.ndarray
 
 
+_NAT = np.iinfo(np.int64).min  # NaT as int64 days
+
+
 @njit(cache=True)
 def _dispositions_kernel(x, numbers, statutes, table, out):
     """Fill ``out``; return the first defendant with early-disposition levels the edition does
-    not allow and the first convicted under a provision missing on the offense date (-1: none)."""
-    bad_early, missing = -1, -1
+    not allow, the first convicted under a provision missing on the offense date, and the first
+    without an offense date (-1: none)."""
+    bad_early, missing, undated = -1, -1, -1
     starts = statutes.period_start_days
+    first_period, second_period = starts[0], starts[1]
+    ceilings = numbers.zone_ceilings
+    third_level = numbers.third_level_min_offense_level
+    most_early = numbers.max_early_disposition_levels
     for i in range(len(x.offense_level)):
         chapter_two = x.offense_level[i]
         sought = x.acceptance_levels[i]
         # § 3E1.1(a): 2 levels; (b): a third when sought and the level before (a) is high enough.
-        reduction = 2 * (sought >= 2) + (
-            (sought >= 3) & (chapter_two >= numbers.third_level_min_offense_level)
-        )
+        reduction = 2 * (sought >= 2) + ((sought >= 3) & (chapter_two >= third_level))
         fast_track = x.early_disposition_levels[i]
-        if bad_early < 0 and (fast_track < 0 or fast_track > numbers.max_early_disposition_levels):
+        if bad_early < 0 and (fast_track < 0 or fast_track > most_early):
             bad_early = i
         # Total offense level: Sentencing Table commentary n.2 reads below 1 as 1, above 43 as 43.
         level = min(max(chapter_two - reduction - x.zero_point_reduction[i] - fast_track, 1), 43)
@@ -168,7 +174,9 @@ def _dispositions_kernel(x, numbers, statutes, table, out):
         # Statutory maximum by the offense date: 8 U.S.C. § 1326(b) from Nov 18, 1988 (ADAA),
         # raised Sept 13, 1994 (VCCLEA).
         day = x.offense_day[i]
-        period = (day >= starts[0]) + (day >= starts[1])
+        if undated < 0 and day == _NAT:
+            undated = i
+        period = (day >= first_period) + (day >= second_period)
         code = x.conviction[i]
         maximum = statutes.maxima_months[code, period]
         if missing < 0 and maximum < 0:
@@ -188,8 +196,8 @@ def _dispositions_kernel(x, numbers, statutes, table, out):
         out.guideline_max_months[i] = high if guideline else 0
         out.final_min_months[i] = restricted_min if guideline else statutes.no_guideline_min_months
         out.final_max_months[i] = restricted_max if guideline else maximum
-        out.zone[i] = zone(restricted_min, numbers.zone_ceilings) if guideline else 0
-    return bad_early, missing
+        out.zone[i] = zone(restricted_min, ceilings) if guideline else 0
+    return bad_early, missing, undated
 
 
 def dispose(assessment: RecordAssessment, dispositions: Dispositions) -> GuidelineResult:
@@ -216,20 +224,26 @@ def dispose(assessment: RecordAssessment, dispositions: Dispositions) -> Guideli
     if any(len(column) != n for column in dispositions):
         raise ValueError(f"every disposition array must have the assessment's length ({n})")
     offense_date = assessment.records.offense_date
-    if np.isnat(offense_date).any():
-        raise ValueError("every record needs an offense date (NaT found)")
     edition = assessment.edition
     out = GuidelineResult(
-        np.empty(n, dtype=bool),
-        *(np.empty(n, dtype=np.int64) for _ in range(9)),
-        np.empty(n, dtype=np.int8),
+        guideline_applies=np.empty(n, dtype=bool),
+        acceptance_reduction=np.empty(n, dtype=np.int8),
+        zero_point_reduction=np.empty(n, dtype=np.int8),
+        early_disposition_reduction=np.empty(n, dtype=np.int8),
+        total_offense_level=np.empty(n, dtype=np.int8),
+        guideline_min_months=np.empty(n, dtype=np.int32),
+        guideline_max_months=np.empty(n, dtype=np.int32),
+        statutory_maximum_months=np.empty(n, dtype=np.int32),
+        final_min_months=np.empty(n, dtype=np.int32),
+        final_max_months=np.empty(n, dtype=np.int32),
+        zone=np.empty(n, dtype=np.int8),
     )
-    bad_early, missing = _dispositions_kernel(
+    bad_early, missing, undated = _dispositions_kernel(
         _Case(
             assessment.reentry.offense_level,
             assessment.zero_point_reduction,
             assessment.criminal_history_category,
-            offense_date.astype("datetime64[D]").view(np.int64),
+            offense_date.astype("datetime64[D]", copy=False).view(np.int64),
             dispositions.conviction,
             dispositions.acceptance_levels,
             dispositions.early_disposition_levels,
@@ -239,6 +253,8 @@ def dispose(assessment: RecordAssessment, dispositions: Dispositions) -> Guideli
         TABLE,
         out,
     )
+    if undated >= 0:
+        raise ValueError(f"defendant {undated} has no offense date (NaT)")
     if bad_early >= 0:
         allowed = edition.early_disposition.max_levels
         raise ValueError(

@@ -375,24 +375,27 @@ def compute_reentry_offense_level(
         *(np.empty((characteristics, n), dtype=np.int64) for _ in range(3)),
         offense_level=np.empty(n, dtype=np.int64),
     )
+    # Scratch per single sentence, only where the text needs it: count-rule marks, and (2016)
+    # each sentence's aggregate term.
+    counts = any(rule.count for c in text.characteristics for rule in c.rules)
     x = _Inputs(
         offsets=records.prior_offsets,
         priors=records.priors,
         prior_group=groups.prior_group,
         receives_points=history.receives_points,
         kind_flags=_KIND_FLAGS,
-        marks=np.zeros(groups.size, dtype=np.uint8),
-        sentence_ticks=np.zeros(groups.size, dtype=np.int64),
+        marks=np.zeros(groups.size if counts else 0, dtype=np.uint8),
+        sentence_ticks=np.zeros(groups.size if text.structure == "2016" else 0, np.int64),
     )
     numbers = text.numbers
-    if text.name == "1991":
+    if text.structure == "1991":
         _kernel_1991(x, numbers, out)
-    elif text.name == "1997":
+    elif text.structure == "1997":
         _kernel_1997(x, numbers, out)
-    elif text.name in ("2001", "2011"):
+    elif text.structure == "2001":
         _kernel_2001(x, numbers, out)
-    elif text.name in ("2016", "2018"):
+    elif text.structure == "2016":
         _kernel_2016(x, numbers, groups.single_count, out)
     else:
-        raise ValueError(f"§ 2L1.2 text {text.name!r} has no kernel")
+        raise ValueError(f"§ 2L1.2 text {text.name!r}: no kernel for structure {text.structure!r}")
     return out
