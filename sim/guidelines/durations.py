@@ -48,6 +48,7 @@ __all__ = [
     "format_years",
     "from_ticks",
     "months",
+    "plural",
     "to_days",
     "to_months",
     "to_years",
@@ -147,6 +148,17 @@ def to_years(ticks):
     return ticks / YEAR
 
 
+def plural(amount: object, unit: str) -> str:
+    """``amount`` ``unit``, the unit in the plural unless the amount is 1 ("1 month", "2.5 years").
+
+    >>> plural(1, "month"), plural(Fraction(5, 2), "year"), plural(0.46, "month")
+    ('1 month', '2.5 years', '0.46 months')
+    """
+    if isinstance(amount, Fraction):
+        return _plural(amount, unit)
+    return _plural(Fraction(repr(amount)) if isinstance(amount, float) else Fraction(amount), unit)
+
+
 def _plural(amount: Fraction, unit: str) -> str:
     if amount.denominator == 1:
         text = str(amount.numerator)
@@ -157,20 +169,22 @@ def _plural(amount: Fraction, unit: str) -> str:
     return f"{text} {unit if amount == 1 else unit + 's'}"
 
 
-def format_duration(ticks: int) -> str:
-    """A duration as a person would write it: in whole years, else whole months, else whole days,
-    else months (or days) with up to four decimals, else "about" months to four decimals;
-    "no imprisonment" for zero.
+def format_duration(ticks: int, units: tuple[str, ...] = ("year", "month", "day")) -> str:
+    """A duration as a person would write it: in the first of ``units`` that states it in a
+    whole number, else months (or days) with up to four decimals, else "about" months to four
+    decimals; "no imprisonment" for zero.
 
     >>> format_duration(0), format_duration(days(396)), format_duration(years(1))
     ('no imprisonment', '396 days', '1 year')
     >>> format_duration(months(18)), format_duration(months("8.97")), format_duration(days(60))
     ('18 months', '8.97 months', '60 days')
+    >>> format_duration(months(36)), format_duration(months(36), units=("month", "day"))
+    ('3 years', '36 months')
     """
     ticks = int(ticks)
     if ticks == 0:
         return "no imprisonment"
-    for unit in ("year", "month", "day"):
+    for unit in units:
         amount = from_ticks(ticks, unit + "s")
         if amount.denominator == 1:
             return _plural(amount, unit)

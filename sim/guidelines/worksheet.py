@@ -11,7 +11,7 @@ from typing import Any
 from sim.guidelines import aggravated_felony as aggravated
 from sim.guidelines.casefile import CaseFile, PriorConviction, case_dispositions, case_to_records
 from sim.guidelines.criminal_history import ITEM_A, ITEM_B, ITEM_C
-from sim.guidelines.durations import format_duration, format_years
+from sim.guidelines.durations import format_duration, format_years, plural
 from sim.guidelines.editions import Edition, edition
 from sim.guidelines.engine import GuidelineResult, RecordAssessment, compute_guidelines
 from sim.guidelines.statutes import statute
@@ -44,13 +44,18 @@ def _describe_prior(number: int, prior: PriorConviction, case: CaseFile, aggrava
         qualities.append("aggravated felony")
     if prior.foreign:
         qualities.append("foreign")
-    sentence = format_duration(prior.sentence_ticks)
+    # The term in the unit the case file gave it in.
+    if not prior.sentence_ticks:
+        sentence, verb = "no imprisonment", "sentenced"
+    elif prior.sentence_imposed_days is not None:
+        sentence, verb = plural(prior.sentence_imposed_days, "day"), "imposed"
+    else:
+        sentence, verb = plural(prior.sentence_imposed_months, "month"), "imposed"
     when = (
         f"on {prior.imposed_on}"
         if prior.imposed_on is not None
         else f"{format_years(prior.imposed_ago_ticks(case.date))} ago"
     )
-    verb = "imposed" if prior.sentence_ticks else "sentenced"
     return f"prior {number}: {kind} ({', '.join(qualities)}), {sentence} {verb} {when}"
 
 
@@ -113,7 +118,7 @@ def _history_lines(
         item = int(history.sentence_item[group])
         length = int(history.sentence_ticks[group])
         single = (
-            f" (single sentence of {format_duration(length)})"
+            f" (single sentence of {format_duration(length, units=('month', 'day'))})"
             if length != prior.sentence_ticks
             else ""
         )
@@ -173,7 +178,7 @@ def _aggravated_notes(case: CaseFile, flags: list[bool]) -> list[str]:
     for index, prior in enumerate(case.priors):
         if prior.aggravated_felony is not None:
             continue
-        answer, why = aggravated.explain_prior(
+        _, why = aggravated.explain_prior(
             prior.kind,
             prior.felony,
             prior.sentence_ticks,
@@ -184,11 +189,9 @@ def _aggravated_notes(case: CaseFile, flags: list[bool]) -> list[str]:
             foreign=prior.foreign,
             released_ago_ticks=prior.released_ago_ticks(case.date),
         )
-        verdict = "an aggravated felony" if answer else "not an aggravated felony"
         notes.append(
-            f"prior {index + 1}: {verdict}: {why}. Derived from its kind and term under "
-            f"{aggravated.period_label(case.date, case.reading)} as in force on {case.date}; "
-            "confirm with the categorical approach"
+            f"prior {index + 1}: {why.rstrip('.')}. Derived from the kind, term and dates given "
+            "(aggravated_felony was left out); confirm with the categorical approach"
         )
     return notes
 
