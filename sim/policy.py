@@ -302,59 +302,67 @@ class _DistrictRules(NamedTuple):
 
 @njit(cache=True)
 def _apply_policy_kernel(facts, u, district, offers, out):
-    for i in range(len(facts.criminal_history_category)):
-        aggravated = facts.aggravated_felony[i]
-        supports_1326b = facts.section_1326b[i]
+    # Tuples unpacked into locals once: an array read through a tuple in the loop is reloaded
+    # after every store.
+    category, kinds_mask, aggravated_felony, section_1326b, longest_term, prior_removals = facts
+    u_prosecute, u_extended, u_accepted, u_plea = u
+    rule, prosecute_probability, plea_probability, plea_levels = district
+    (min_category, max_category, excluded_kinds, max_removals, max_term, aggravated_rule,
+     offer_probability, acceptance_probability, offer_conviction, cap_months, early_levels,
+     offer_levels) = offers  # fmt: skip
+    prosecuted, applied, conviction, acceptance, early, cap, pleaded = out
+    for i in range(len(category)):
+        aggravated = aggravated_felony[i]
+        supports_1326b = section_1326b[i]
         # Prosecution: every defendant, § 1326(b) records only (a felony, an aggravated felony or
         # three qualifying misdemeanors, 8 U.S.C. § 1326(b) as amended Sept 13, 1994), or
         # aggravated felons only.
-        rule = district.prosecution_rule
         if rule == _SECTION_1326B:
             eligible = supports_1326b
         elif rule == _AGGRAVATED_FELONY:
             eligible = aggravated
         else:
             eligible = True
-        out.prosecuted[i] = eligible & (u.prosecute[i] < district.prosecute_probability)
+        prosecuted[i] = eligible & (u_prosecute[i] < prosecute_probability)
         charge = _charge(aggravated, supports_1326b)
-        pleads = u.plea[i] < district.plea_probability
-        levels = district.plea_acceptance_levels if pleads else 0
+        pleads = u_plea[i] < plea_probability
+        levels = plea_levels if pleads else 0
         early_i = 0
         cap_i = np.inf
         offer = -1
-        c = facts.criminal_history_category[i]
-        kinds = facts.prior_kinds_mask[i]
-        removals = facts.prior_removals[i]
-        longest = facts.max_prior_sentence_ticks[i]
+        c = category[i]
+        kinds = kinds_mask[i]
+        removals = prior_removals[i]
+        longest = longest_term[i]
         # The first offer he is eligible for, extended and accepted applies. Bitwise tests, not
         # early exits: they mispredict less.
-        for k in range(len(offers.offer_probability)):
+        for k in range(len(offer_probability)):
             takes = (
-                (offers.min_category[k] <= c)
-                & (c <= offers.max_category[k])
-                & ((kinds & offers.excluded_kinds[k]) == 0)
-                & (removals <= offers.max_removals[k])
-                & (longest <= offers.max_sentence_ticks[k])
-                & ((offers.aggravated_felony[k] != _REQUIRED) | aggravated)
-                & ((offers.aggravated_felony[k] != _EXCLUDED) | ~aggravated)
-                & (u.offer_extended[i, k] < offers.offer_probability[k])
-                & (u.offer_accepted[i, k] < offers.acceptance_probability[k])
+                (min_category[k] <= c)
+                & (c <= max_category[k])
+                & ((kinds & excluded_kinds[k]) == 0)
+                & (removals <= max_removals[k])
+                & (longest <= max_term[k])
+                & ((aggravated_rule[k] != _REQUIRED) | aggravated)
+                & ((aggravated_rule[k] != _EXCLUDED) | ~aggravated)
+                & (u_extended[i, k] < offer_probability[k])
+                & (u_accepted[i, k] < acceptance_probability[k])
             )
             if takes:
                 offer = k
-                if offers.conviction[k] != _KEEP_CHARGE:
-                    charge = offers.conviction[k]
-                cap_i = offers.cap_months[k]
-                early_i = offers.early_levels[k, c]
-                levels = offers.acceptance_levels[k]
+                if offer_conviction[k] != _KEEP_CHARGE:
+                    charge = offer_conviction[k]
+                cap_i = cap_months[k]
+                early_i = early_levels[k, c]
+                levels = offer_levels[k]
                 pleads = True
                 break
-        out.offer[i] = offer
-        out.conviction[i] = charge
-        out.acceptance_levels[i] = levels
-        out.early_disposition_levels[i] = early_i
-        out.sentence_cap_months[i] = cap_i
-        out.pleaded[i] = pleads
+        applied[i] = offer
+        conviction[i] = charge
+        acceptance[i] = levels
+        early[i] = early_i
+        cap[i] = cap_i
+        pleaded[i] = pleads
 
 
 def apply_policy(policy: DistrictPolicy, facts: RecordFacts, u: PolicyUniforms) -> Disposition:

@@ -737,36 +737,39 @@ class _RecordOut(NamedTuple):
 
 
 @njit(cache=True)
-def _draw(table, t, v):
-    """The code of uniform ``v`` in table ``t`` of an :class:`_InverseCdf`."""
-    b = _inverse_cdf_bin(v, t)
-    if table.jump[b]:
-        return _inverse_cdf_search(table.cdf, table.codes, table.bounds, t, v)
-    return table.start[b]
-
-
-@njit(cache=True)
 def _records_kernel(u, rates, counts, out):
     """Steps 1-5 per defendant: segment counts (n, 7), CSR offsets, removals."""
-    # Every uniform is read before it is tested: bitwise & and selects instead of branches,
-    # whose outcomes are random.
-    out.offsets[0] = 0
-    for i in range(u.record.shape[0]):
-        record = u.record[i, 0] >= rates.clean_share  # clean: C = 4.7%, calibration.md §1
+    # Tuples unpacked into locals once: an array read through a tuple in the loop is reloaded
+    # after every store. Every uniform is read before it is tested: bitwise & and selects
+    # instead of branches, whose outcomes are random.
+    record_u, counts_u, removal_u = u
+    start, jump, cdf, codes, bounds = counts
+    clean, aggravated_rate, post_aggravated_rate, entry_rate = rates[:4]
+    earlier_entry_rate, post_other_rate, persistent_share, found_share = rates[4:]
+    segments, offsets, removals = out
+    offsets[0] = 0
+    for i in range(record_u.shape[0]):
+        record = record_u[i, 0] >= clean  # clean: C = 4.7%, calibration.md §1
         # Nested thresholds on one uniform: P(post-reentry | aggravated) = s, P(earlier | entry)
         # = x.
-        has_aggravated = record & (u.record[i, 1] < rates.aggravated)  # a = A / (1 - C)
-        post_aggravated = record & (u.record[i, 1] < rates.post_aggravated)
-        entry = record & (u.record[i, 2] < rates.entry)  # e = E / (1 - C); E = 38.1%
-        earlier_entry = record & (u.record[i, 2] < rates.earlier_entry)
-        has_post_other = record & (u.record[i, 3] < rates.post_other)  # q_o from P = 61.9%
-        found = u.record[i, 4] < rates.found_share
+        has_aggravated = record & (record_u[i, 1] < aggravated_rate)  # a = A / (1 - C)
+        post_aggravated = record & (record_u[i, 1] < post_aggravated_rate)
+        entry = record & (record_u[i, 2] < entry_rate)  # e = E / (1 - C); E = 38.1%
+        earlier_entry = record & (record_u[i, 2] < earlier_entry_rate)
+        has_post_other = record & (record_u[i, 3] < post_other_rate)  # q_o from P = 61.9%
+        found = record_u[i, 4] < found_share
         # Counts: own uniforms, or for a persistent defendant one common uniform for all three.
-        persistent = u.counts[i, 3] < rates.persistent_share
-        common = u.counts[i, 2]
-        extra_pre = _draw(counts, 0, common if persistent else u.counts[i, 0])
-        extra_post = _draw(counts, 1, common if persistent else u.counts[i, 1])
-        free = _draw(counts, 2, common if persistent else u.removals[i])
+        persistent = counts_u[i, 3] < persistent_share
+        common = counts_u[i, 2]
+        v = common if persistent else counts_u[i, 0]
+        b = _inverse_cdf_bin(v, 0)
+        extra_pre = _inverse_cdf_search(cdf, codes, bounds, 0, v) if jump[b] else start[b]
+        v = common if persistent else counts_u[i, 1]
+        b = _inverse_cdf_bin(v, 1)
+        extra_post = _inverse_cdf_search(cdf, codes, bounds, 1, v) if jump[b] else start[b]
+        v = common if persistent else removal_u[i]
+        b = _inverse_cdf_bin(v, 2)
+        free = _inverse_cdf_search(cdf, codes, bounds, 2, v) if jump[b] else start[b]
         forced = record & (not (has_aggravated | entry | has_post_other))
         n_pre = extra_pre + forced if record else 0
         n_post = extra_post + 1 if has_post_other else 0
@@ -776,7 +779,6 @@ def _records_kernel(u, rates, counts, out):
         # After the last removal: every post-removal conviction of a once-removed defendant,
         # else the most recent one with probability tau.
         n_last = n_post if count == 1 else int(has_post_other & found)
-        segments = out.segments
         segments[i, _PRE_OTHER] = n_pre
         segments[i, _PRE_AGGRAVATED] = has_aggravated & (not post_aggravated)
         segments[i, _EARLIER_ENTRY] = earlier_entry
@@ -784,10 +786,8 @@ def _records_kernel(u, rates, counts, out):
         segments[i, _POST_AGGRAVATED] = post_aggravated
         segments[i, _ENTRY] = entry
         segments[i, _LAST] = n_last
-        out.offsets[i + 1] = (
-            out.offsets[i] + n_pre + has_aggravated + entry + earlier_entry + n_post
-        )
-        out.removals[i] = count
+        offsets[i + 1] = offsets[i] + n_pre + has_aggravated + entry + earlier_entry + n_post
+        removals[i] = count
 
 
 class _PriorUniforms(NamedTuple):
@@ -814,7 +814,12 @@ def _priors_kernel(segments, u, kinds, classes, shares, out):
     """Steps 4, 6 and 7 per prior: class, its kind and flags, single sentences, no
     imprisonment, and the odds ``q / (1 - q)`` of the sentence quantile ``q`` (whose log is the
     logistic deviate)."""
-    numbers = classes.numbers
+    # Tuples unpacked into locals once (see _records_kernel).
+    u_kind, u_sentence, u_flags = u
+    start, jump, cdf, codes, bounds = kinds
+    class_kind, class_felony, class_foreign, numbers = classes
+    joined_share, consecutive_share = shares
+    cls, kind, felony, foreign, before_first, removed, joined, consecutive, none, odds = out
     j = 0  # the prior
     for i in range(segments.shape[0]):
         previous_class, previous_phase = _REENTRY_CLASS, 0  # nothing to join the first prior to
@@ -822,36 +827,38 @@ def _priors_kernel(segments, u, kinds, classes, shares, out):
             table, phase = _KIND_TABLE[segment], _SEGMENT_PHASE[segment]
             for _ in range(segments[i, segment]):
                 k = _uindex(j)
-                c = _draw(kinds, table, u.kind[k])
-                out.cls[k] = c
-                out.kind[k] = classes.kind[c]
-                out.felony[k] = classes.felony[c]
-                out.foreign[k] = classes.foreign[c]
-                out.before_first_removal[k] = segment <= _PRE_AGGRAVATED
-                out.removed_after_conviction[k] = segment != _LAST
+                v = u_kind[k]
+                b = _inverse_cdf_bin(v, table)
+                c = _inverse_cdf_search(cdf, codes, bounds, table, v) if jump[b] else start[b]
+                cls[k] = c
+                kind[k] = class_kind[c]
+                felony[k] = class_felony[c]
+                foreign[k] = class_foreign[c]
+                before_first[k] = segment <= _PRE_AGGRAVATED
+                removed[k] = segment != _LAST
                 # Entry convictions are their own sentences; a foreign sentence is never part of
                 # a domestic one (classes 13-14 and 15-19). One uniform, nested: joined in
                 # [0, pi), consecutive in [0, pi c); only between the same removals.
-                flag = u.flags[k]
+                flag = u_flags[k]
                 join = (
-                    (flag < shares.joined)
+                    (flag < joined_share)
                     & (c < _REENTRY_CLASS)
                     & (previous_class < _REENTRY_CLASS)
                     & (phase == previous_phase)
                 )
-                out.joined[k] = join
-                out.consecutive[k] = join & (flag < shares.consecutive)
+                joined[k] = join
+                consecutive[k] = join & (flag < consecutive_share)
                 previous_class, previous_phase = c, phase
                 # Whole days of a truncated log-logistic term; no imprisonment for u < zeta
                 # (any quantile in (0, 1) then: _log_days_kernel makes the term 0 days).
-                none = u.sentence[k] < numbers[c, 0]
-                out.none[k] = none
-                quantile = numbers[c, 1] * u.sentence[k]
+                nothing = u_sentence[k] < numbers[c, 0]
+                none[k] = nothing
+                quantile = numbers[c, 1] * u_sentence[k]
                 quantile += numbers[c, 2]
-                quantile = 0.5 if none else quantile
-                out.odds[k] = quantile / (1.0 - quantile)
+                quantile = 0.5 if nothing else quantile
+                odds[k] = quantile / (1.0 - quantile)
                 j += 1
-    out.joined[j] = False  # a sentinel: the last prior ends its sentence
+    joined[j] = False  # a sentinel: the last prior ends its sentence
 
 
 @njit(cache=True)
@@ -886,45 +893,49 @@ class _DateOut(NamedTuple):
 def _dates_kernel(x, timing, out):
     """Steps 6, 8 and 9 per defendant, in whole days: terms, the aggregate term served of single
     sentences, dates going back from the instant offense, and status; then ticks."""
-    served = np.empty(len(x.none), dtype=np.int64)  # days served, of a sentence's aggregate
-    before = np.empty(len(x.none), dtype=np.int64)  # days from imposition to the next sentence
-    for i in range(x.offsets.shape[0] - 1):
-        low, high = x.offsets[i], x.offsets[i + 1]
+    # Tuples unpacked into locals once (see _records_kernel).
+    offsets, no_term, joined, consecutive, days, liberty, u_status = x
+    served_fraction, liberty_mean, instant_liberty_mean, window_days, under_share = timing
+    term_ticks, imposed_ticks, released_ticks, single_group, under_sentence = out
+    served = np.empty(len(no_term), dtype=np.int64)  # days served, of a sentence's aggregate
+    before = np.empty(len(no_term), dtype=np.int64)  # days from imposition to the next sentence
+    for i in range(offsets.shape[0] - 1):
+        low, high = offsets[i], offsets[i + 1]
         lead, added, longest = low, 0, 0
         for j in range(low, high):
             k = _uindex(j)
-            term = np.int64(np.floor(x.days[k]))  # whole days; 0 without imprisonment
-            out.sentence_imposed_ticks[k] = term * DAY
-            own = np.int64(np.floor(term * timing.served_fraction))
+            term = np.int64(np.floor(days[k]))  # whole days; 0 without imprisonment
+            term_ticks[k] = term * DAY
+            own = np.int64(np.floor(term * served_fraction))
             # A sentence of several priors: one not joined to the one before it, and those
             # joined to it; its term served counts consecutive terms added, concurrent ones by
             # the longest (§ 4A1.2(a)(2)); the first member is always concurrent.
-            member, ends = x.joined[k], not x.joined[_uindex(j + 1)]
+            member, ends = joined[k], not joined[_uindex(j + 1)]
             lead = lead if member else j
-            added = (added + own if x.consecutive[k] else added) if member else 0
-            longest = (longest if x.consecutive[k] else max(longest, own)) if member else own
-            out.single_sentence_group[k] = lead - low if member or not ends else NO_GROUP
+            added = (added + own if consecutive[k] else added) if member else 0
+            longest = (longest if consecutive[k] else max(longest, own)) if member else own
+            single_group[k] = lead - low if member or not ends else NO_GROUP
             served[k] = added + longest if member else own
             # Each sentence is imposed its time served plus time at liberty (exponential) before
             # the next one, the most recent before the instant offense; a sentence of several
             # priors is counted once, at its last member.
-            mean = timing.instant_liberty_years_mean if j + 1 == high else timing.liberty_years_mean
-            liberty = np.int64(np.floor(x.liberty[k] * mean * DAYS_PER_YEAR))
-            before[k] = served[k] + liberty if ends else 0
+            mean = instant_liberty_mean if j + 1 == high else liberty_mean
+            gap = np.int64(np.floor(liberty[k] * mean * DAYS_PER_YEAR))
+            before[k] = served[k] + gap if ends else 0
         # Days ago = the gaps of this and every later sentence; equal within a sentence;
         # released = imposed less the aggregate term served, never released without imprisonment.
         ago, total, latest = 0, 0, -1
         for j in range(high - 1, low - 1, -1):
             k = _uindex(j)
-            if not x.joined[_uindex(j + 1)]:
+            if not joined[_uindex(j + 1)]:
                 total = served[k]
                 ago += before[k]
             latest = ago if latest < 0 else latest
-            out.imposed_ago_ticks[k] = ago * DAY
-            out.released_ago_ticks[k] = NEVER if x.none[k] else (ago - total) * DAY
+            imposed_ticks[k] = ago * DAY
+            released_ticks[k] = NEVER if no_term[k] else (ago - total) * DAY
         # Status (step 9): sentenced within the window, then under a sentence with a probability.
-        recent = 0 <= latest <= timing.status_window_days
-        out.under_sentence[i] = recent & (x.u_status[i] < timing.under_sentence_share)
+        recent = 0 <= latest <= window_days
+        under_sentence[i] = recent & (u_status[i] < under_share)
 
 
 # --------------------------------------------------------------------------------------------

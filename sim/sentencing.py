@@ -145,41 +145,47 @@ class _JudgeRules(NamedTuple):
 
 @njit(cache=True)
 def _sentence_kernel(x, rules, out):
-    for i in range(len(out.months)):
-        low = np.int64(x.final_min_months[i])
-        high = np.int64(x.final_max_months[i])
+    # Tuples unpacked into locals once: an array read through a tuple in the loop is reloaded
+    # after every store.
+    final_min, final_max, statutory_max, sentence_cap, early_levels, position, departure = x
+    mode, fixed_position, departs_below, below_rate, below_factor = rules[:5]
+    departs_above, above_end, above_factor = rules[5:]
+    months_out, category_out = out
+    for i in range(len(months_out)):
+        low = np.int64(final_min[i])
+        high = np.int64(final_max[i])
         width = high - low
-        if rules.mode == _UNIFORM:  # every whole month of the range equally likely
-            months = low + min(np.int64(np.floor(x.position[i] * (width + 1))), width)
-        elif rules.mode == _MIDDLE:
+        if mode == _UNIFORM:  # every whole month of the range equally likely
+            months = low + min(np.int64(np.floor(position[i] * (width + 1))), width)
+        elif mode == _MIDDLE:
             months = (low + high) // 2
         else:
-            p = x.position[i] if rules.mode == _DRAWN else rules.fixed_position
+            p = position[i] if mode == _DRAWN else fixed_position
             months = low + np.int64(np.rint(p * width))
 
         # A § 5K3.1 motion makes a within-range sentence an early-disposition one.
-        category = EARLY_DISPOSITION if x.early_disposition_levels[i] > 0 else WITHIN
-        u = x.departure[i]
-        if rules.departs_below and u < rules.below_rate:
-            months = np.int64(np.floor(low * rules.below_factor))
+        category = EARLY_DISPOSITION if early_levels[i] > 0 else WITHIN
+        u = departure[i]
+        if departs_below and u < below_rate:
+            months = np.int64(np.floor(low * below_factor))
             if months < low:
                 category = NON_GOVERNMENT_BELOW
-        if rules.departs_above:
-            above = u >= rules.below_rate and u < rules.above_end
+        if departs_above:
+            above = u >= below_rate and u < above_end
             if above:
-                months = np.int64(np.ceil(high * rules.above_factor))
-            months = min(months, np.int64(x.statutory_max_months[i]))
+                months = np.int64(np.ceil(high * above_factor))
+            months = min(months, np.int64(statutory_max[i]))
             if above and months > high:
                 category = ABOVE
 
         # A stipulated cap (Rule 11(c)(1)(C)) binds the judge.
-        cap = x.sentence_cap_months[i]
+        cap = sentence_cap[i]
         if months > cap:
             months = np.int64(np.floor(min(cap, 1e9)))
             if months < low:
                 category = GOVERNMENT_BELOW
-        out.months[i] = months
-        out.position_category[i] = category
+        months_out[i] = months
+        category_out[i] = category
 
 
 def impose_sentences(

@@ -586,42 +586,59 @@ def _calendar_ticks(earlier, later):
 
 
 @njit(cache=True)
-def _on_or_after(earliest_day, lag, offense_day, imposed_ago):
-    """A prior imposed ``imposed_ago`` ticks before ``offense_day``, its offense ``lag`` ticks
-    before that, falls on or after ``earliest_day`` (durations counted by the calendar)."""
+def _window(earliest_day, lag, offense_day):
+    """The most ticks before ``offense_day`` a prior may have been imposed and still fall on or
+    after ``earliest_day`` (its offense ``lag`` ticks earlier), counted by the calendar: a prior
+    qualifies when ``imposed_ago + lag <= calendar_ticks(earliest_day, offense_day)``. ``NEVER``
+    without a limit, -1 when no prior can qualify."""
     if earliest_day == NO_LIMIT:
-        return True
+        return NEVER
     if offense_day == _NAT or offense_day < earliest_day:  # unknown date: a limit is not met
-        return False
-    return imposed_ago + lag <= _calendar_ticks(earliest_day, offense_day)
+        return -1
+    return _calendar_ticks(earliest_day, offense_day) - lag
 
 
 @njit(cache=True)
-def _qualifies(priors, j, offense_day, law):
-    """Prior ``j`` meets its kind's rule, (O)'s basis apart."""
-    kind = priors.kind[j]
-    if kind < 0 or kind >= law.defined.shape[0] or not law.defined[kind]:
-        return False
-    if law.requires_felony[kind] and not priors.felony[j]:
-        return False
-    if priors.sentence_imposed_ticks[j] < law.min_term_ticks[kind]:
-        return False
-    ago = priors.imposed_ago_ticks[j]
-    if not _on_or_after(
-        law.earliest_conviction_day[kind], law.offense_lag_ticks[kind], offense_day, ago
-    ):
-        return False
-    if priors.foreign[j]:
-        released = priors.released_ago_ticks[j]
-        if not law.foreign_counted or released == NEVER:
-            return False
-        if released > law.foreign_release_window_ticks:
-            return False
-        if not _on_or_after(
-            law.foreign_earliest_conviction_day, law.foreign_offense_lag_ticks, offense_day, ago
-        ):
-            return False
-    return True
+def _windows(law, offense_day, windows):
+    """Fill ``windows`` (one per kind, then the foreign clause's) for one offense date."""
+    kinds = law.earliest_conviction_day.shape[0]
+    for kind in range(kinds):
+        windows[kind] = _window(
+            law.earliest_conviction_day[kind], law.offense_lag_ticks[kind], offense_day
+        )
+    windows[kinds] = _window(
+        law.foreign_earliest_conviction_day, law.foreign_offense_lag_ticks, offense_day
+    )
+
+
+class _Rules(NamedTuple):
+    """The law's per-kind arrays and foreign-conviction numbers, as a kernel's locals."""
+
+    defined: np.ndarray
+    requires_felony: np.ndarray
+    min_term_ticks: np.ndarray
+    foreign_counted: bool
+    foreign_release_window_ticks: int
+
+
+@njit(cache=True, inline="always")
+def _qualifies(kind, felony, term, ago, foreign, released, rules, windows):
+    """A prior of these facts meets its kind's rule, (O)'s basis apart (``windows`` from
+    :func:`_windows`; ``kind`` a valid code). Branch-free: the outcomes are unpredictable."""
+    defined, requires_felony, min_term, foreign_counted, foreign_window = rules
+    domestic_rule = (
+        defined[kind]
+        & (felony | (not requires_felony[kind]))
+        & (term >= min_term[kind])
+        & (ago <= windows[kind])
+    )
+    foreign_rule = (
+        foreign_counted
+        & (released != NEVER)
+        & (released <= foreign_window)
+        & (ago <= windows[defined.shape[0]])
+    )
+    return domestic_rule & ((not foreign) | foreign_rule)
 
 
 @njit(cache=True)
@@ -633,40 +650,71 @@ def classify_priors(records: Records, law: AggravatedFelonyLaw) -> np.ndarray:
     files count it; a NaT offense date fails every date-limited rule. Subparagraph (O) kinds need
     another prior of the same defendant that qualifies under another subparagraph, was imposed
     earlier (larger ``imposed_ago_ticks``) and was followed by removal
-    (``removed_after_conviction``).
+    (``removed_after_conviction``). The date limits are turned into bounds on ``imposed_ago``
+    once per offense date (a batch usually has one).
     """
+    # The arrays as locals: read from the tuples once, not at every access in the loops.
     priors = records.priors
-    out = np.zeros(priors.kind.shape[0], dtype=np.bool_)
+    kinds, felony, term, ago = (
+        priors.kind,
+        priors.felony,
+        priors.sentence_imposed_ticks,
+        priors.imposed_ago_ticks,
+    )
+    released, foreign, removed = (
+        priors.released_ago_ticks,
+        priors.foreign,
+        priors.removed_after_conviction,
+    )
+    needs_basis = law.needs_basis
+    rules = _Rules(
+        law.defined,
+        law.requires_felony,
+        law.min_term_ticks,
+        law.foreign_counted,
+        law.foreign_release_window_ticks,
+    )
     days = records.offense_date.view(np.int64)
     offsets = records.prior_offsets
+    if kinds.shape[0] and (kinds.min() < 0 or kinds.max() >= needs_basis.shape[0]):
+        raise ValueError("a prior's kind code is outside the law's kinds")
+    out = np.zeros(kinds.shape[0], dtype=np.bool_)
+    windows = np.empty(law.defined.shape[0] + 1, dtype=np.int64)
+    windows_day, known = _NAT, False
     for i in range(days.shape[0]):
         start, stop = offsets[i], offsets[i + 1]
+        if start == stop:
+            continue
+        if not known or days[i] != windows_day:
+            _windows(law, days[i], windows)
+            windows_day, known = days[i], True
+        basis_needed = False
         for j in range(start, stop):
-            kind = priors.kind[j]
-            if 0 <= kind < law.needs_basis.shape[0] and law.needs_basis[kind]:
-                continue
-            out[j] = _qualifies(priors, j, days[i], law)
+            kind = kinds[j]
+            own = _qualifies(
+                kind, felony[j], term[j], ago[j], foreign[j], released[j], rules, windows
+            )
+            out[j] = own & (not needs_basis[kind])
+            basis_needed |= needs_basis[kind]
+        if not basis_needed:
+            continue
         for j in range(start, stop):
-            kind = priors.kind[j]
-            if not (0 <= kind < law.needs_basis.shape[0] and law.needs_basis[kind]):
+            kind = kinds[j]
+            if not needs_basis[kind]:
                 continue
-            if not _qualifies(priors, j, days[i], law):
+            if not _qualifies(
+                kind, felony[j], term[j], ago[j], foreign[j], released[j], rules, windows
+            ):
                 continue
             for m in range(start, stop):
-                other = priors.kind[m]
-                if (
-                    out[m]
-                    and not law.needs_basis[other]
-                    and priors.removed_after_conviction[m]
-                    and priors.imposed_ago_ticks[m] > priors.imposed_ago_ticks[j]
-                ):
+                if out[m] and not needs_basis[kinds[m]] and removed[m] and ago[m] > ago[j]:
                     out[j] = True
                     break
     return out
 
 
 def _on_or_after_py(earliest_day: int, lag: int, offense: datetime.date, imposed_ago: int) -> bool:
-    """:func:`_on_or_after` for one prior, on :func:`~sim.guidelines.durations.calendar_ticks`."""
+    """:func:`_window`'s test for one prior, on :func:`~sim.guidelines.durations.calendar_ticks`."""
     if earliest_day == NO_LIMIT:
         return True
     earliest = _EPOCH + datetime.timedelta(days=earliest_day)

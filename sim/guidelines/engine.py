@@ -153,50 +153,57 @@ def _dispositions_kernel(x, numbers, statutes, table, out):
     """Fill ``out``; return the first defendant with early-disposition levels the edition does
     not allow, the first convicted under a provision missing on the offense date, and the first
     without an offense date (-1: none)."""
-    bad_early, missing, undated = -1, -1, -1
-    starts = statutes.period_start_days
-    first_period, second_period = starts[0], starts[1]
+    # Tuples unpacked into locals once: an array read through a tuple in the loop is reloaded
+    # after every store.
+    offense_level, zero_points, category, offense_day, conviction, sought_levels, early_levels = x
+    first_period, second_period = statutes.period_start_days[0], statutes.period_start_days[1]
+    maxima, guideline_applies = statutes.maxima_months, statutes.guideline_applies
+    no_guideline_min = statutes.no_guideline_min_months
     ceilings = numbers.zone_ceilings
     third_level = numbers.third_level_min_offense_level
     most_early = numbers.max_early_disposition_levels
-    for i in range(len(x.offense_level)):
-        chapter_two = x.offense_level[i]
-        sought = x.acceptance_levels[i]
+    (applies, acceptance, zero_point, early, total, range_min, range_max, statutory_max,
+     final_min, final_max, zones) = out  # fmt: skip
+    bad_early, missing, undated = -1, -1, -1
+    for i in range(len(offense_level)):
+        chapter_two = offense_level[i]
+        sought = sought_levels[i]
         # § 3E1.1(a): 2 levels; (b): a third when sought and the level before (a) is high enough.
+        # (Arithmetic on the conditions: branches here would be mispredicted.)
         reduction = 2 * (sought >= 2) + ((sought >= 3) & (chapter_two >= third_level))
-        fast_track = x.early_disposition_levels[i]
+        fast_track = early_levels[i]
         if bad_early < 0 and (fast_track < 0 or fast_track > most_early):
             bad_early = i
         # Total offense level: Sentencing Table commentary n.2 reads below 1 as 1, above 43 as 43.
-        level = min(max(chapter_two - reduction - x.zero_point_reduction[i] - fast_track, 1), 43)
-        low, high = guideline_range(level, x.category[i], table)
+        level = min(max(chapter_two - reduction - zero_points[i] - fast_track, 1), 43)
+        low, high = guideline_range(level, category[i], table)
 
         # Statutory maximum by the offense date: 8 U.S.C. § 1326(b) from Nov 18, 1988 (ADAA),
         # raised Sept 13, 1994 (VCCLEA).
-        day = x.offense_day[i]
+        day = offense_day[i]
         if undated < 0 and day == _NAT:
             undated = i
         period = (day >= first_period) + (day >= second_period)
-        code = x.conviction[i]
-        maximum = statutes.maxima_months[code, period]
+        code = conviction[i]
+        maximum = maxima[code, period]
         if missing < 0 and maximum < 0:
             missing = i
-        out.statutory_maximum_months[i] = maximum
+        statutory_max[i] = maximum
         restricted_min, restricted_max = apply_5g1_1(low, high, maximum)
 
         # A first § 1325(a) offense: no guideline applies (§ 1B1.9); any sentence the statute
         # authorizes.
-        guideline = statutes.guideline_applies[code]
-        out.guideline_applies[i] = guideline
-        out.acceptance_reduction[i] = reduction if guideline else 0
-        out.zero_point_reduction[i] = x.zero_point_reduction[i] if guideline else 0
-        out.early_disposition_reduction[i] = fast_track if guideline else 0
-        out.total_offense_level[i] = level if guideline else 0
-        out.guideline_min_months[i] = low if guideline else 0
-        out.guideline_max_months[i] = high if guideline else 0
-        out.final_min_months[i] = restricted_min if guideline else statutes.no_guideline_min_months
-        out.final_max_months[i] = restricted_max if guideline else maximum
-        out.zone[i] = zone(restricted_min, ceilings) if guideline else 0
+        guideline = guideline_applies[code]
+        applies[i] = guideline
+        acceptance[i] = reduction if guideline else 0
+        zero_point[i] = zero_points[i] if guideline else 0
+        early[i] = fast_track if guideline else 0
+        total[i] = level if guideline else 0
+        range_min[i] = low if guideline else 0
+        range_max[i] = high if guideline else 0
+        final_min[i] = restricted_min if guideline else no_guideline_min
+        final_max[i] = restricted_max if guideline else maximum
+        zones[i] = zone(restricted_min, ceilings) if guideline else 0
     return bad_early, missing, undated
 
 
