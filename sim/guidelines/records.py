@@ -13,7 +13,7 @@ Both are ``NamedTuple``\\ s of arrays, so the compiled kernels take them whole, 
 Lengths of time are integer ticks (:mod:`sim.guidelines.durations`), so that sums of consecutive
 terms and comparisons with 60 days, 13 months or 15 years are exact.
 
-Memory: 24 bytes per defendant (16 of fields, 8 of offset) and 33 bytes per prior, as laid out by
+Memory: 21 bytes per defendant (13 of fields, 8 of offset) and 33 bytes per prior, as laid out by
 the dtypes below; :func:`bytes_per_defendant` measures a batch.
 """
 
