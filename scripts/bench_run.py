@@ -30,8 +30,8 @@ WARM_UP_DEFENDANTS = 10_000
 
 
 def child(defendants: int, block_size: int, repeats: int) -> None:
-    from sim.config import load_scenario
-    from sim.runner import run_study
+    from sim.model.scenario import load_scenario
+    from sim.run.runner import run_study
 
     def scenario_of(n: int):
         overrides = {"defendants": n, "replications": 1, "block_size": block_size}

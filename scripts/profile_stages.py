@@ -1,7 +1,7 @@
 """Where the study runner's time goes: nanoseconds per defendant for each pipeline stage.
 
-Runs the stages of ``sim.runner`` by hand on the default scenario (one replication, pieces of one
-random block each, as ``run_study`` processes them), after a warm-up pass so that compilation
+Runs the stages of ``sim.run.runner`` by hand on the default scenario (one replication, pieces of
+one random block each, as ``run_study`` processes them), after a warm-up pass so that compilation
 and first-touch costs are excluded, and prints the best of ``--repeats`` passes per stage:
 
     python scripts/profile_stages.py [--defendants 500000] [--repeats 3]
@@ -27,11 +27,11 @@ def main() -> None:
     args = parser.parse_args()
 
     from sim import runner
-    from sim.config import load_scenario
     from sim.guidelines.editions import edition
     from sim.guidelines.engine import assess
-    from sim.policy import record_facts
-    from sim.tally import BlockOutcome, tally_block
+    from sim.model.policy import record_facts
+    from sim.model.scenario import load_scenario
+    from sim.run.tally import BlockOutcome, tally_block
 
     scenario, _ = load_scenario(None, {"defendants": args.defendants, "replications": 1})
     stages = ("population", "assessment", "facts", "uniforms", "districts", "tally")

@@ -1,16 +1,19 @@
-"""Command line: a thin Typer layer. Each command parses, calls one library function, prints.
+"""Command line: a thin Typer layer. Each command parses, calls one :mod:`sim.api` function, and
+prints (through :mod:`sim.console` for the run summary).
 
-Library code raises :class:`sim.inputs.InputError` for bad input; this module alone turns it into
+Library code raises :class:`sim.inputs.InputError` for bad input; one decorator here turns it into
 a message on stderr and exit code 2.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -27,10 +30,32 @@ app = typer.Typer(
 
 EXIT_INPUT_ERROR = 2
 
+#: Library argument names and the options that set them.
+_OPTIONS = {
+    "out": "--out",
+    "target_mcse": "--target-mcse",
+    "manual": "--manual",
+    "format": "--format",
+    "workers": "--workers",
+}
 
-def _fail(error: InputError) -> typer.Exit:
-    typer.echo(f"error: {error}", err=True)
-    return typer.Exit(EXIT_INPUT_ERROR)
+
+def _input_errors(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Bad input: the message on stderr and exit code 2, never a traceback; an argument the
+    library names is named as the option that set it."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except InputError as error:
+            message = str(error)
+            if error.field in _OPTIONS:
+                message = f"{_OPTIONS[error.field]}: {error.detail}"
+            typer.echo(f"error: {message}", err=True)
+            raise typer.Exit(EXIT_INPUT_ERROR) from None
+
+    return wrapper
 
 
 class TableFormat(StrEnum):
@@ -39,18 +64,15 @@ class TableFormat(StrEnum):
 
 
 @app.command()
+@_input_errors
 def calc(
     case_file: Annotated[Path, typer.Argument(help="Case file (YAML, or JSON by suffix).")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the worksheet as JSON.")] = False,
 ) -> None:
     """Compute one defendant's guideline range and print a PSR-style worksheet."""
-    from sim.guidelines.casefile import load_case
-    from sim.guidelines.worksheet import build_worksheet
+    from sim.api import calculate_case
 
-    try:
-        worksheet = build_worksheet(load_case(case_file))
-    except InputError as error:
-        raise _fail(error) from None
+    worksheet = calculate_case(case_file)
     if as_json:
         typer.echo(json.dumps(worksheet, indent=2, ensure_ascii=False))
     else:
@@ -58,6 +80,7 @@ def calc(
 
 
 @app.command()
+@_input_errors
 def table(
     manual: Annotated[int, typer.Option(help="Manual edition: in force on Nov 1 of this year.")],
     output_format: Annotated[
@@ -65,12 +88,9 @@ def table(
     ] = TableFormat.csv,
 ) -> None:
     """Print the Sentencing Table (months) of a Manual edition."""
-    from sim.guidelines.report import sentencing_table_text
+    from sim.api import sentencing_table
 
-    try:
-        typer.echo(sentencing_table_text(manual, output_format.value), nl=False)
-    except InputError as error:
-        raise _fail(error) from None
+    typer.echo(sentencing_table(manual, output_format.value), nl=False)
 
 
 _Defendants = Annotated[
@@ -84,16 +104,14 @@ _BlockSize = Annotated[
 
 
 @app.command()
+@_input_errors
 def validate(
     config: Annotated[Path, typer.Argument(help="Scenario file (YAML).")],
 ) -> None:
     """Check a scenario file (with everything it extends) without running it."""
-    from sim.config import load_scenario
+    from sim.api import validate_scenario
 
-    try:
-        scenario, _ = load_scenario(config)
-    except InputError as error:
-        raise _fail(error) from None
+    scenario = validate_scenario(config)
     typer.echo(
         f"{config}: valid scenario {scenario.scenario!r}: {len(scenario.districts)} districts "
         f"({', '.join(scenario.district_codes)}), {scenario.manual} Manual, "
@@ -102,6 +120,7 @@ def validate(
 
 
 @app.command()
+@_input_errors
 def run(
     config: Annotated[
         Path | None, typer.Argument(help="Scenario file; the built-in default when omitted.")
@@ -136,7 +155,8 @@ def run(
     ] = 0,
 ) -> None:
     """Run a Monte Carlo study: every defendant through every district's policy."""
-    from sim.study import run_and_summarise
+    from sim.api import run_and_summarise
+    from sim.console import print_summary, progress_bar
 
     overrides = {
         "defendants": defendants,
@@ -144,25 +164,21 @@ def run(
         "seed": seed,
         "block_size": block_size,
     }
-    try:
+    with progress_bar(enabled=not as_json) as progress:
         summary = run_and_summarise(
             config,
             overrides,
             workers=workers,
             out=out,
-            progress=not as_json,
+            progress=progress,
             target_mcse=target_mcse,
             max_replications=max_replications,
             command=" ".join(["sim", *sys.argv[1:]]),
             defendant_sample=sample,
         )
-    except InputError as error:
-        raise _fail(error) from None
     if as_json:
         typer.echo(json.dumps(summary, indent=2, ensure_ascii=False))
     else:
-        from sim.study import print_summary
-
         print_summary(summary)
         typer.echo(f"results: {summary['archive']}")
 
@@ -171,14 +187,12 @@ _Archive = Annotated[Path, typer.Argument(help="An archive folder written by sim
 
 
 @app.command()
+@_input_errors
 def verify(folder: _Archive) -> None:
     """Re-hash every file of an archive: exit 0 when intact, 1 naming each problem."""
-    from sim.archive import verify_archive
+    from sim.api import verify_archive
 
-    try:
-        problems = verify_archive(folder)
-    except InputError as error:
-        raise _fail(error) from None
+    problems = verify_archive(folder)
     if problems:
         for problem in problems:
             typer.echo(f"{folder}: {problem}", err=True)
@@ -187,17 +201,15 @@ def verify(folder: _Archive) -> None:
 
 
 @app.command()
+@_input_errors
 def reproduce(
     folder: _Archive,
     workers: Annotated[int, typer.Option("--workers", help="Worker processes.", min=1)] = 1,
 ) -> None:
     """Re-run an archive from its config and seed; exit 0 when every table is byte-identical."""
-    from sim.archive import reproduce_archive
+    from sim.api import reproduce_archive
 
-    try:
-        differences = reproduce_archive(folder, workers=workers)
-    except InputError as error:
-        raise _fail(error) from None
+    differences = reproduce_archive(folder, workers=workers)
     if differences:
         for difference in differences:
             typer.echo(f"{folder}: {difference}", err=True)
@@ -206,14 +218,12 @@ def reproduce(
 
 
 @app.command()
+@_input_errors
 def report(folder: _Archive) -> None:
     """Rebuild an archive's report.md and report.html from its files, without re-running."""
-    from sim.report import rebuild_report
+    from sim.api import rebuild_report
 
-    try:
-        rebuild_report(folder)
-    except InputError as error:
-        raise _fail(error) from None
+    rebuild_report(folder)
     typer.echo(f"{folder}: report.md and report.html rebuilt")
 
 

@@ -21,7 +21,18 @@ Model = TypeVar("Model", bound=BaseModel)
 
 
 class InputError(ValueError):
-    """A user file is unreadable or invalid. ``str()`` is the complete message for the user."""
+    """Bad input: a user file that is unreadable or invalid, or a bad argument. ``str()`` is the
+    complete message for the user.
+
+    ``field`` names the argument the message is about, when it is one (``"out"``), so that a
+    front end can name it its own way (the command line says ``--out``); ``detail`` is the message
+    without it.
+    """
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(f"{field}: {message}" if field else message)
+        self.field = field
+        self.detail = message
 
 
 class _StrictSafeLoader(yaml.SafeLoader):

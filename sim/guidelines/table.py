@@ -23,6 +23,8 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
+from sim.guidelines.editions import edition
+
 __all__ = [
     "CATEGORY_NAMES",
     "LIFE_MONTHS",
@@ -33,6 +35,7 @@ __all__ = [
     "format_months",
     "format_range",
     "guideline_range",
+    "sentencing_table_text",
     "table_rows",
     "zone",
 ]
@@ -188,3 +191,37 @@ def table_rows() -> list[tuple[int, list[str]]]:
         )
         for level in range(1, 44)
     ]
+
+
+def sentencing_table_text(manual: int, output_format: str) -> str:
+    """The Sentencing Table of the ``manual`` edition as CSV or Markdown text.
+
+    CSV: header ``offense_level,I,II,III,IV,V,VI`` and cells such as ``70-87``, ``360-life``,
+    ``life`` (USSG Ch. 5 Pt. A; identical 1995-2025).
+
+    Raises
+    ------
+    ValueError
+        An edition that is not encoded, or a format other than ``csv`` and ``markdown``.
+
+    >>> print(sentencing_table_text(1995, "csv").splitlines()[21])
+    21,37-46,41-51,46-57,57-71,70-87,77-96
+    """
+    edition(manual)  # ValueError for an edition that is not encoded
+    rows = table_rows()
+    categories = list(CATEGORY_NAMES[1:])
+    if output_format == "csv":
+        lines = [",".join(["offense_level", *categories])]
+        lines += [",".join([str(level), *cells]) for level, cells in rows]
+    elif output_format == "markdown":
+        lines = [
+            f"Sentencing Table (months), Guidelines Manual in force on November 1, {manual} "
+            "(USSG Ch. 5 Pt. A)",
+            "",
+            "| Offense level | " + " | ".join(categories) + " |",
+            "|---:|" + "---:|" * len(categories),
+        ]
+        lines += [f"| {level} | " + " | ".join(cells) + " |" for level, cells in rows]
+    else:
+        raise ValueError(f"format {output_format!r}: allowed: csv, markdown")
+    return "\n".join(lines) + "\n"

@@ -11,9 +11,7 @@ from hypothesis import strategies as st
 from scipy import stats
 from typer.testing import CliRunner
 
-from sim.cli import app
-from sim.config import DEFAULT_SCENARIO, Scenario, resolve_scenario_mapping
-from sim.metrics import (
+from sim.analysis.metrics import (
     gini_from_histogram,
     ks_from_histograms,
     over_replications,
@@ -23,9 +21,11 @@ from sim.metrics import (
     variance_shares,
     wasserstein_from_histograms,
 )
-from sim.runner import run_study
-from sim.study import summarise
-from sim.tally import MAX_MONTHS, BlockOutcome, StudyTally, tally_block
+from sim.analysis.summary import summarise
+from sim.cli import app
+from sim.model.scenario import DEFAULT_SCENARIO, Scenario, resolve_scenario_mapping
+from sim.run.runner import run_study
+from sim.run.tally import MAX_MONTHS, BlockOutcome, StudyTally, tally_block
 
 BASE = resolve_scenario_mapping(DEFAULT_SCENARIO)
 histograms = st.lists(st.integers(0, 6), min_size=2, max_size=30).filter(lambda h: sum(h) > 0)

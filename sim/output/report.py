@@ -17,7 +17,7 @@ import pandas as pd
 
 __all__ = ["CAPTIONS", "rebuild_report", "write_report"]
 
-#: Figure captions by file stem (sim.plots.render_figures).
+#: Figure captions by file stem (sim.output.figures.render_figures).
 CAPTIONS = {
     "district_distributions": "Sentence distributions by district: every synthetic defendant "
     "sentenced in every district (months, among prosecuted defendants).",
@@ -128,8 +128,7 @@ def _headline_tables(
 
 
 def _assumptions(folder: Path) -> list[dict[str, Any]]:
-    from sim.config import load_scenario
-    from sim.study import assumptions
+    from sim.model.scenario import assumptions, load_scenario
 
     scenario, _ = load_scenario(folder / "config.resolved.yaml")
     return assumptions(scenario)
@@ -249,7 +248,7 @@ def rebuild_report(folder: Path) -> None:
     sim.inputs.InputError
         Not an archive.
     """
-    from sim.archive import MANIFEST, load_manifest, sha256_file
+    from sim.output.archive import MANIFEST, load_manifest, sha256_file
 
     manifest = load_manifest(folder)
     write_report(folder, manifest)

@@ -1,5 +1,5 @@
-"""Publication charts (sim.plots): units on every axis, drawing into a given Axes, deterministic
-files carrying the run's identity, no global Matplotlib state touched."""
+"""Publication charts (sim.output.figures): units on every axis, drawing into a given Axes,
+deterministic files carrying the run's identity, no global Matplotlib state touched."""
 
 import re
 
@@ -11,10 +11,10 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from PIL import Image
 
-from sim import plots
-from sim.config import load_scenario
-from sim.runner import run_study
-from sim.tables import build_tables
+from sim.output import figures as plots
+from sim.model.scenario import load_scenario
+from sim.output.tables import build_tables
+from sim.run.runner import run_study
 
 IDENTITY = "california-1995 config sha256 abc123def456… seed 20000969"
 UNIT = re.compile(r"\([^()]+\)")

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from sim.archive import sha256_file
 from sim.cli import app
+from sim.output.archive import sha256_file
 
 runner = CliRunner()
 SMALL = ["--defendants", "3000", "--replications", "3"]
@@ -130,13 +130,13 @@ def test_existing_out_is_refused_and_untouched(archive):
 
 
 def test_an_interrupted_run_leaves_no_folder(tmp_path, monkeypatch):
-    import sim.plots
+    import sim.output.figures
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(sim.plots, "render_figures", interrupted)
-    from sim.study import run_and_summarise
+    monkeypatch.setattr(sim.output.figures, "render_figures", interrupted)
+    from sim.api import run_and_summarise
 
     out = tmp_path / "results" / "run"
     with pytest.raises(KeyboardInterrupt):

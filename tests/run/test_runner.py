@@ -10,11 +10,11 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+from sim.analysis.summary import summarise
 from sim.cli import app
-from sim.config import DEFAULT_SCENARIO, Scenario, resolve_scenario_mapping
-from sim.runner import run_study, simulate_block
-from sim.streams import RANDOM_BLOCK_DEFENDANTS
-from sim.study import summarise
+from sim.model.scenario import DEFAULT_SCENARIO, Scenario, resolve_scenario_mapping
+from sim.run.runner import run_study, simulate_block
+from sim.run.streams import RANDOM_BLOCK_DEFENDANTS
 
 runner = CliRunner()
 BASE = resolve_scenario_mapping(DEFAULT_SCENARIO)

@@ -4,9 +4,9 @@ An archive is a folder ``results/<scenario>-<UTC timestamp>-<config hash>/`` (or
 
     config.resolved.yaml   the scenario after extends: and command-line overrides
     summary.json           the run's summary (what ``sim run --json`` prints)
-    tables/*.parquet       tidy result tables (sim.tables)
-    figures/*.png, *.svg   charts (sim.plots)
-    report.md, report.html the study report (sim.report)
+    tables/*.parquet       tidy result tables (sim.output.tables)
+    figures/*.png, *.svg   charts (sim.output.figures)
+    report.md, report.html the study report (sim.output.report)
     manifest.json          identity, versions, platform, wall time and every file's SHA-256
 
 It is written into a temporary sibling folder and renamed into place, so an interrupted or failed
@@ -32,8 +32,8 @@ from typing import Any
 import yaml
 
 from sim.inputs import InputError
-from sim.runner import StudyResult
-from sim.streams import SEED_SCHEME
+from sim.run.runner import StudyResult
+from sim.run.streams import SEED_SCHEME
 
 __all__ = [
     "MANIFEST",
@@ -105,7 +105,7 @@ def _versions() -> dict[str, str | None]:
 
 
 def _write_tables(result: StudyResult, folder: Path, sample: int) -> dict[str, Any]:
-    from sim.tables import build_tables, defendant_sample
+    from sim.output.tables import build_tables, defendant_sample
 
     tables = build_tables(result)
     if sample:
@@ -161,7 +161,7 @@ def write_archive(
         )
         tables = _write_tables(result, staging / "tables", defendant_sample)
         identity = archive_identity(scenario.scenario, config_sha256, scenario.study.seed)
-        from sim.plots import render_figures
+        from sim.output.figures import render_figures
 
         render_figures(tables, staging / "figures", identity)
         manifest: dict[str, Any] = {
@@ -183,7 +183,7 @@ def write_archive(
             "machine": platform.machine(),
             "git_commit": _git_commit(),
         }
-        from sim.report import write_report
+        from sim.output.report import write_report
 
         write_report(staging, manifest)
         manifest["files"] = _hash_files(staging)
@@ -246,8 +246,8 @@ def reproduce_archive(folder: Path, workers: int = 1) -> list[str]:
 
     Returns one line per table that differs or is missing (empty = identical).
     """
-    from sim.config import load_scenario
-    from sim.runner import run_study
+    from sim.model.scenario import load_scenario
+    from sim.run.runner import run_study
 
     manifest = load_manifest(folder)
     scenario, _ = load_scenario(folder / "config.resolved.yaml")

@@ -1,6 +1,6 @@
 """Synthetic population of 8 U.S.C. § 1326 defendants: prior convictions and prior removals.
 
-Every defendant of a random block is drawn from the keyed streams of :mod:`sim.streams`
+Every defendant of a random block is drawn from the keyed streams of :mod:`sim.run.streams`
 (decisions ``population.*``), whole arrays at a time. The model is built so that the five
 published FY2013 marginals of the U.S. Sentencing Commission's *Illegal Reentry Offenses* (April
 2015; ``../shared/domain/calibration.md`` §1) hold **by construction** in expectation; every other
@@ -114,8 +114,8 @@ from scipy.special import expit
 from sim.guidelines.aggravated_felony import AggravatedFelonyLaw, classify_priors
 from sim.guidelines.durations import DAY, NEVER
 from sim.guidelines.records import NO_GROUP, NO_OVERRIDE, Priors, Records, kind_code
-from sim.parameters import Parameter, Probability, StrictModel
-from sim.streams import RANDOM_BLOCK_DEFENDANTS, RandomBlock
+from sim.model.parameters import Parameter, Probability, StrictModel
+from sim.run.streams import RANDOM_BLOCK_DEFENDANTS, RandomBlock
 
 __all__ = [
     "CALIBRATION_TARGETS",
@@ -134,7 +134,7 @@ __all__ = [
 
 #: The FY2013 base population (scenarios ``extends:`` it).
 DEFAULT_POPULATION_CONFIG = (
-    Path(__file__).resolve().parents[1] / "configs" / "population-fy2013.yaml"
+    Path(__file__).resolve().parents[2] / "configs" / "population-fy2013.yaml"
 )
 
 #: The published marginals the model reproduces (calibration.md §1), by parameter name.

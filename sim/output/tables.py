@@ -13,8 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.guidelines.editions import edition
-from sim.metrics import (
+from sim.analysis.metrics import (
     balanced_histograms,
     district_summary,
     histogram_mean,
@@ -24,8 +23,9 @@ from sim.metrics import (
     selection_summary,
     variance_summary,
 )
-from sim.runner import StudyResult, simulate_block
-from sim.tally import ENHANCEMENT_LEVELS, MAX_MONTHS, district_pairs
+from sim.guidelines.editions import edition
+from sim.run.runner import StudyResult, simulate_block
+from sim.run.tally import ENHANCEMENT_LEVELS, MAX_MONTHS, district_pairs
 
 __all__ = ["TABLE_NAMES", "build_tables", "defendant_sample"]
 

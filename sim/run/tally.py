@@ -5,7 +5,7 @@ integers over defendants, so a replication's tally is the same whatever the bloc
 count or the order in which blocks finish, and memory does not grow with the number of
 defendants.
 
-Outcome conventions (docs in :mod:`sim.metrics`):
+Outcome conventions (docs in :mod:`sim.analysis.metrics`):
 
 * *counterfactual*: every defendant sentenced in every district; months among those the district
   prosecutes, or ``Y`` = months with 0 for a declined defendant (the balanced design used for
@@ -21,7 +21,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
-from sim.sentencing import POSITION_CATEGORIES
+from sim.model.judge import POSITION_CATEGORIES
 
 __all__ = [
     "ENHANCEMENT_LEVELS",

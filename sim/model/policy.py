@@ -1,9 +1,9 @@
 """District prosecutorial policy: who is prosecuted, what is charged, which plea offers are made.
 
 Every district reads the same uniforms for the same decision (common random numbers, see
-:mod:`sim.streams`): a defendant whose ``policy.prosecute`` uniform is 0.3 is prosecuted in every
-district whose probability for him exceeds 0.3, and offer ``k``'s uniforms are those of position
-``k`` in every district. Only policy differs between districts.
+:mod:`sim.run.streams`): a defendant whose ``policy.prosecute`` uniform is 0.3 is prosecuted in
+every district whose probability for him exceeds 0.3, and offer ``k``'s uniforms are those of
+position ``k`` in every district. Only policy differs between districts.
 
 Decision sequence for one defendant in one district:
 
@@ -34,7 +34,7 @@ from sim.guidelines.casefile import Category, Conviction, Months
 from sim.guidelines.durations import NEVER, months
 from sim.guidelines.records import CONVICTIONS, PRIOR_KINDS, Dispositions, Records, kind_code
 from sim.guidelines.table import CATEGORY_NAMES
-from sim.parameters import Parameter, Probability, StrictModel
+from sim.model.parameters import Parameter, Probability, StrictModel
 
 __all__ = [
     "MAX_OFFERS",

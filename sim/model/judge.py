@@ -18,7 +18,7 @@ from numba import njit
 from pydantic import Field, model_validator
 from scipy.special import betaincinv
 
-from sim.parameters import Parameter, Probability, StrictModel
+from sim.model.parameters import Parameter, Probability, StrictModel
 
 __all__ = [
     "POSITION_CATEGORIES",

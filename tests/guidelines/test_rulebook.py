@@ -24,7 +24,7 @@ from sim.guidelines.editions import (
 )
 from sim.guidelines.engine import compute_guidelines
 
-SIM = Path(__file__).resolve().parents[1] / "sim"
+SIM = Path(__file__).resolve().parents[2] / "sim"
 
 
 def test_every_encoded_year_resolves_and_names_its_sources():

@@ -1,4 +1,4 @@
-"""Publication charts of a run, drawn from its tidy result tables (:mod:`sim.tables`).
+"""Publication charts of a run, drawn from its tidy result tables (:mod:`sim.output.tables`).
 
 One function per figure. Each takes the table(s) it needs and an optional ``ax``; it draws into
 that Axes (or into a new :class:`matplotlib.figure.Figure` sized for one journal column, about
@@ -1015,7 +1015,7 @@ def render_figures(
     Parameters
     ----------
     tables : dict of str to pandas.DataFrame
-        The run's tables (:func:`sim.tables.build_tables`).
+        The run's tables (:func:`sim.output.tables.build_tables`).
     out_dir : pathlib.Path
         Folder to write into (created if needed); existing files of the same names are replaced.
     identity : str

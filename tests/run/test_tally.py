@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from sim.tally import MAX_MONTHS, BlockOutcome, StudyTally, tally_block
+from sim.run.tally import MAX_MONTHS, BlockOutcome, StudyTally, tally_block
 
 
 @st.composite

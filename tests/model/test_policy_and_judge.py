@@ -13,15 +13,7 @@ from hypothesis import strategies as st
 
 from sim.guidelines.durations import NEVER, months, years
 from sim.guidelines.records import CONVICTIONS, PRIOR_KINDS, Priors, Records, kind_code
-from sim.policy import (
-    MAX_OFFERS,
-    DistrictPolicy,
-    PolicyUniforms,
-    apply_policy,
-    record_facts,
-    statutory_charge,
-)
-from sim.sentencing import (
+from sim.model.judge import (
     ABOVE,
     EARLY_DISPOSITION,
     GOVERNMENT_BELOW,
@@ -30,6 +22,14 @@ from sim.sentencing import (
     JudgeConfig,
     JudgeUniforms,
     impose_sentences,
+)
+from sim.model.policy import (
+    MAX_OFFERS,
+    DistrictPolicy,
+    PolicyUniforms,
+    apply_policy,
+    record_facts,
+    statutory_charge,
 )
 
 

@@ -17,9 +17,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
-from sim.districts import DISTRICTS
 from sim.guidelines.aggravated_felony import (
     FIREARMS_READINGS,
     READINGS,
@@ -29,22 +28,24 @@ from sim.guidelines.aggravated_felony import (
 from sim.guidelines.casefile import Category, PriorConviction, prior_problems
 from sim.guidelines.editions import FIRST_MANUAL, LAST_MANUAL, edition
 from sim.inputs import InputError, load_mapping, validate_model
-from sim.parameters import StrictModel
-from sim.policy import DistrictPolicy
-from sim.population import PopulationParameters
-from sim.sentencing import JudgeConfig
+from sim.model.districts import DISTRICTS
+from sim.model.judge import JudgeConfig
+from sim.model.parameters import StrictModel
+from sim.model.policy import DistrictPolicy
+from sim.model.population import PopulationParameters
 
 __all__ = [
     "DEFAULT_SCENARIO",
     "ProfileRecord",
     "Scenario",
     "StudySettings",
+    "assumptions",
     "load_scenario",
     "resolve_scenario_mapping",
 ]
 
 #: The built-in default scenario: California, 1995 (the seed opinion's setting).
-DEFAULT_SCENARIO = Path(__file__).resolve().parents[1] / "configs" / "california-1995.yaml"
+DEFAULT_SCENARIO = Path(__file__).resolve().parents[2] / "configs" / "california-1995.yaml"
 
 
 class StudySettings(StrictModel):
@@ -246,3 +247,32 @@ def load_scenario(
         study = data.get("study")
         data["study"] = _merge(study if isinstance(study, Mapping) else {}, study_overrides)
     return validate_model(Scenario, data, path), data
+
+
+def assumptions(model: BaseModel, path: str = "") -> list[dict[str, Any]]:
+    """Every parameter of a scenario labelled ``assumption: true``, with its field path."""
+    found: list[dict[str, Any]] = []
+    if "assumption" in type(model).model_fields:  # a documented number or choice
+        if model.assumption:
+            found.append(
+                {
+                    "field": path,
+                    "value": getattr(model, "value", getattr(model, "distribution", None)),
+                    "source": model.source,
+                }
+            )
+        return found
+    for name in type(model).model_fields:
+        value = getattr(model, name)
+        child = f"{path}.{name}" if path else name
+        if isinstance(value, BaseModel):
+            found += assumptions(value, child)
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                if isinstance(item, BaseModel):
+                    found += assumptions(item, f"{child}.{key}")
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                if isinstance(item, BaseModel):
+                    found += assumptions(item, f"{child}[{index}]")
+    return found

@@ -18,12 +18,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.config import ProfileRecord, Scenario
 from sim.guidelines.casefile import CaseFile, case_to_records
 from sim.guidelines.editions import edition
 from sim.guidelines.engine import RecordAssessment, assess, dispose
 from sim.guidelines.records import Dispositions, Records
-from sim.policy import (
+from sim.model.judge import JudgeUniforms, impose_sentences
+from sim.model.policy import (
     MAX_OFFERS,
     PolicyUniforms,
     RecordFacts,
@@ -31,10 +31,10 @@ from sim.policy import (
     record_facts,
     statutory_charge,
 )
-from sim.population import generate_population
-from sim.sentencing import JudgeUniforms, impose_sentences
-from sim.streams import RANDOM_BLOCK_DEFENDANTS, RandomBlock
-from sim.tally import MAX_MONTHS, BlockOutcome, StudyTally, tally_block
+from sim.model.population import generate_population
+from sim.model.scenario import ProfileRecord, Scenario
+from sim.run.streams import RANDOM_BLOCK_DEFENDANTS, RandomBlock
+from sim.run.tally import MAX_MONTHS, BlockOutcome, StudyTally, tally_block
 
 __all__ = [
     "MAX_MONTHS",

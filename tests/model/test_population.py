@@ -19,8 +19,8 @@ from sim.guidelines.durations import DAY, NEVER, months
 from sim.guidelines.editions import edition
 from sim.guidelines.engine import assess
 from sim.guidelines.records import PRIOR_KINDS, Records, kind_code
-from sim.parameters import Parameter
-from sim.population import (
+from sim.model.parameters import Parameter
+from sim.model.population import (
     CALIBRATION_TARGETS,
     DEFAULT_POPULATION_CONFIG,
     Population,
@@ -30,10 +30,10 @@ from sim.population import (
     derive_rates,
     load_population_parameters,
 )
-from sim.population import generate_population as _generate
-from sim.streams import RANDOM_BLOCK_DEFENDANTS, RandomBlock
+from sim.model.population import generate_population as _generate
+from sim.run.streams import RANDOM_BLOCK_DEFENDANTS, RandomBlock
 
-CONFIG = Path(__file__).resolve().parents[1] / "configs" / "population-fy2013.yaml"
+CONFIG = Path(__file__).resolve().parents[2] / "configs" / "population-fy2013.yaml"
 SEED = 20130930  # last day of FY2013
 BLOCKS = 4  # 200,000 defendants for the calibration test
 #: The targets were measured on FY2013 offenses, under the definition of IIRIRA (1996).

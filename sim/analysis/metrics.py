@@ -301,8 +301,8 @@ def _view(
     percent_count: np.ndarray,
 ) -> dict[str, Any]:
     """Per-district figures of one view, each over replications (axis 0)."""
-    from sim.sentencing import POSITION_CATEGORIES
-    from sim.tally import PERCENT_SCALE
+    from sim.model.judge import POSITION_CATEGORIES
+    from sim.run.tally import PERCENT_SCALE
 
     quantiles = {f"p{int(q * 100)}_months": q for q in (0.1, 0.25, 0.75, 0.9)}
     figures = {
@@ -337,7 +337,7 @@ def balanced_histograms(tally) -> np.ndarray:
 
 
 def district_summary(result) -> dict[str, Any]:
-    """Per-district figures of a :class:`sim.runner.StudyResult`, both views.
+    """Per-district figures of a :class:`sim.run.runner.StudyResult`, both views.
 
     ``{CODE: {"name", "counterfactual": {...}, "as_arrested": {...}}}``; months are among the
     defendants each district prosecutes; every figure is ``{"estimate", "mcse", "ci95"}``.
@@ -374,7 +374,7 @@ def district_summary(result) -> dict[str, Any]:
 
 def _difference_figures(histogram: np.ndarray, sums: np.ndarray | None) -> dict[str, Any]:
     """Figures of a paired-difference histogram (R, 2M+1), index m ↔ difference m − M."""
-    from sim.tally import MAX_MONTHS
+    from sim.run.tally import MAX_MONTHS
 
     offset = MAX_MONTHS
     n = histogram.sum(axis=-1)
@@ -400,7 +400,7 @@ def pairwise_summary(tally, codes: list[str]) -> list[dict[str, Any]]:
     policy does to the whole arrested population); ``both_prosecuted``: defendants both districts
     prosecute. Differences are district_a − district_b in months.
     """
-    from sim.tally import district_pairs
+    from sim.run.tally import district_pairs
 
     balanced = balanced_histograms(tally)
     pairs = []
@@ -468,7 +468,7 @@ def variance_summary(tally) -> dict[str, Any]:
 
 def selection_summary(tally, codes: list[str]) -> list[dict[str, Any]]:
     """:func:`selection_vs_policy` for every district pair, over replications."""
-    from sim.tally import district_pairs
+    from sim.run.tally import district_pairs
 
     rows = []
     for a, b in district_pairs(len(codes)):
@@ -497,7 +497,7 @@ def inequality_summary(tally, codes: list[str]) -> dict[str, Any]:
     district Theil part measures policy alone). Zero-month outcomes enter the Gini as zeros and
     the Theil index with 0 ln 0 = 0.
     """
-    from sim.tally import district_pairs
+    from sim.run.tally import district_pairs
 
     balanced = balanced_histograms(tally)
     r_count = tally.replications

@@ -1,0 +1,1 @@
+"""Analysis: disparity metrics over the tallies, and the typed results object computed once."""

@@ -1,0 +1,180 @@
+"""What each command does, as one library call: run a scenario end to end (load, simulate,
+summarise, archive), and the other commands' work.
+
+These functions raise :class:`sim.inputs.InputError` for bad input and never print; progress is
+reported through a callback.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from sim.analysis.summary import headline_mcse, summarise
+from sim.inputs import InputError
+from sim.model.scenario import Scenario, load_scenario
+from sim.run.runner import StudyResult, run_study
+
+__all__ = [
+    "calculate_case",
+    "rebuild_report",
+    "reproduce_archive",
+    "run_and_summarise",
+    "run_to_target",
+    "sentencing_table",
+    "validate_scenario",
+    "verify_archive",
+]
+
+#: ``progress(done, total)`` after each block, in defendants.
+Progress = Callable[[int, int], None]
+
+#: Defendant-district sentencings above which a progress bar is shown on a terminal.
+_PROGRESS_THRESHOLD = 2_000_000
+
+
+def run_to_target(
+    scenario: Scenario,
+    target_mcse: float,
+    max_replications: int,
+    workers: int = 1,
+    progress=None,
+) -> tuple[StudyResult, dict[str, Any]]:
+    """Add replications (doubling) until every headline MCSE is at most ``target_mcse`` months
+    or ``max_replications`` is reached. Replication r's streams do not depend on the total, so
+    the result equals a fixed run with the final number of replications."""
+    replications = max(scenario.study.replications, 2)
+    current = scenario.model_copy(
+        update={"study": scenario.study.model_copy(update={"replications": replications})}
+    )
+    result = run_study(current, workers=workers, progress=progress)
+    while headline_mcse(result) > target_mcse and replications < max_replications:
+        replications = min(2 * replications, max_replications)
+        current = scenario.model_copy(
+            update={"study": scenario.study.model_copy(update={"replications": replications})}
+        )
+        result = run_study(current, workers=workers, progress=progress, previous=result)
+    achieved = headline_mcse(result)
+    return result, {
+        "target_mcse_months": target_mcse,
+        "max_replications": max_replications,
+        "replications": replications,
+        "headline_max_mcse_months": achieved,
+        "reached": achieved <= target_mcse,
+    }
+
+
+def run_and_summarise(
+    config: str | Path | None,
+    overrides: Mapping[str, Any] | None = None,
+    *,
+    workers: int = 1,
+    out: Path | None = None,
+    progress: Progress | None = None,
+    target_mcse: float | None = None,
+    max_replications: int = 1000,
+    archive: bool = True,
+    results_root: Path = Path("results"),
+    command: str = "",
+    defendant_sample: int = 0,
+) -> dict[str, Any]:
+    """Load a scenario (the default when ``config`` is None), run it and summarise it.
+
+    With ``target_mcse`` (months), replications are added until every headline figure's Monte
+    Carlo standard error is at most that, or ``max_replications`` is reached; the summary's
+    ``target`` entry says how many it took and whether the target was reached.
+
+    Unless ``archive`` is false, the run is archived (:mod:`sim.output.archive`) in ``out`` or in a
+    new folder under ``results_root``; the returned summary then names it under ``"archive"``.
+
+    Raises
+    ------
+    InputError
+        A bad scenario or target, or an ``out`` folder that already exists (nothing is run or
+        written).
+    """
+    if out is not None and out.exists():
+        raise InputError(f"{out}: already exists; results are never overwritten", field="out")
+    if target_mcse is not None and not target_mcse > 0:
+        raise InputError(
+            f"{target_mcse}: allowed: a positive number of months", field="target_mcse"
+        )
+    scenario, resolved = load_scenario(config, overrides)
+    started = time.perf_counter()
+    target = None
+    if target_mcse is None:
+        result = run_study(scenario, workers=workers, progress=progress)
+    else:
+        result, target = run_to_target(
+            scenario, target_mcse, max_replications, workers=workers, progress=progress
+        )
+        resolved = dict(resolved)
+        resolved["study"] = {**resolved["study"], "replications": target["replications"]}
+    summary = summarise(result)
+    if target is not None:
+        summary["target"] = target
+    wall_seconds = round(time.perf_counter() - started, 3)
+    printed = dict(summary)
+    if archive:
+        from sim.output.archive import write_archive
+
+        folder = write_archive(
+            result,
+            resolved,
+            summary,
+            out=out,
+            results_root=results_root,
+            wall_seconds=wall_seconds,
+            command=command,
+            defendant_sample=defendant_sample,
+        )
+        printed["archive"] = str(folder)
+    printed["wall_seconds"] = wall_seconds
+    return printed
+
+
+def calculate_case(path: str | Path) -> dict[str, Any]:
+    """The worksheet of a case file (``sim calc``)."""
+    from sim.guidelines.casefile import load_case
+    from sim.guidelines.worksheet import build_worksheet
+
+    return build_worksheet(load_case(path))
+
+
+def sentencing_table(manual: int, output_format: str) -> str:
+    """The Sentencing Table of an edition as CSV or Markdown text (``sim table``)."""
+    from sim.guidelines.table import sentencing_table_text
+
+    try:
+        return sentencing_table_text(manual, output_format)
+    except ValueError as error:
+        field = "manual" if str(error).startswith("manual") else "format"
+        raise InputError(str(error).partition(" ")[2], field=field) from None
+
+
+def validate_scenario(path: str | Path) -> Scenario:
+    """A scenario file, loaded and validated with everything it extends (``sim validate``)."""
+    return load_scenario(path)[0]
+
+
+def verify_archive(folder: Path) -> list[str]:
+    """Problems found re-hashing an archive; empty when intact (``sim verify``)."""
+    from sim.output.archive import verify_archive as verify
+
+    return verify(folder)
+
+
+def reproduce_archive(folder: Path, workers: int = 1) -> list[str]:
+    """Tables that differ when an archive is re-run from its config and seed (``sim reproduce``)."""
+    from sim.output.archive import reproduce_archive as reproduce
+
+    return reproduce(folder, workers=workers)
+
+
+def rebuild_report(folder: Path) -> None:
+    """Rebuild an archive's report.md and report.html (``sim report``)."""
+    from sim.output.report import rebuild_report as rebuild
+
+    rebuild(folder)

@@ -1,0 +1,1 @@
+"""Output: archives, tidy tables, figures and the study report."""
