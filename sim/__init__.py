@@ -1,10 +1,14 @@
 """sim: Monte Carlo simulation of sentencing disparity in 8 U.S.C. § 1326 illegal-reentry cases.
 
 Importing the package points numba's on-disk cache at a folder named after a hash of every source
-file of the package (and the Python and numba versions). numba's own cache checks only the source
-file of the kernel it compiled, so a kernel that reads a constant or calls a function from another
-module would otherwise be served stale after that module changed; with the keyed folder, any edit
-anywhere in ``sim`` makes every kernel compile afresh (``tests/guidelines/test_numba_cache.py``).
+file the compiled kernels can reach (and the Python and numba versions). numba's own cache checks
+only the source file of the kernel it compiled, so a kernel that reads a constant or calls a
+function from another module would otherwise be served stale after that module changed; with the
+keyed folder, any edit there makes every kernel compile afresh (``tests/test_numba_cache.py``).
+
+The kernels live in the rooms ``guidelines``, ``model`` and ``run``, which import nothing from the
+rooms after them (``analysis``, ``output``) or from the command line, so those are left out of the
+hash: editing a report or a figure does not recompile the simulation.
 """
 
 from __future__ import annotations
@@ -19,19 +23,29 @@ from pathlib import Path
 __all__ = ["NUMBA_CACHE_DIR", "source_hash"]
 
 _PACKAGE = Path(__file__).resolve().parent
+#: The rooms whose modules compiled kernels are defined in or can import from.
+_KERNEL_ROOMS = ("guidelines", "model", "run")
 #: Cached kernel folders kept besides the current one (older ones are removed).
 _KEEP = 8
 
 
+def _kernel_sources() -> list[Path]:
+    """The package's top-level modules and every module of the kernel rooms."""
+    files = list(_PACKAGE.glob("*.py"))
+    for room in _KERNEL_ROOMS:
+        files += (_PACKAGE / room).rglob("*.py")
+    return sorted(files)
+
+
 def source_hash() -> str:
-    """SHA-256 (16 hex digits) of every ``.py`` file of the package, their relative paths, and
-    the Python and numba versions."""
+    """SHA-256 (16 hex digits) of every source file kernels can reach (:func:`_kernel_sources`),
+    their relative paths, and the Python and numba versions."""
     digest = hashlib.sha256()
     digest.update(f"{sys.version_info[:2]}".encode())
     spec = importlib.util.find_spec("numba")
     version = Path(spec.origin).with_name("_version.py") if spec and spec.origin else None
     digest.update(version.read_bytes() if version and version.exists() else b"numba")
-    for path in sorted(_PACKAGE.rglob("*.py")):
+    for path in _kernel_sources():
         digest.update(path.relative_to(_PACKAGE).as_posix().encode() + b"\0")
         digest.update(path.read_bytes() + b"\0")
     return digest.hexdigest()[:16]

@@ -25,7 +25,7 @@ from sim.guidelines.aggravated_felony import (
     AggravatedFelonyLaw,
     law_in_force,
 )
-from sim.guidelines.casefile import Category, PriorConviction, prior_problems
+from sim.guidelines.casefile import prior_problems
 from sim.guidelines.editions import FIRST_MANUAL, LAST_MANUAL, edition
 from sim.inputs import InputError, load_mapping, validate_model
 from sim.model.districts import DISTRICTS
@@ -33,6 +33,7 @@ from sim.model.judge import JudgeConfig
 from sim.model.parameters import StrictModel
 from sim.model.policy import DistrictPolicy
 from sim.model.population import PopulationParameters
+from sim.model.profiles import ProfileRecord
 
 __all__ = [
     "DEFAULT_SCENARIO",
@@ -73,24 +74,6 @@ class AggravatedFelonyDefinition(StrictModel):
         "commercial advantage; firearms priors read as possession offenses"
     )
     assumption: bool = True
-
-
-class ProfileRecord(StrictModel):
-    """A named defendant reported in every run (e.g. Banuelos-Rodriguez).
-
-    ``acceptance`` is what he receives when he pleads without a deal (0: he goes to trial absent
-    a deal); offers reach him as the district's policy says.
-    """
-
-    description: Annotated[str, Field(min_length=1)]
-    source: Annotated[str, Field(min_length=1)]
-    acceptance: Literal[0, 2, 3]
-    criminal_history_category: Category | None = None
-    criminal_history_points: Annotated[int, Field(ge=0, le=1000)] | None = None
-    status: Literal["none", "under_sentence"] = "none"
-    prior_removals: Annotated[int, Field(ge=1, le=1000)]
-    priors: list[PriorConviction] = Field(default_factory=list)
-    expected: str = ""
 
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")

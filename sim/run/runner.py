@@ -1,12 +1,13 @@
 """The study runner: replications × blocks of synthetic defendants, every district, streamed.
 
-For each replication the population is cut into processing blocks. A block is generated, its
-records are assessed once by the guidelines engine, and every defendant is then sentenced in every
-district (the **counterfactual** view, with common random numbers) and assigned one district by
-the caseload mix (the **as-arrested** view, what court statistics observe). Each block is reduced
-at once to integer tallies (histograms of whole months, counts), so memory does not grow with the
-number of defendants, and integer sums make the totals identical whatever the block size, the
-worker count or the order in which blocks finish.
+For each replication the defendants are cut into processing blocks, and each block into pieces
+at random-block boundaries. Every piece goes through the steps of :mod:`sim.run.pipeline`
+(population, arrest, assessment, facts, decisions, districts, tally): each defendant is sentenced
+in every district (the **counterfactual** view, with common random numbers) and assigned one
+district by the caseload mix (the **as-arrested** view, what court statistics observe). Pieces
+are reduced at once to integer tallies (histograms of whole months, counts), so memory does not
+grow with the number of defendants, and integer sums make the totals identical whatever the block
+size, the worker count or the order in which blocks finish.
 """
 
 from __future__ import annotations
@@ -18,35 +19,22 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.guidelines.casefile import CaseFile, case_to_records
-from sim.guidelines.editions import edition
-from sim.guidelines.engine import RecordAssessment, assess, dispose
-from sim.guidelines.records import Dispositions, Records
-from sim.model.judge import JudgeUniforms, impose_sentences
-from sim.model.policy import (
-    MAX_OFFERS,
-    PolicyUniforms,
-    RecordFacts,
-    apply_policy,
-    record_facts,
-    statutory_charge,
-)
-from sim.model.population import generate_population
-from sim.model.scenario import ProfileRecord, Scenario
+from sim.model.policy import MAX_OFFERS
+from sim.model.profiles import no_deal_range, profile_pleas, profile_records
+from sim.model.scenario import Scenario
+from sim.run.pipeline import Draws, Piece, run_steps
 from sim.run.streams import RANDOM_BLOCK_DEFENDANTS, RandomBlock
-from sim.run.tally import MAX_MONTHS, BlockOutcome, StudyTally, tally_block
+from sim.run.tally import BlockOutcome, StudyTally
 
 __all__ = [
-    "MAX_MONTHS",
     "PROFILE_RANDOM_BLOCK",
-    "BlockOutcome",
     "ProfileTally",
     "StudyResult",
-    "StudyTally",
+    "random_block_pieces",
+    "reuse_freed_memory",
     "run_study",
     "simulate_block",
     "simulate_profile",
-    "tally_block",
 ]
 
 #: Random-block numbers reserved for named profiles: profile ``k`` draws from block
@@ -54,7 +42,7 @@ __all__ = [
 PROFILE_RANDOM_BLOCK = 1 << 40
 
 
-def _pieces(start: int, stop: int) -> Iterator[tuple[int, int, int]]:
+def random_block_pieces(start: int, stop: int) -> Iterator[tuple[int, int, int]]:
     """Defendants ``start:stop`` of a replication cut at random-block boundaries, as
     (random block, first, stop) with ``first:stop`` numbered within the random block."""
     for block in range(start // RANDOM_BLOCK_DEFENDANTS, (stop - 1) // RANDOM_BLOCK_DEFENDANTS + 1):
@@ -62,134 +50,21 @@ def _pieces(start: int, stop: int) -> Iterator[tuple[int, int, int]]:
         yield block, max(start, base) - base, min(stop, base + RANDOM_BLOCK_DEFENDANTS) - base
 
 
-class _PieceStreams:
-    """Draws for defendants ``first:stop`` of one random block.
-
-    A stream's first ``stop`` draws are the same however many more follow, so only ``stop`` are
-    drawn, and defendant ``i`` meets the same numbers whatever piece he is processed in.
-    """
-
-    def __init__(self, scenario: Scenario, replication: int, block: int, first: int, stop: int):
-        self.random_block = RandomBlock(scenario.study.seed, replication, block)
-        self.first, self.stop = first, stop
-
-    def uniforms(self, decision: str, offers: int | None = None) -> np.ndarray:
-        return self.random_block.uniforms(decision, self.stop, offers)[self.first :]
-
-    def population(self, scenario: Scenario) -> tuple[Records, np.ndarray]:
-        drawn = generate_population(
-            scenario.population,
-            self.random_block,
-            self.stop,
-            scenario.date,
-            scenario.aggravated_felony_law(),
-        )
-        if self.first == 0:
-            return drawn.records, drawn.prior_removals
-        return drawn.records.block(self.first, self.stop), drawn.prior_removals[self.first :]
-
-
-def _offer_positions(scenario: Scenario) -> int:
-    """Offer positions any district uses: the offer streams drawn."""
-    return max((len(policy.offers) for policy in scenario.districts.values()), default=0)
-
-
-def _policy_uniforms(draw: Callable[..., np.ndarray], offers: int) -> PolicyUniforms:
-    return PolicyUniforms(
-        prosecute=draw("policy.prosecute"),
-        offer_extended=draw("policy.offer_extended", offers),
-        offer_accepted=draw("policy.offer_accepted", offers),
-        plea=draw("policy.plea"),
-    )
-
-
-def _judge_uniforms(draw: Callable[..., np.ndarray]) -> JudgeUniforms:
-    return JudgeUniforms(position=draw("judge.position"), departure=draw("judge.departure"))
-
-
-def _sentence_everywhere(
-    scenario: Scenario,
-    facts: RecordFacts,
-    assessment: RecordAssessment,
-    policy_u: PolicyUniforms,
-    judge_u: JudgeUniforms,
-    plea: tuple[float, int] | None = None,
-) -> dict[str, np.ndarray]:
-    """Every defendant in every district; ``plea`` = (probability, levels) replaces each
-    district's no-deal plea behaviour (for named profiles, who plead as recorded)."""
-    n = assessment.size
-    codes = scenario.district_codes
-    out = {
-        "prosecuted": np.zeros((n, len(codes)), dtype=bool),
-        "months": np.zeros((n, len(codes)), dtype=np.int32),
-        "position_category": np.zeros((n, len(codes)), dtype=np.int8),
-        "offer": np.full((n, len(codes)), -1, dtype=np.int8),
-        "final_min_months": np.zeros((n, len(codes)), dtype=np.int32),
-    }
-    for d, code in enumerate(codes):
-        policy = scenario.districts[code]
-        if plea is not None:
-            policy = policy.model_copy(
-                update={
-                    "plea_probability": policy.plea_probability.model_copy(
-                        update={"value": plea[0]}
-                    ),
-                    "plea_acceptance_levels": plea[1],
-                }
-            )
-        disposition = apply_policy(policy, facts, policy_u)
-        ranges = dispose(assessment, disposition.dispositions)
-        sentences = impose_sentences(
-            scenario.judge,
-            ranges.final_min_months,
-            ranges.final_max_months,
-            ranges.statutory_maximum_months,
-            disposition.sentence_cap_months,
-            ranges.early_disposition_reduction,
-            judge_u,
-        )
-        prosecuted = disposition.prosecuted
-        out["prosecuted"][:, d] = prosecuted
-        out["months"][:, d] = np.where(prosecuted, sentences.months, 0)
-        out["position_category"][:, d] = sentences.position_category
-        out["offer"][:, d] = np.where(prosecuted, disposition.offer, -1)
-        out["final_min_months"][:, d] = ranges.final_min_months
-    return out
-
-
-def _simulate_piece(
-    scenario: Scenario, replication: int, block: int, first: int, stop: int
-) -> BlockOutcome:
-    """Sentence defendants ``first:stop`` of one random block in every district."""
-    streams = _PieceStreams(scenario, replication, block, first, stop)
-    records, removals = streams.population(scenario)
-    assessment = assess(records, edition(scenario.manual))
-    facts = record_facts(records, assessment.criminal_history_category, removals)
-    out = _sentence_everywhere(
-        scenario,
-        facts,
-        assessment,
-        _policy_uniforms(streams.uniforms, _offer_positions(scenario)),
-        _judge_uniforms(streams.uniforms),
-    )
-    weights = np.array([d.caseload_weight.value for d in scenario.districts.values()])
-    cumulative = np.cumsum(weights) / weights.sum()
-    arrest = np.searchsorted(cumulative, streams.uniforms("arrest.district"), side="right")
-    return BlockOutcome(
-        criminal_history_category=assessment.criminal_history_category,
-        enhancement_levels=assessment.reentry.enhancement_levels,
-        arrest_district=np.minimum(arrest, len(weights) - 1),
-        **out,
-    )
+def _piece(scenario: Scenario, replication: int, block: int, first: int, stop: int) -> Piece:
+    """Defendants ``first:stop`` of one random block through every step."""
+    draws = Draws(RandomBlock(scenario.study.seed, replication, block), first, stop)
+    return run_steps(scenario, draws)
 
 
 def simulate_block(scenario: Scenario, replication: int, start: int, stop: int) -> BlockOutcome:
-    """Sentence defendants ``start:stop`` of ``replication`` in every district.
+    """Every defendant ``start:stop`` of ``replication`` in every district (their outcomes).
 
     The result depends only on (seed, replication, defendant numbers), never on how the
     replication is cut into blocks.
     """
-    parts = [_simulate_piece(scenario, replication, *piece) for piece in _pieces(start, stop)]
+    parts = [
+        _piece(scenario, replication, *piece).outcome for piece in random_block_pieces(start, stop)
+    ]
     if len(parts) == 1:
         return parts[0]
     return BlockOutcome(*(np.concatenate(columns) for columns in zip(*parts, strict=True)))
@@ -200,7 +75,7 @@ _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
 _allocator_tuned = False
 
 
-def _reuse_freed_memory() -> None:
+def reuse_freed_memory() -> None:
     """Ask glibc's malloc to keep freed memory for reuse; elsewhere, do nothing.
 
     Every piece allocates and frees arrays of a few MiB. By default glibc serves such arrays
@@ -225,10 +100,10 @@ def _simulate_and_tally(task: tuple[Scenario, int, int, int]) -> tuple[int, Stud
     simulated and tallied on their own (no concatenation); integer tallies add up to the same
     totals."""
     scenario, replication, start, stop = task
-    _reuse_freed_memory()  # also in worker processes
+    reuse_freed_memory()  # also in worker processes
     tally = StudyTally.empty(1, len(scenario.districts))
-    for piece in _pieces(start, stop):
-        tally.add(0, tally_block(_simulate_piece(scenario, replication, *piece)))
+    for piece in random_block_pieces(start, stop):
+        tally.add(0, _piece(scenario, replication, *piece).tally)
     return replication, tally
 
 
@@ -256,80 +131,40 @@ class ProfileTally:
     offers: np.ndarray  # (R, D, MAX_OFFERS + 1)
 
 
-def _profile_record(scenario: Scenario, profile: ProfileRecord) -> Records:
-    case = CaseFile(
-        manual=scenario.manual,
-        offense_date=scenario.date,
-        conviction="1326(a)",
-        acceptance=profile.acceptance,
-        criminal_history_category=profile.criminal_history_category,
-        criminal_history_points=profile.criminal_history_points,
-        status=profile.status,
-        priors=profile.priors,
-    )
-    return case_to_records([case])
+def _offer_counts(outcome: BlockOutcome) -> np.ndarray:
+    """Per district, prosecuted draws that took each offer (the last column: no deal)."""
+    counts = []
+    for d in range(outcome.offer.shape[1]):
+        offer = outcome.offer[outcome.prosecuted[:, d], d]
+        counts.append(np.bincount(np.where(offer < 0, MAX_OFFERS, offer), minlength=MAX_OFFERS + 1))
+    return np.array(counts)
 
 
 def simulate_profile(scenario: Scenario, index: int, name: str) -> ProfileTally:
-    """Sentence profile ``name`` ``profile_draws`` times per replication in every district."""
+    """Sentence profile ``name`` ``profile_draws`` times per replication in every district: the
+    pipeline's steps on a population of his record repeated."""
     profile = scenario.profiles[name]
-    codes = scenario.district_codes
-    draws = scenario.study.profile_draws
-    record = _profile_record(scenario, profile)
-    rules = edition(scenario.manual)
-    single = assess(record, rules)
-    removals = np.array([profile.prior_removals])
-    facts = record_facts(record, single.criminal_history_category, removals)
+    districts, draws = len(scenario.districts), scenario.study.profile_draws
+    records = profile_records(profile, scenario.manual, scenario.date, draws)
 
-    # The no-deal range: statutory charge, his own plea, no offer.
-    no_deal = dispose(
-        single,
-        Dispositions(
-            statutory_charge(facts),
-            np.array([profile.acceptance], dtype=np.int8),
-            np.zeros(1, dtype=np.int8),
-        ),
-    )
-    repeated = record.take(np.zeros(draws, dtype=np.int64))
-    assessment = assess(repeated, rules)
-    facts = record_facts(repeated, assessment.criminal_history_category, np.repeat(removals, draws))
+    def population(_scenario: Scenario, _draws: Draws) -> tuple:
+        return records
+
     replications = scenario.study.replications
-    tally = StudyTally.empty(replications, len(codes))
-    offers = np.zeros((replications, len(codes), MAX_OFFERS + 1), dtype=np.int64)
+    tally = StudyTally.empty(replications, districts)
+    offers = np.zeros((replications, districts, MAX_OFFERS + 1), dtype=np.int64)
     for replication in range(replications):
-        random_block = RandomBlock(scenario.study.seed, replication, PROFILE_RANDOM_BLOCK + index)
-
-        def draw(decision: str, offers: int | None = None, _rb=random_block) -> np.ndarray:
-            return _rb.uniforms(decision, draws, offers)
-
-        # Absent a deal a profile pleads as recorded: always with his acceptance, or never.
-        out = _sentence_everywhere(
-            scenario,
-            facts,
-            assessment,
-            _policy_uniforms(draw, _offer_positions(scenario)),
-            _judge_uniforms(draw),
-            plea=(1.0 if profile.acceptance else 0.0, profile.acceptance),
+        block = RandomBlock(scenario.study.seed, replication, PROFILE_RANDOM_BLOCK + index)
+        piece = run_steps(
+            scenario, Draws(block, 0, draws), population, pleas=profile_pleas(profile)
         )
-        outcome = BlockOutcome(
-            criminal_history_category=assessment.criminal_history_category,
-            enhancement_levels=assessment.reentry.enhancement_levels,
-            arrest_district=np.zeros(draws, dtype=np.int64),
-            **out,
-        )
-        tally.add(replication, tally_block(outcome))
-        for d in range(len(codes)):
-            took = out["prosecuted"][:, d]
-            offer = np.where(out["offer"][took, d] < 0, MAX_OFFERS, out["offer"][took, d])
-            offers[replication, d] = np.bincount(offer, minlength=MAX_OFFERS + 1)
-    low, high = int(no_deal.final_min_months[0]), int(no_deal.final_max_months[0])
+        tally.add(replication, piece.tally)
+        offers[replication] = _offer_counts(piece.outcome)
+    no_deal = no_deal_range(profile, scenario.manual, scenario.date)
     return ProfileTally(
-        no_deal_final_range=np.tile([low, high], (len(codes), 1)),
-        no_deal_guideline_range=np.tile(
-            [int(no_deal.guideline_min_months[0]), int(no_deal.guideline_max_months[0])],
-            (len(codes), 1),
-        ),
-        statutory_maximum_months=np.full(len(codes), int(no_deal.statutory_maximum_months[0])),
+        no_deal_final_range=np.tile(no_deal.final_range, (districts, 1)),
+        no_deal_guideline_range=np.tile(no_deal.guideline_range, (districts, 1)),
+        statutory_maximum_months=np.full(districts, no_deal.statutory_maximum),
         tally=tally,
         offers=offers,
     )

@@ -63,6 +63,11 @@ class RandomBlock:
     replication: int
     block: int
 
+    @property
+    def defendants(self) -> int:
+        """Defendants whose draws the block's streams key."""
+        return RANDOM_BLOCK_DEFENDANTS
+
     def generator(self, decision: str, position: int | None = None) -> np.random.Generator:
         """A fresh generator for ``decision`` (always the same for the same key); ``position``
         selects an offer decision's stream for offer ``position``."""

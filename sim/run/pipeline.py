@@ -1,0 +1,199 @@
+"""The simulation's step order, written once.
+
+Every piece of defendants goes through the same steps, in this order, whether it is a slice of a
+random block in a study (:mod:`sim.run.runner`), a named profile's record repeated (a profile is
+a population of one record), or a piece timed by ``scripts/profile_stages.py``:
+
+1. **population**: the records and prior removals (generated, or the profile's record);
+2. **arrest**: the district that arrested each defendant, by the caseload mix (as-arrested view);
+3. **assessment**: criminal history and § 2L1.2 under the edition, once per defendant;
+4. **facts**: what district policies read about each record;
+5. **decisions**: the uniforms of the policy and judge decisions, shared by every district
+   (common random numbers);
+6. **districts**: in each district, its policy (prosecution, charge, offers) gives the
+   dispositions, the guidelines give the ranges, and the judge gives the months;
+7. **tally**: the piece reduced to integer sufficient statistics.
+
+Streams are keyed by (replication, random block, decision) (:mod:`sim.run.streams`), so a
+defendant meets the same numbers whatever piece he is processed in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import NamedTuple
+
+import numpy as np
+
+from sim.guidelines.editions import edition
+from sim.guidelines.engine import RecordAssessment, assess, dispose
+from sim.guidelines.records import Records
+from sim.model.arrest import arrest_districts
+from sim.model.judge import JudgeUniforms, impose_sentences
+from sim.model.policy import DistrictPolicy, PolicyUniforms, RecordFacts, apply_policy, record_facts
+from sim.model.population import generate_population
+from sim.model.scenario import Scenario
+from sim.run.streams import RandomBlock
+from sim.run.tally import BlockOutcome, StudyTally, tally_block
+
+__all__ = ["STEPS", "Draws", "Piece", "generated_population", "run_steps"]
+
+#: The steps, in order (the names ``run_steps`` reports to its ``lap`` callback).
+STEPS = ("population", "arrest", "assessment", "facts", "decisions", "districts", "tally")
+
+
+class Draws:
+    """The keyed uniforms of defendants ``first:stop`` of one random block.
+
+    A stream's first ``stop`` draws are the same however many more follow, so only ``stop`` are
+    drawn, and defendant ``i`` meets the same numbers whatever piece he is processed in.
+    """
+
+    def __init__(self, random_block: RandomBlock, first: int, stop: int) -> None:
+        self.random_block, self.first, self.stop = random_block, first, stop
+
+    def uniforms(self, decision: str, offers: int | None = None) -> np.ndarray:
+        """This piece's uniforms of ``decision`` (``offers`` columns for offer decisions)."""
+        return self.random_block.uniforms(decision, self.stop, offers)[self.first :]
+
+
+#: The population step: the piece's records and prior removals.
+Population = Callable[[Scenario, Draws], tuple[Records, np.ndarray]]
+
+
+def generated_population(scenario: Scenario, draws: Draws) -> tuple[Records, np.ndarray]:
+    """The synthetic defendants of a piece (:func:`sim.model.population.generate_population`)."""
+    drawn = generate_population(
+        scenario.population,
+        draws.random_block,
+        draws.stop,
+        scenario.date,
+        scenario.aggravated_felony_law(),
+    )
+    if draws.first == 0:
+        return drawn.records, drawn.prior_removals
+    return drawn.records.block(draws.first, draws.stop), drawn.prior_removals[draws.first :]
+
+
+class Piece(NamedTuple):
+    """What the steps made of a piece: every defendant's outcome, and its tally."""
+
+    outcome: BlockOutcome
+    tally: StudyTally
+
+
+def _no_lap(step: str) -> None:
+    """The default ``lap``: nothing to time."""
+
+
+def run_steps(
+    scenario: Scenario,
+    draws: Draws,
+    population: Population = generated_population,
+    *,
+    pleas: tuple[float, int] | None = None,
+    lap: Callable[[str], None] = _no_lap,
+) -> Piece:
+    """Run the steps (module docstring) on one piece.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    draws : Draws
+        The piece's keyed uniforms.
+    population : callable, optional
+        The population step; generated defendants by default.
+    pleas : (probability, levels), optional
+        Replaces every district's no-deal plea behaviour (a named profile pleads as recorded).
+    lap : callable, optional
+        Called with each step's name when it is done (``scripts/profile_stages.py`` times them).
+
+    Returns
+    -------
+    Piece
+    """
+    records, removals = population(scenario, draws)
+    lap("population")
+    arrest = arrest_districts(scenario, draws.uniforms("arrest.district"))
+    lap("arrest")
+    assessment = assess(records, edition(scenario.manual))
+    lap("assessment")
+    facts = record_facts(records, assessment.criminal_history_category, removals)
+    lap("facts")
+    policy_u, judge_u = _decisions(scenario, draws)
+    lap("decisions")
+    outcome = _sentence_everywhere(scenario, facts, assessment, policy_u, judge_u, pleas)
+    outcome = outcome._replace(arrest_district=arrest)
+    lap("districts")
+    tally = tally_block(outcome)
+    lap("tally")
+    return Piece(outcome, tally)
+
+
+def _offer_positions(scenario: Scenario) -> int:
+    """Offer positions any district uses: the offer streams drawn."""
+    return max((len(policy.offers) for policy in scenario.districts.values()), default=0)
+
+
+def _decisions(scenario: Scenario, draws: Draws) -> tuple[PolicyUniforms, JudgeUniforms]:
+    offers = _offer_positions(scenario)
+    policy = PolicyUniforms(
+        prosecute=draws.uniforms("policy.prosecute"),
+        offer_extended=draws.uniforms("policy.offer_extended", offers),
+        offer_accepted=draws.uniforms("policy.offer_accepted", offers),
+        plea=draws.uniforms("policy.plea"),
+    )
+    judge = JudgeUniforms(draws.uniforms("judge.position"), draws.uniforms("judge.departure"))
+    return policy, judge
+
+
+def _with_pleas(policy: DistrictPolicy, pleas: tuple[float, int] | None) -> DistrictPolicy:
+    """The policy, its no-deal plea probability and levels replaced by ``pleas``."""
+    if pleas is None:
+        return policy
+    probability = policy.plea_probability.model_copy(update={"value": pleas[0]})
+    return policy.model_copy(
+        update={"plea_probability": probability, "plea_acceptance_levels": pleas[1]}
+    )
+
+
+def _sentence_everywhere(
+    scenario: Scenario,
+    facts: RecordFacts,
+    assessment: RecordAssessment,
+    policy_u: PolicyUniforms,
+    judge_u: JudgeUniforms,
+    pleas: tuple[float, int] | None,
+) -> BlockOutcome:
+    """Every defendant in every district: policy → dispositions → ranges → the judge."""
+    n, codes = assessment.size, scenario.district_codes
+    shape = (n, len(codes))
+    out = BlockOutcome(
+        prosecuted=np.zeros(shape, dtype=bool),
+        months=np.zeros(shape, dtype=np.int32),
+        position_category=np.zeros(shape, dtype=np.int8),
+        offer=np.full(shape, -1, dtype=np.int8),
+        final_min_months=np.zeros(shape, dtype=np.int32),
+        criminal_history_category=assessment.criminal_history_category,
+        enhancement_levels=assessment.reentry.enhancement_levels,
+        arrest_district=np.zeros(n, dtype=np.int64),
+    )
+    for d, code in enumerate(codes):
+        disposition = apply_policy(_with_pleas(scenario.districts[code], pleas), facts, policy_u)
+        ranges = dispose(assessment, disposition.dispositions)
+        sentences = impose_sentences(
+            scenario.judge,
+            ranges.final_min_months,
+            ranges.final_max_months,
+            ranges.statutory_maximum_months,
+            disposition.sentence_cap_months,
+            ranges.early_disposition_reduction,
+            judge_u,
+        )
+        prosecuted = disposition.prosecuted
+        out.prosecuted[:, d] = prosecuted
+        out.months[:, d] = np.where(prosecuted, sentences.months, 0)
+        out.position_category[:, d] = sentences.position_category
+        out.offer[:, d] = np.where(prosecuted, disposition.offer, -1)
+        out.final_min_months[:, d] = ranges.final_min_months
+    return out
