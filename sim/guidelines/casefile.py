@@ -18,7 +18,6 @@ from typing import Annotated, Any, Literal
 
 import numpy as np
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
-from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from sim.guidelines import aggravated_felony as aggravated
 from sim.guidelines import durations
@@ -36,7 +35,7 @@ from sim.guidelines.records import (
 )
 from sim.guidelines.statutes import ADAA_1988, statutory_maximum
 from sim.guidelines.table import CATEGORY_NAMES
-from sim.inputs import load_mapping, validate_model
+from sim.inputs import Date, load_mapping, problems_error, validate_model
 
 __all__ = [
     "CaseFile",
@@ -67,7 +66,6 @@ def _exact(unit: str):
 Months = Annotated[float, Field(ge=0, allow_inf_nan=False), _exact("months")]
 Days = Annotated[float, Field(ge=0, allow_inf_nan=False), _exact("days")]
 Years = Annotated[float, Field(ge=0, allow_inf_nan=False), _exact("years")]
-Date = Annotated[dt.date, Field(strict=False)]
 
 
 class PriorConviction(BaseModel):
@@ -254,9 +252,9 @@ class CaseFile(BaseModel):
         try:
             case = handler(data)
         except ValidationError as error:
-            raise _combined(cls.__name__, error.errors(), extra) from None
+            raise problems_error(cls.__name__, extra, error.errors()) from None
         if extra:
-            raise _combined(cls.__name__, [], extra)
+            raise problems_error(cls.__name__, extra)
         return case
 
 
@@ -270,7 +268,7 @@ def _date(value: object) -> object:
     return value
 
 
-def _case_problems(data: Mapping[str, Any]) -> list[InitErrorDetails]:
+def _case_problems(data: Mapping[str, Any]) -> list[tuple[tuple, Any, str]]:
     manual = data.get("manual")
     offense_date = _date(data.get("offense_date"))
     if isinstance(manual, int) and FIRST_MANUAL <= manual <= LAST_MANUAL and offense_date is None:
@@ -311,27 +309,7 @@ def _case_problems(data: Mapping[str, Any]) -> list[InitErrorDetails]:
                 f"effect {ADAA_1988:%b %-d, %Y}; allowed: 1326(a) or a later offense_date",
             )
         )
-    return [
-        InitErrorDetails(
-            type=PydanticCustomError("consistency", "{message}", {"message": message}),
-            loc=loc,
-            input=value,
-        )
-        for loc, value, message in found
-    ]
-
-
-def _combined(title: str, errors: list[dict], extra: list[InitErrorDetails]) -> ValidationError:
-    # Re-raise pydantic's own errors under their own types (validate_model keys on them).
-    details = [
-        InitErrorDetails(
-            type=PydanticCustomError(e["type"], e["msg"].replace("{", "{{").replace("}", "}}")),
-            loc=e["loc"],
-            input=e.get("input"),
-        )
-        for e in errors
-    ]
-    return ValidationError.from_exception_data(title, [*details, *extra])
+    return found
 
 
 def load_case(path: str | Path) -> CaseFile:
@@ -343,7 +321,7 @@ def load_case(path: str | Path) -> CaseFile:
         With one line per problem naming the file, the field, the value and what is allowed.
     """
     data, is_json = load_mapping(path)
-    return validate_model(CaseFile, data, path, json_mode=is_json)
+    return validate_model(CaseFile, data, path, json_mode=is_json, reference="docs/case-file.md")
 
 
 def case_to_records(cases: Sequence[CaseFile]) -> Records:

@@ -18,7 +18,7 @@ from numba import njit
 from pydantic import Field, model_validator
 from scipy.special import betaincinv
 
-from sim.model.parameters import Parameter, Probability, StrictModel
+from sim.model.parameters import Factor, Probability, StrictModel
 
 __all__ = [
     "POSITION_CATEGORIES",
@@ -49,8 +49,8 @@ class RangePosition(StrictModel):
     """
 
     distribution: Literal["bottom", "middle", "top", "uniform", "beta"]
-    a: Annotated[float, Field(gt=0)] | None = None
-    b: Annotated[float, Field(gt=0)] | None = None
+    a: Annotated[float, Field(gt=0, le=1000, allow_inf_nan=False)] | None = None
+    b: Annotated[float, Field(gt=0, le=1000, allow_inf_nan=False)] | None = None
     source: Annotated[str, Field(min_length=1)]
     assumption: bool = False
 
@@ -65,9 +65,9 @@ class Departures(StrictModel):
     """Departure and variance rates (advisory-era scenarios); zero by default."""
 
     non_government_below_rate: Probability | None = None
-    non_government_below_fraction: Parameter | None = None
+    non_government_below_fraction: Factor | None = None
     above_rate: Probability | None = None
-    above_fraction: Parameter | None = None
+    above_fraction: Factor | None = None
 
     @model_validator(mode="after")
     def _pairs(self) -> Departures:

@@ -34,7 +34,8 @@ from sim.guidelines.casefile import Category, Conviction, Months
 from sim.guidelines.durations import NEVER, months
 from sim.guidelines.records import CONVICTIONS, PRIOR_KINDS, Dispositions, Records, kind_code
 from sim.guidelines.table import CATEGORY_NAMES
-from sim.model.parameters import Parameter, Probability, StrictModel
+from sim.model.parameters import Months as MonthsParameter
+from sim.model.parameters import Probability, StrictModel, Weight
 
 __all__ = [
     "MAX_OFFERS",
@@ -74,7 +75,7 @@ class Offer(StrictModel):
     description: str = ""
     eligibility: Eligibility = Field(default_factory=Eligibility)
     conviction: Conviction | None = None
-    sentence_cap_months: Parameter | None = None
+    sentence_cap_months: MonthsParameter | None = None
     early_disposition_levels: (
         Annotated[int, Field(ge=0, le=4)] | dict[Category, Annotated[int, Field(ge=0, le=4)]]
     ) = 0
@@ -110,7 +111,7 @@ class DistrictPolicy(StrictModel):
     """One district's prosecutorial policy."""
 
     name: Annotated[str, Field(min_length=1)]
-    caseload_weight: Parameter
+    caseload_weight: Weight
     prosecution: Prosecution
     offers: Annotated[list[Offer], Field(max_length=MAX_OFFERS)] = Field(default_factory=list)
     plea_probability: Probability

@@ -27,7 +27,8 @@ from sim.guidelines.aggravated_felony import (
 )
 from sim.guidelines.casefile import prior_problems
 from sim.guidelines.editions import FIRST_MANUAL, LAST_MANUAL, edition
-from sim.inputs import InputError, load_mapping, validate_model
+from sim.guidelines.statutes import ADAA_1988
+from sim.inputs import Date, InputError, load_mapping, problems_error, validate_model
 from sim.model.districts import DISTRICTS
 from sim.model.judge import JudgeConfig
 from sim.model.parameters import StrictModel
@@ -47,6 +48,8 @@ __all__ = [
 
 #: The built-in default scenario: California, 1995 (the seed opinion's setting).
 DEFAULT_SCENARIO = Path(__file__).resolve().parents[2] / "configs" / "california-1995.yaml"
+#: Where a reader finds every key of a scenario written out.
+_REFERENCE = "configs/california-1995.yaml"
 
 
 class StudySettings(StrictModel):
@@ -86,7 +89,7 @@ class Scenario(StrictModel):
     title: Annotated[str, Field(min_length=1)]
     description: str = ""
     manual: Annotated[int, Field(ge=FIRST_MANUAL, le=LAST_MANUAL)]
-    offense_date: Annotated[dt.date, Field(strict=False)] | None = None
+    offense_date: Date | None = None
     study: StudySettings
     population: PopulationParameters
     districts: Annotated[dict[str, DistrictPolicy], Field(min_length=1)]
@@ -98,48 +101,78 @@ class Scenario(StrictModel):
     #: A place for YAML anchors (``&name``) shared by several districts; otherwise ignored.
     anchors: dict[str, Any] = Field(default_factory=dict)
 
-    @model_validator(mode="after")
-    def _consistent(self) -> Scenario:
+    @model_validator(mode="wrap")
+    @classmethod
+    def _every_problem(cls, data: Any, handler: Any) -> Scenario:
+        """Field errors first; then every cross-field problem at once, each at its field."""
+        scenario = handler(data)
+        problems = scenario._problems()
+        if problems:
+            raise problems_error(cls.__name__, problems)
+        return scenario
+
+    def _problems(self) -> list[tuple[tuple[str | int, ...], Any, str]]:
+        """Contradictions between fields, as (location, value, message)."""
+        problems: list[tuple[tuple[str | int, ...], Any, str]] = []
         if not _SLUG.match(self.scenario):
-            raise ValueError(
-                f"scenario {self.scenario!r}: allowed: lower-case letters, digits and hyphens"
+            problems.append(
+                (("scenario",), self.scenario, "allowed: lower-case letters, digits and hyphens")
             )
-        unknown = [code for code in self.districts if code not in DISTRICTS]
-        if unknown:
-            raise ValueError(
-                f"districts: unknown district code(s) {', '.join(unknown)}; allowed: the 94 USSC "
-                f"codes, e.g. {', '.join(list(DISTRICTS)[:8])}, … (sim/districts.py)"
-            )
+        for code in self.districts:
+            if code not in DISTRICTS:
+                problems.append(
+                    (
+                        ("districts", code),
+                        code,
+                        "unknown district code; allowed: the 94 USSC codes, e.g. "
+                        f"{', '.join(list(DISTRICTS)[:8])}, … (sim/model/districts.py)",
+                    )
+                )
         if sum(d.caseload_weight.value for d in self.districts.values()) <= 0:
-            raise ValueError("districts: the caseload weights sum to zero; allowed: a positive sum")
+            problems.append(
+                (("districts",), None, "the caseload weights sum to zero; allowed: a positive sum")
+            )
+        problems += self._edition_problems()
+        for name in self.profiles:
+            if not _SLUG.match(name):
+                problems.append(
+                    (("profiles", name), name, "allowed: lower-case letters, digits and hyphens")
+                )
+        return problems
+
+    def _edition_problems(self) -> list[tuple[tuple[str | int, ...], Any, str]]:
+        """What the Manual and the offense date do not allow."""
+        problems: list[tuple[tuple[str | int, ...], Any, str]] = []
         allowed = edition(self.manual).early_disposition
         for code, district in self.districts.items():
             for k, offer in enumerate(district.offers):
                 levels = offer.early_disposition_levels
                 most = max(levels.values(), default=0) if isinstance(levels, dict) else levels
                 if most > allowed.max_levels:
-                    raise ValueError(
-                        f"districts.{code}.offers[{k}].early_disposition_levels: {most} is not "
-                        f"available under the {self.manual} Manual ({allowed.source}); allowed: "
-                        f"0-{allowed.max_levels}"
+                    problems.append(
+                        (
+                            ("districts", code, "offers", k, "early_disposition_levels"),
+                            most,
+                            f"not available under the {self.manual} Manual ({allowed.source}); "
+                            f"allowed: 0-{allowed.max_levels}",
+                        )
                     )
-        date = self.offense_date or edition(self.manual).default_offense_date
-        problems = [
-            f"profiles.{name}.priors[{k}].{field}: {message}"
-            for name, profile in self.profiles.items()
-            for k, prior in enumerate(profile.priors)
-            for field, message in prior_problems(
-                prior.model_dump(exclude_none=True), self.manual, date
-            )
-        ]
-        if problems:
-            raise ValueError("; ".join(problems))
-        for name in self.profiles:
-            if not _SLUG.match(name):
-                raise ValueError(
-                    f"profiles: name {name!r}: allowed: lower-case letters, digits and hyphens"
+        if self.date < ADAA_1988:
+            problems.append(
+                (
+                    ("offense_date",),
+                    self.date,
+                    f"before {ADAA_1988:%b %-d, %Y}, when 8 U.S.C. § 1326(b) was created: the "
+                    "districts' § 1326(b) charges would not exist; allowed: that date or later",
                 )
-        return self
+            )
+        for name, profile in self.profiles.items():
+            for k, prior in enumerate(profile.priors):
+                raw = prior.model_dump(exclude_none=True)
+                for field, message in prior_problems(raw, self.manual, self.date):
+                    loc = ("profiles", name, "priors", k, field)
+                    problems.append((loc, raw.get(field), message))
+        return problems
 
     @property
     def district_codes(self) -> list[str]:
@@ -188,16 +221,31 @@ def resolve_scenario_mapping(path: str | Path, _chain: tuple[Path, ...] = ()) ->
     if resolved in _chain:
         cycle = " -> ".join(str(p) for p in (*_chain, resolved))
         raise InputError(f"{path}: extends: cycle of scenario files: {cycle}")
+    if len(_chain) >= _MAX_EXTENDS:
+        raise InputError(f"{path}: extends: more than {_MAX_EXTENDS} files deep; allowed: fewer")
     data, _ = load_mapping(path)
     parent = data.pop("extends", None)
     if parent is None:
         return data
-    if not isinstance(parent, str) or not parent:
-        raise InputError(f"{path}: extends: {parent!r}: allowed: the path of another scenario file")
+    allowed = f"allowed: the path of another scenario file ({', '.join(_SCENARIO_SUFFIXES)})"
+    if not isinstance(parent, str) or not parent or len(parent) > 500:
+        raise InputError(f"{path}: extends: {_cut(parent)}: {allowed}")
     parent_path = path.parent / parent
-    if not parent_path.exists():
-        raise InputError(f"{path}: extends: {parent!r}: no such file ({parent_path})")
+    # Only a scenario file is read: the suffix is checked before anything is opened, so that
+    # extends: cannot make the tool read (and echo, in its error messages) any other file.
+    if parent_path.suffix.lower() not in _SCENARIO_SUFFIXES:
+        raise InputError(f"{path}: extends: {_cut(parent)}: {allowed}")
     return _merge(resolve_scenario_mapping(parent_path, (*_chain, resolved)), data)
+
+
+#: Files ``extends:`` may name, and how deep a chain of them may go.
+_SCENARIO_SUFFIXES = (".yaml", ".yml", ".json")
+_MAX_EXTENDS = 10
+
+
+def _cut(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:79] + "…"
 
 
 def load_scenario(
@@ -229,7 +277,7 @@ def load_scenario(
     if study_overrides:
         study = data.get("study")
         data["study"] = _merge(study if isinstance(study, Mapping) else {}, study_overrides)
-    return validate_model(Scenario, data, path), data
+    return validate_model(Scenario, data, path, reference=_REFERENCE), data
 
 
 def assumptions(model: BaseModel, path: str = "") -> list[dict[str, Any]]:

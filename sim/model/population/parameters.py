@@ -13,7 +13,15 @@ import yaml
 from pydantic import model_validator
 
 from sim.guidelines.records import kind_code
-from sim.model.parameters import Parameter, Probability, StrictModel
+from sim.model.parameters import (
+    Count,
+    Dispersion,
+    Months,
+    Parameter,
+    Probability,
+    StrictModel,
+    Years,
+)
 
 __all__ = [
     "CALIBRATION_TARGETS",
@@ -130,7 +138,7 @@ class PopulationParameters(StrictModel):
 
     # Calibration targets (sourced).
     prior_aggravated_felony_share: Probability
-    mean_prior_removals: Parameter
+    mean_prior_removals: Count
     reentry_conviction_share: Probability
     post_reentry_conviction_share: Probability
     clean_record_share: Probability
@@ -138,12 +146,12 @@ class PopulationParameters(StrictModel):
     aggravated_felony_after_reentry_share: Probability
     illegal_reentry_felony_share: Probability
     earlier_illegal_entry_share: Probability
-    pre_removal_extra_convictions_mean: Parameter
-    post_reentry_extra_convictions_mean: Parameter
-    conviction_dispersion: Parameter
+    pre_removal_extra_convictions_mean: Count
+    post_reentry_extra_convictions_mean: Count
+    conviction_dispersion: Dispersion
     persistent_share: Probability
     found_after_conviction_share: Probability
-    removal_dispersion: Parameter
+    removal_dispersion: Dispersion
     # Kind mix of aggravated felonies.
     aggravated_drug_trafficking_mix: Probability
     aggravated_crime_of_violence_mix: Probability
@@ -160,37 +168,37 @@ class PopulationParameters(StrictModel):
     misdemeanor_drug_mix: Probability
     misdemeanor_mix: Probability
     # Sentence lengths when imprisoned: log-logistic median (months) and sd of log months.
-    aggravated_drug_trafficking_median_months: Parameter
+    aggravated_drug_trafficking_median_months: Months
     aggravated_drug_trafficking_sigma: Parameter
-    aggravated_crime_of_violence_median_months: Parameter
+    aggravated_crime_of_violence_median_months: Months
     aggravated_crime_of_violence_sigma: Parameter
-    aggravated_firearms_median_months: Parameter
+    aggravated_firearms_median_months: Months
     aggravated_firearms_sigma: Parameter
-    aggravated_child_pornography_median_months: Parameter
+    aggravated_child_pornography_median_months: Months
     aggravated_child_pornography_sigma: Parameter
-    aggravated_national_security_median_months: Parameter
+    aggravated_national_security_median_months: Months
     aggravated_national_security_sigma: Parameter
-    aggravated_human_trafficking_median_months: Parameter
+    aggravated_human_trafficking_median_months: Months
     aggravated_human_trafficking_sigma: Parameter
-    aggravated_alien_smuggling_median_months: Parameter
+    aggravated_alien_smuggling_median_months: Months
     aggravated_alien_smuggling_sigma: Parameter
-    aggravated_theft_or_burglary_median_months: Parameter
+    aggravated_theft_or_burglary_median_months: Months
     aggravated_theft_or_burglary_sigma: Parameter
-    nonaggravated_crime_of_violence_median_months: Parameter
+    nonaggravated_crime_of_violence_median_months: Months
     nonaggravated_crime_of_violence_sigma: Parameter
-    nonaggravated_other_felony_median_months: Parameter
+    nonaggravated_other_felony_median_months: Months
     nonaggravated_other_felony_sigma: Parameter
-    misdemeanor_violent_median_months: Parameter
+    misdemeanor_violent_median_months: Months
     misdemeanor_violent_sigma: Parameter
-    misdemeanor_drug_median_months: Parameter
+    misdemeanor_drug_median_months: Months
     misdemeanor_drug_sigma: Parameter
-    misdemeanor_median_months: Parameter
+    misdemeanor_median_months: Months
     misdemeanor_sigma: Parameter
-    illegal_reentry_median_months: Parameter
+    illegal_reentry_median_months: Months
     illegal_reentry_sigma: Parameter
-    illegal_entry_median_months: Parameter
+    illegal_entry_median_months: Months
     illegal_entry_sigma: Parameter
-    max_sentence_months: Parameter
+    max_sentence_months: Months
     # No imprisonment (probation, fine, fully suspended term).
     aggravated_no_imprisonment_share: Probability
     nonaggravated_felony_no_imprisonment_share: Probability
@@ -199,13 +207,13 @@ class PopulationParameters(StrictModel):
     illegal_entry_no_imprisonment_share: Probability
     # Time.
     served_fraction: Probability
-    liberty_years_mean: Parameter
-    instant_liberty_years_mean: Parameter
+    liberty_years_mean: Years
+    instant_liberty_years_mean: Years
     # Single sentences, foreign sentences, status.
     single_sentence_share: Probability
     consecutive_share: Probability
     foreign_share: Probability
-    status_window_years: Parameter
+    status_window_years: Years
     under_sentence_share: Probability
 
     @model_validator(mode="after")
