@@ -11,8 +11,9 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from PIL import Image
 
-from sim.output import figures as plots
 from sim.model.scenario import load_scenario
+from sim.output import figures as plots
+from sim.output.figures.gaps import _ROMAN, _quantile
 from sim.output.tables import build_tables
 from sim.run.runner import run_study
 
@@ -126,7 +127,7 @@ def test_gap_heatmap_blank_cells_reversed_pair_and_centred_colours():
     assert grid[1, 2] == 30.0
     assert grid[0, 5] == 4.0
     assert mesh.norm.vmin == -mesh.norm.vmax == -30.0  # diverging, centred at 0
-    assert [tick.get_text() for tick in ax.get_xticklabels()] == list(plots._ROMAN)
+    assert [tick.get_text() for tick in ax.get_xticklabels()] == list(_ROMAN)
     assert {t.get_text() for t in ax.texts} == {"−2.0", "4.0", "30.0"}
     reversed_ax = plots.gap_heatmap(table, "B", "A")
     assert reversed_ax.collections[0].get_array().reshape(2, 6)[1, 2] == -30.0
@@ -145,6 +146,11 @@ def test_variance_shares_draws_the_four_shapley_components(tables):
         "Other record",
     ]
     assert len(ax.patches) == 4
+    table = tables["variance_shares"].drop_duplicates("component").set_index("component")
+    components = ["district", "criminal_history_category", "section_2l1_2_enhancement"]
+    components.append("other_record")
+    widths = [patch.get_width() for patch in ax.patches]
+    np.testing.assert_allclose(widths, np.nan_to_num(table.loc[components, "estimate"]))
 
 
 def test_paired_differences_switches_to_quantile_rows_for_many_pairs():
@@ -169,7 +175,7 @@ def test_paired_differences_switches_to_quantile_rows_for_many_pairs():
     assert UNIT.search(ax.get_ylabel())
     ecdf = plots.paired_differences(table, kind="ecdf")
     assert len(ecdf.get_lines()) == 10 + 1  # one per pair plus the zero line
-    assert plots._quantile(np.array([-3.0, 0.0, 12.0]), np.array([0.1, 0.7, 1.0]), 0.75) == 12.0
+    assert _quantile(np.array([-3.0, 0.0, 12.0]), np.array([0.1, 0.7, 1.0]), 0.75) == 12.0
     with pytest.raises(ValueError, match="kind"):
         plots.paired_differences(table, kind="violin")
 
@@ -209,6 +215,28 @@ def test_mean_months_convergence_and_profiles_legend(tables):
     assert {"banuelos-rodriguez", "worst-offender"} <= texts
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
     assert legend == ["No-deal final range", "Statutory maximum", "Simulated mean, min–max"]
+    rows = tables["profiles"].drop_duplicates(["profile", "district"])
+    assert [t.get_text() for t in ax.get_yticklabels()] == list(rows["district"])
+
+
+def test_package_exports_the_public_names():
+    assert set(plots.__all__) == {
+        "FIGURE_NAMES",
+        "OKABE_ITO",
+        "convergence",
+        "district_colors",
+        "district_distributions",
+        "gap_heatmap",
+        "paired_differences",
+        "profiles",
+        "render_figures",
+        "selection_vs_policy",
+        "variance_shares",
+    }
+    for name in plots.__all__:
+        assert getattr(plots, name) is not None, name
+    for name in set(plots.__all__) - {"FIGURE_NAMES", "OKABE_ITO"}:
+        assert callable(getattr(plots, name)), name  # not a submodule of the same name
 
 
 @pytest.fixture(scope="module")
