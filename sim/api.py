@@ -12,10 +12,10 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from sim.analysis.summary import headline_mcse, summarise
+from sim.analysis.results import Results, analyse
 from sim.inputs import InputError
 from sim.model.scenario import Scenario, load_scenario
-from sim.run.runner import StudyResult, run_study
+from sim.run.runner import run_study
 
 __all__ = [
     "calculate_case",
@@ -40,24 +40,51 @@ def run_to_target(
     target_mcse: float,
     max_replications: int,
     workers: int = 1,
-    progress=None,
-) -> tuple[StudyResult, dict[str, Any]]:
+    progress: Progress | None = None,
+) -> tuple[Results, dict[str, Any]]:
     """Add replications (doubling) until every headline MCSE is at most ``target_mcse`` months
-    or ``max_replications`` is reached. Replication r's streams do not depend on the total, so
-    the result equals a fixed run with the final number of replications."""
+    or ``max_replications`` is reached.
+
+    Replication r's streams do not depend on the total, so the result equals a fixed run with
+    the final number of replications.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        Its ``study.replications`` (at least 2) is the first run's size.
+    target_mcse : float
+        Months; the headline figures are :attr:`sim.analysis.measures.Measures.headline_mcse`'s.
+    max_replications : int
+    workers : int
+    progress : callable, optional
+        ``progress(done, total)`` after each block, in defendants.
+
+    Returns
+    -------
+    tuple of (Results, dict)
+        The final run's results, and the ``target`` entry of its summary (target, cap,
+        replications, the largest headline MCSE reached, whether the target was reached).
+    """
     replications = max(scenario.study.replications, 2)
-    current = scenario.model_copy(
-        update={"study": scenario.study.model_copy(update={"replications": replications})}
+
+    def with_replications(count: int) -> Scenario:
+        study = scenario.study.model_copy(update={"replications": count})
+        return scenario.model_copy(update={"study": study})
+
+    results = analyse(
+        run_study(with_replications(replications), workers=workers, progress=progress)
     )
-    result = run_study(current, workers=workers, progress=progress)
-    while headline_mcse(result) > target_mcse and replications < max_replications:
+    while results.headline_mcse > target_mcse and replications < max_replications:
         replications = min(2 * replications, max_replications)
-        current = scenario.model_copy(
-            update={"study": scenario.study.model_copy(update={"replications": replications})}
+        study = run_study(
+            with_replications(replications),
+            workers=workers,
+            progress=progress,
+            previous=results.study,
         )
-        result = run_study(current, workers=workers, progress=progress, previous=result)
-    achieved = headline_mcse(result)
-    return result, {
+        results = analyse(study)
+    achieved = results.headline_mcse
+    return results, {
         "target_mcse_months": target_mcse,
         "max_replications": max_replications,
         "replications": replications,
@@ -103,27 +130,25 @@ def run_and_summarise(
         )
     scenario, resolved = load_scenario(config, overrides)
     started = time.perf_counter()
-    target = None
     if target_mcse is None:
-        result = run_study(scenario, workers=workers, progress=progress)
+        results = analyse(run_study(scenario, workers=workers, progress=progress))
+        summary = dict(results.summary)
     else:
-        result, target = run_to_target(
+        results, target = run_to_target(
             scenario, target_mcse, max_replications, workers=workers, progress=progress
         )
         resolved = dict(resolved)
         resolved["study"] = {**resolved["study"], "replications": target["replications"]}
-    summary = summarise(result)
-    if target is not None:
-        summary["target"] = target
+        summary = {**results.summary, "target": target}
     wall_seconds = round(time.perf_counter() - started, 3)
     printed = dict(summary)
     if archive:
         from sim.output.archive import write_archive
 
         folder = write_archive(
-            result,
+            results,
             resolved,
-            summary,
+            summary=summary,
             out=out,
             results_root=results_root,
             wall_seconds=wall_seconds,

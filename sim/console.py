@@ -5,9 +5,12 @@ Owned by :mod:`sim.cli`; the library itself never prints.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rich.table import Table
 
 __all__ = ["print_summary", "progress_bar"]
 
@@ -52,10 +55,17 @@ def _figure(value: float | None, mcse: float | None, digits: int = 1) -> str:
     return f"{text} ± {mcse:.{digits + 1}f}" if mcse is not None else text
 
 
-def print_summary(summary: dict[str, Any]) -> None:
-    """Print the headline tables of a summary (rich, stdout)."""
+def print_summary(summary: Mapping[str, Any]) -> None:
+    """Print the headline tables of a run's summary (rich, stdout).
+
+    Parameters
+    ----------
+    summary : mapping
+        What :func:`sim.api.run_and_summarise` returns: the run's
+        :attr:`sim.analysis.results.Results.summary` with ``wall_seconds`` (and ``target`` for
+        a run to a target MCSE).
+    """
     from rich.console import Console
-    from rich.table import Table
 
     console = Console()
     console.print(
@@ -70,95 +80,108 @@ def print_summary(summary: dict[str, Any]) -> None:
             f"{'reached' if t['reached'] else 'NOT reached'} with {t['replications']} "
             f"replications (largest headline MCSE {t['headline_max_mcse_months']:.3f})"
         )
-
-    table = Table(title="Districts: every defendant sentenced everywhere (months among prosecuted)")
-    for column in ("district", "prosecuted", "mean", "median", "90th pct", "as arrested: mean"):
-        table.add_column(column, justify="right")
-    for code, d in summary["districts"].items():
-        table.add_row(
-            f"{code} {d['name']}",
-            _figure(d["prosecuted_share"], d["prosecuted_share_mcse"], 3),
-            _figure(d["mean_months"], d["mean_months_mcse"]),
-            _figure(d["median_months"], d["median_months_mcse"]),
-            _figure(d["p90_months"], d["p90_months_mcse"]),
-            _figure(d["as_arrested"]["mean_months"], d["as_arrested"]["mean_months_mcse"]),
-        )
-    console.print(table)
-
-    pairs = Table(
-        title="Paired gaps, same defendants (a − b, months; declined = 0 unless both prosecuted)"
-    )
-    for column in ("a − b", "mean gap", "median", ">12 months apart", "both prosecuted: mean"):
-        pairs.add_column(column, justify="right")
-    for pair in summary["pairwise"]:
-        everyone, both = pair["all_defendants"], pair["both_prosecuted"]
-        pairs.add_row(
-            f"{pair['district_a']} − {pair['district_b']}",
-            _figure(pair["mean_difference_months"], pair["mcse_months"], 2),
-            _figure(
-                everyone["median_difference_months"], everyone["median_difference_months_mcse"]
-            ),
-            _figure(
-                everyone["share_differing_over_12_months"],
-                everyone["share_differing_over_12_months_mcse"],
-                3,
-            ),
-            _figure(both["mean_difference_months"], both["mean_difference_months_mcse"], 2),
-        )
-    console.print(pairs)
-
-    shares = summary["variance_shares"]
-    variance = Table(title="Share of sentence variance explained (Shapley values of R²)")
-    for column in ("district", "criminal history category", "§ 2L1.2 enhancement", "other record"):
-        variance.add_column(column, justify="right")
-    variance.add_row(
-        *(
-            _figure(shares[key], shares[f"{key}_mcse"], 3)
-            for key in (
-                "district",
-                "criminal_history_category",
-                "section_2l1_2_enhancement",
-                "other_record",
-            )
-        )
-    )
-    console.print(variance)
-
-    selection = Table(title="As-arrested gap = treatment (same defendants) + composition (who)")
-    for column in ("a − b", "observed gap", "treatment", "composition"):
-        selection.add_column(column, justify="right")
-    for row in summary["selection_vs_policy"]:
-        selection.add_row(
-            f"{row['district_a']} − {row['district_b']}",
-            *(
-                _figure(row[key], row[f"{key}_mcse"], 2)
-                for key in ("observed_gap_months", "treatment_months", "composition_months")
-            ),
-        )
-    console.print(selection)
-
+    console.print(_districts(summary["districts"]))
+    console.print(_pairs(summary["pairwise"]))
+    console.print(_variance(summary["variance_shares"]))
+    console.print(_selection(summary["selection_vs_policy"]))
     inequality = summary["inequality"]
     console.print(
         "Inequality (declined = 0): Gini "
-        f"{_figure(inequality['gini'], inequality['gini_mcse'], 3)}; Theil T between districts "
-        f"{_figure(inequality['theil_between'], inequality['theil_between_mcse'], 3)}, within "
-        f"{_figure(inequality['theil_within'], inequality['theil_within_mcse'], 3)}"
+        f"{_estimate(inequality, 'gini', 3)}; Theil T between districts "
+        f"{_estimate(inequality, 'theil_between', 3)}, within "
+        f"{_estimate(inequality, 'theil_within', 3)}"
     )
-
     for name, by_district in summary["profiles"].items():
-        profile = Table(title=f"Profile {name}")
-        for column in ("district", "no-deal final range", "mean months", "min–max", "deals"):
-            profile.add_column(column, justify="right")
-        for code, p in by_district.items():
-            low, high = p["final_range_months"]
-            deals = ", ".join(
-                f"{deal} {share:.0%}" for deal, share in p["deal_shares"].items() if share
-            )
-            profile.add_row(
-                code,
-                f"{low}–{high}",
-                _figure(p["mean_months"], p["mean_months_mcse"]),
-                f"{p['min_months']}–{p['max_months']}",
-                deals,
-            )
-        console.print(profile)
+        console.print(_profile(name, by_district))
+
+
+def _estimate(entry: Mapping[str, Any], key: str, digits: int = 1) -> str:
+    """``entry[key] ± entry[key_mcse]`` of a summary entry."""
+    return _figure(entry[key], entry[f"{key}_mcse"], digits)
+
+
+def _table(title: str, columns: tuple[str, ...]) -> Table:
+    from rich.table import Table
+
+    table = Table(title=title)
+    for column in columns:
+        table.add_column(column, justify="right")
+    return table
+
+
+def _districts(districts: Mapping[str, Any]) -> Table:
+    table = _table(
+        "Districts: every defendant sentenced everywhere (months among prosecuted)",
+        ("district", "prosecuted", "mean", "median", "90th pct", "as arrested: mean"),
+    )
+    for code, d in districts.items():
+        table.add_row(
+            f"{code} {d['name']}",
+            _estimate(d, "prosecuted_share", 3),
+            _estimate(d, "mean_months"),
+            _estimate(d, "median_months"),
+            _estimate(d, "p90_months"),
+            _estimate(d["as_arrested"], "mean_months"),
+        )
+    return table
+
+
+def _pairs(pairwise: list[Mapping[str, Any]]) -> Table:
+    table = _table(
+        "Paired gaps, same defendants (a − b, months; declined = 0 unless both prosecuted)",
+        ("a − b", "mean gap", "median", ">12 months apart", "both prosecuted: mean"),
+    )
+    for pair in pairwise:
+        everyone, both = pair["all_defendants"], pair["both_prosecuted"]
+        table.add_row(
+            f"{pair['district_a']} − {pair['district_b']}",
+            _figure(pair["mean_difference_months"], pair["mcse_months"], 2),
+            _estimate(everyone, "median_difference_months"),
+            _estimate(everyone, "share_differing_over_12_months", 3),
+            _estimate(both, "mean_difference_months", 2),
+        )
+    return table
+
+
+def _variance(shares: Mapping[str, Any]) -> Table:
+    table = _table(
+        "Share of sentence variance explained (Shapley values of R²)",
+        ("district", "criminal history category", "§ 2L1.2 enhancement", "other record"),
+    )
+    keys = ("district", "criminal_history_category", "section_2l1_2_enhancement", "other_record")
+    table.add_row(*(_estimate(shares, key, 3) for key in keys))
+    return table
+
+
+def _selection(rows: list[Mapping[str, Any]]) -> Table:
+    table = _table(
+        "As-arrested gap = treatment (same defendants) + composition (who)",
+        ("a − b", "observed gap", "treatment", "composition"),
+    )
+    for row in rows:
+        table.add_row(
+            f"{row['district_a']} − {row['district_b']}",
+            *(
+                _estimate(row, key, 2)
+                for key in ("observed_gap_months", "treatment_months", "composition_months")
+            ),
+        )
+    return table
+
+
+def _profile(name: str, by_district: Mapping[str, Any]) -> Table:
+    table = _table(
+        f"Profile {name}", ("district", "no-deal final range", "mean months", "min–max", "deals")
+    )
+    for code, p in by_district.items():
+        low, high = p["final_range_months"]
+        shares = p["deal_shares"].items()
+        deals = ", ".join(f"{deal} {share:.0%}" for deal, share in shares if share)
+        table.add_row(
+            code,
+            f"{low}–{high}",
+            _estimate(p, "mean_months"),
+            f"{p['min_months']}–{p['max_months']}",
+            deals,
+        )
+    return table

@@ -1,4 +1,9 @@
-"""Study metrics from integer tallies, each with its Monte Carlo standard error.
+"""Study metrics as small pure functions of integer tallies, and the Monte Carlo standard error.
+
+Each function here computes one metric of one replication from histograms or sums (Gini, Theil,
+Wasserstein and Kolmogorov–Smirnov distances, variance shares, the selection-vs-policy split), or
+turns one value per replication into an :class:`Estimate` (:func:`over_replications`). The
+typed figures of a run are assembled from them in :mod:`sim.analysis.measures`.
 
 Every figure is computed once per replication; the reported estimate is the mean of the
 replications' values and its Monte Carlo standard error (MCSE) is their standard deviation over
@@ -12,24 +17,34 @@ Quantiles of whole-month sentences use the inverse of the empirical distribution
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import NamedTuple
 
 import numpy as np
 from scipy import stats
 
 __all__ = [
+    "Estimate",
+    "balanced_histograms",
     "gini_from_histogram",
     "histogram_mean",
     "histogram_quantile",
     "ks_from_histograms",
     "over_replications",
-    "profile_summary",
     "selection_vs_policy",
-    "study_summary",
     "theil_decomposition",
     "variance_shares",
     "wasserstein_from_histograms",
 ]
+
+
+class Estimate(NamedTuple):
+    """A figure over replications: the mean of the replications' values, its Monte Carlo
+    standard error and a 95% t interval (``mcse`` and ``ci95`` are None with fewer than two
+    replications; any part is None where the value is undefined, e.g. an empty district)."""
+
+    estimate: float | None
+    mcse: float | None
+    ci95: tuple[float | None, float | None] | None
 
 
 def histogram_mean(histogram: np.ndarray) -> np.ndarray:
@@ -58,24 +73,35 @@ def histogram_quantile(histogram: np.ndarray, q: float) -> np.ndarray:
     return np.where(total[..., 0] > 0, position, np.nan)
 
 
-def over_replications(values: np.ndarray) -> dict[str, Any]:
-    """Mean over replications (axis 0), its MCSE and a 95% t interval.
+def over_replications(values: np.ndarray) -> Estimate:
+    """Mean over replications, its MCSE and a 95% t interval.
 
-    >>> over_replications(np.array([1.0, 2.0, 3.0]))["mcse"]
+    Parameters
+    ----------
+    values : numpy.ndarray
+        One value per replication (NaN where undefined; NaNs are left out of the mean).
+
+    Returns
+    -------
+    Estimate
+        ``estimate`` = mean, ``mcse`` = standard deviation / √R, ``ci95`` = mean ± t(0.975, R−1)
+        x MCSE; ``mcse`` and ``ci95`` are None when R < 2.
+
+    Examples
+    --------
+    >>> over_replications(np.array([1.0, 2.0, 3.0])).mcse
     0.5773502691896258
     """
     values = np.asarray(values, dtype=float)
     r = values.shape[0]
     estimate = np.nanmean(values, axis=0) if np.isfinite(values).any() else np.nan
     if r < 2:
-        return {"estimate": _number(estimate), "mcse": None, "ci95": None}
+        return Estimate(_number(estimate), None, None)
     mcse = np.nanstd(values, axis=0, ddof=1) / math.sqrt(r)
     half = stats.t.ppf(0.975, r - 1) * mcse
-    return {
-        "estimate": _number(estimate),
-        "mcse": _number(mcse),
-        "ci95": [_number(estimate - half), _number(estimate + half)],
-    }
+    return Estimate(
+        _number(estimate), _number(mcse), (_number(estimate - half), _number(estimate + half))
+    )
 
 
 def _number(value: float) -> float | None:
@@ -282,297 +308,8 @@ def selection_vs_policy(
     }
 
 
-def _shares(counts: np.ndarray) -> np.ndarray:
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return counts / counts.sum(axis=-1, keepdims=True)
-
-
-def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.asarray(numerator, dtype=float) / np.asarray(denominator, dtype=float)
-
-
-def _view(
-    prosecuted: np.ndarray,
-    defendants: np.ndarray,
-    histogram: np.ndarray,
-    positions: np.ndarray,
-    percent: np.ndarray,
-    percent_count: np.ndarray,
-) -> dict[str, Any]:
-    """Per-district figures of one view, each over replications (axis 0)."""
-    from sim.model.judge import POSITION_CATEGORIES
-    from sim.run.tally import PERCENT_SCALE
-
-    quantiles = {f"p{int(q * 100)}_months": q for q in (0.1, 0.25, 0.75, 0.9)}
-    figures = {
-        "prosecuted_share": over_replications(_ratio(prosecuted, defendants)),
-        "imprisonment_share": over_replications(
-            _ratio(histogram[..., 1:].sum(axis=-1), histogram.sum(axis=-1))
-        ),
-        "mean_months": over_replications(histogram_mean(histogram)),
-        "median_months": over_replications(histogram_quantile(histogram, 0.5)),
-        **{
-            name: over_replications(histogram_quantile(histogram, q))
-            for name, q in quantiles.items()
-        },
-        # USSC inter-district measure: mean percent difference between the sentence and the
-        # guideline minimum (after § 5G1.1), over sentences whose minimum is above 0.
-        "mean_percent_from_guideline_minimum": over_replications(
-            _ratio(percent, percent_count) / PERCENT_SCALE
-        ),
-    }
-    shares = _shares(positions)
-    figures["position_shares"] = {
-        category: over_replications(shares[:, k]) for k, category in enumerate(POSITION_CATEGORIES)
-    }
-    return figures
-
-
 def balanced_histograms(tally) -> np.ndarray:
     """(R, D, M+1) histograms of Y = months, 0 for a declined defendant (every defendant)."""
     histograms = tally.counterfactual_histogram.copy()
     histograms[:, :, 0] += tally.defendants[:, None] - tally.counterfactual_prosecuted
     return histograms
-
-
-def district_summary(result) -> dict[str, Any]:
-    """Per-district figures of a :class:`sim.run.runner.StudyResult`, both views.
-
-    ``{CODE: {"name", "counterfactual": {...}, "as_arrested": {...}}}``; months are among the
-    defendants each district prosecutes; every figure is ``{"estimate", "mcse", "ci95"}``.
-    """
-    tally = result.tally
-    districts: dict[str, Any] = {}
-    for d, code in enumerate(result.scenario.district_codes):
-        counterfactual = _view(
-            tally.counterfactual_prosecuted[:, d],
-            tally.defendants,
-            tally.counterfactual_histogram[:, d],
-            tally.counterfactual_positions[:, d],
-            tally.counterfactual_percent[:, d],
-            tally.counterfactual_percent_count[:, d],
-        )
-        as_arrested = _view(
-            tally.as_arrested_prosecuted[:, d],
-            tally.as_arrested_defendants[:, d],
-            tally.as_arrested_histogram[:, d],
-            tally.as_arrested_positions[:, d],
-            tally.as_arrested_percent[:, d],
-            tally.as_arrested_percent_count[:, d],
-        )
-        as_arrested["arrest_share"] = over_replications(
-            _ratio(tally.as_arrested_defendants[:, d], tally.defendants)
-        )
-        districts[code] = {
-            "name": result.scenario.districts[code].name,
-            "counterfactual": counterfactual,
-            "as_arrested": as_arrested,
-        }
-    return districts
-
-
-def _difference_figures(histogram: np.ndarray, sums: np.ndarray | None) -> dict[str, Any]:
-    """Figures of a paired-difference histogram (R, 2M+1), index m ↔ difference m − M."""
-    from sim.run.tally import MAX_MONTHS
-
-    offset = MAX_MONTHS
-    n = histogram.sum(axis=-1)
-    differences = np.arange(histogram.shape[-1]) - offset
-    mean = _ratio((histogram * differences).sum(axis=-1), n)
-    median = histogram_quantile(histogram, 0.5) - offset
-    apart = histogram[:, np.abs(differences) > 12].sum(axis=-1)
-    figures = {
-        "defendants": over_replications(n),
-        "mean_difference_months": over_replications(mean),
-        "median_difference_months": over_replications(median),
-        "share_differing_over_12_months": over_replications(_ratio(apart, n)),
-    }
-    if sums is not None:
-        figures["ratio_of_means"] = over_replications(_ratio(sums[:, 0], sums[:, 1]))
-    return figures
-
-
-def pairwise_summary(tally, codes: list[str]) -> list[dict[str, Any]]:
-    """Paired counterfactual gaps for every district pair: the same defendants in both districts.
-
-    ``all_defendants``: every defendant, a declined one counting 0 months (what each district's
-    policy does to the whole arrested population); ``both_prosecuted``: defendants both districts
-    prosecute. Differences are district_a − district_b in months.
-    """
-    from sim.run.tally import district_pairs
-
-    balanced = balanced_histograms(tally)
-    pairs = []
-    for p, (a, b) in enumerate(district_pairs(len(codes))):
-        all_sums = np.stack(
-            [
-                (balanced[:, a] * np.arange(balanced.shape[-1])).sum(axis=-1),
-                (balanced[:, b] * np.arange(balanced.shape[-1])).sum(axis=-1),
-            ],
-            axis=-1,
-        )
-        pairs.append(
-            {
-                "district_a": codes[a],
-                "district_b": codes[b],
-                "all_defendants": _difference_figures(tally.pair_difference[:, p], all_sums),
-                "both_prosecuted": _difference_figures(
-                    tally.pair_both_difference[:, p], tally.pair_both_sums[:, p]
-                ),
-            }
-        )
-    return pairs
-
-
-def range_summary(tally) -> dict[str, Any]:
-    """Per-defendant cross-district range max_d Y − min_d Y (months)."""
-    result = {}
-    for name, histogram in (
-        ("all_defendants", tally.range_histogram),
-        ("prosecuted_everywhere", tally.range_both_histogram),
-    ):
-        n = histogram.sum(axis=-1)
-        result[name] = {
-            "defendants": over_replications(n),
-            "mean_months": over_replications(histogram_mean(histogram)),
-            "median_months": over_replications(histogram_quantile(histogram, 0.5)),
-            "share_over_12_months": over_replications(_ratio(histogram[:, 13:].sum(axis=-1), n)),
-        }
-    return result
-
-
-def variance_summary(tally) -> dict[str, Any]:
-    """:func:`variance_shares` per replication, over replications."""
-    balanced = balanced_histograms(tally)
-    months = np.arange(balanced.shape[-1], dtype=np.int64)
-    per_replication = []
-    for r in range(tally.replications):
-        district_totals = (balanced[r] * months).sum(axis=-1)
-        per_replication.append(
-            variance_shares(
-                district_totals=district_totals,
-                defendant_total_squares=int(tally.defendant_total_squares[r]),
-                cell_counts=tally.cell_counts[r],
-                cell_totals=tally.cell_totals[r],
-                total=int(district_totals.sum()),
-                total_squares=int((balanced[r] * months * months).sum()),
-                defendants=int(tally.defendants[r]),
-            )
-        )
-    return {
-        key: over_replications(np.array([shares[key] for shares in per_replication]))
-        for key in _VARIANCE_KEYS
-    }
-
-
-def selection_summary(tally, codes: list[str]) -> list[dict[str, Any]]:
-    """:func:`selection_vs_policy` for every district pair, over replications."""
-    from sim.run.tally import district_pairs
-
-    rows = []
-    for a, b in district_pairs(len(codes)):
-        per_replication = [
-            selection_vs_policy(tally.as_arrested_prosecuted[r], tally.selected_sums[r], a, b)
-            for r in range(tally.replications)
-        ]
-        rows.append(
-            {
-                "district_a": codes[a],
-                "district_b": codes[b],
-                **{
-                    key: over_replications(np.array([row[key] for row in per_replication]))
-                    for key in per_replication[0]
-                },
-            }
-        )
-    return rows
-
-
-def inequality_summary(tally, codes: list[str]) -> dict[str, Any]:
-    """Gini, Theil T (between/within districts) and pairwise W1 / KS distances.
-
-    All on the balanced counterfactual design: Y = months, 0 for a declined defendant, every
-    defendant in every district (so the districts' populations are identical and the between-
-    district Theil part measures policy alone). Zero-month outcomes enter the Gini as zeros and
-    the Theil index with 0 ln 0 = 0.
-    """
-    from sim.run.tally import district_pairs
-
-    balanced = balanced_histograms(tally)
-    r_count = tally.replications
-    gini = [gini_from_histogram(balanced[r].sum(axis=0)) for r in range(r_count)]
-    theil = [theil_decomposition(balanced[r]) for r in range(r_count)]
-    distances = []
-    for a, b in district_pairs(len(codes)):
-        pairs = [(balanced[r, a], balanced[r, b]) for r in range(r_count)]
-        distances.append(
-            {
-                "district_a": codes[a],
-                "district_b": codes[b],
-                "wasserstein_months": over_replications(
-                    np.array([wasserstein_from_histograms(*pair) for pair in pairs])
-                ),
-                "kolmogorov_smirnov": over_replications(
-                    np.array([ks_from_histograms(*pair) for pair in pairs])
-                ),
-            }
-        )
-    return {
-        "gini": over_replications(np.array(gini)),
-        "theil_total": over_replications(np.array([t["total"] for t in theil])),
-        "theil_between": over_replications(np.array([t["between"] for t in theil])),
-        "theil_within": over_replications(np.array([t["within"] for t in theil])),
-        "distances": distances,
-    }
-
-
-def study_summary(result) -> dict[str, Any]:
-    """Every metric of a run: districts, pairwise gaps, ranges, variance shares, selection vs
-    policy, inequality."""
-    codes = result.scenario.district_codes
-    tally = result.tally
-    return {
-        "districts": district_summary(result),
-        "pairwise": pairwise_summary(tally, codes),
-        "cross_district_range": range_summary(tally),
-        "variance_shares": variance_summary(tally),
-        "selection_vs_policy": selection_summary(tally, codes),
-        "inequality": inequality_summary(tally, codes),
-    }
-
-
-def profile_summary(result) -> dict[str, Any]:
-    """Per-profile figures: in each district his no-deal range, prosecution, months and deals
-    taken; and paired gaps between districts (the same man, draw by draw)."""
-    codes = result.scenario.district_codes
-    profiles: dict[str, Any] = {}
-    for name, profile in result.profiles.items():
-        tally = profile.tally
-        by_district: dict[str, Any] = {}
-        for d, code in enumerate(codes):
-            histogram = tally.counterfactual_histogram[:, d]
-            pooled = histogram.sum(axis=0)
-            sentenced = np.flatnonzero(pooled)
-            taken = profile.offers[:, d].sum(axis=0)
-            prosecuted_total = max(int(tally.counterfactual_prosecuted[:, d].sum()), 1)
-            deal_shares = {
-                offer.name: float(taken[k]) / prosecuted_total
-                for k, offer in enumerate(result.scenario.districts[code].offers)
-            }
-            deal_shares["no_deal"] = float(taken[-1]) / prosecuted_total
-            low, high = (int(v) for v in profile.no_deal_final_range[d])
-            by_district[code] = {
-                "final_range_months": [low, high],
-                "guideline_range_months": [int(v) for v in profile.no_deal_guideline_range[d]],
-                "statutory_maximum_months": int(profile.statutory_maximum_months[d]),
-                "prosecuted_share": over_replications(
-                    _ratio(tally.counterfactual_prosecuted[:, d], tally.defendants)
-                ),
-                "mean_months": over_replications(histogram_mean(histogram)),
-                "min_months": int(sentenced[0]) if len(sentenced) else None,
-                "max_months": int(sentenced[-1]) if len(sentenced) else None,
-                "deal_shares": deal_shares,
-            }
-        profiles[name] = {"districts": by_district, "pairwise": pairwise_summary(tally, codes)}
-    return profiles

@@ -1,110 +1,122 @@
-"""The JSON summary of a run (what ``sim run --json`` prints and ``summary.json`` holds)."""
+"""The JSON summary of a run (what ``sim run --json`` prints and ``summary.json`` holds).
+
+Read it as :attr:`sim.analysis.results.Results.summary`. Each estimate ``x`` of a record appears
+as three keys, ``x``, ``x_mcse`` and ``x_ci95`` (a two-item list or null).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import fields, is_dataclass
 from typing import Any
 
-from sim.analysis.metrics import (
-    district_summary,
-    pairwise_summary,
-    profile_summary,
-    study_summary,
-)
+from sim.analysis.measures import DistrictFigures, Measures, Pair
+from sim.analysis.metrics import Estimate
 from sim.model.scenario import assumptions
-from sim.run.runner import StudyResult
 from sim.run.streams import SEED_SCHEME
 
-__all__ = ["headline_mcse", "summarise"]
+__all__ = ["CONVENTIONS", "summary_of"]
+
+#: How to read the summary's figures (its ``conventions`` entry).
+CONVENTIONS = {
+    "months": "whole months; district figures are among the defendants the district prosecutes",
+    "balanced_outcome": "pairwise gaps, ranges, variance shares and inequality use every "
+    "defendant in every district, a declined defendant counting 0 months",
+    "uncertainty": "each figure is the mean over replications with its Monte Carlo standard "
+    "error (_mcse) and a 95% t interval (_ci95)",
+    "differences": "district_a minus district_b",
+}
 
 
-def _flatten(figures: Mapping[str, Any]) -> dict[str, Any]:
+def _put(flat: dict[str, Any], name: str, value: Any) -> None:
+    """Add one field to a flat entry: an estimate as three keys, a mapping or a record as a
+    nested entry, a tuple as a list (of entries, for records), anything else as it is."""
+    if isinstance(value, Estimate):
+        flat[name] = value.estimate
+        flat[f"{name}_mcse"] = value.mcse
+        flat[f"{name}_ci95"] = None if value.ci95 is None else list(value.ci95)
+    elif isinstance(value, Mapping):
+        flat[name] = {}
+        for key, item in value.items():
+            _put(flat[name], key, item)
+    elif is_dataclass(value):
+        flat[name] = _flat(value)
+    elif isinstance(value, tuple):
+        flat[name] = [_flat(item) if is_dataclass(item) else item for item in value]
+    else:
+        flat[name] = value
+
+
+def _flat(record: Any, kind: type | None = None) -> dict[str, Any]:
+    """A record's fields (only those of ``kind``, a base class, when given) as a JSON entry."""
     flat: dict[str, Any] = {}
-    for name, figure in figures.items():
-        if isinstance(figure, Mapping) and "estimate" in figure:
-            flat[name] = figure["estimate"]
-            flat[f"{name}_mcse"] = figure["mcse"]
-            flat[f"{name}_ci95"] = figure["ci95"]
-        elif isinstance(figure, Mapping):
-            flat[name] = _flatten(figure)
-        else:
-            flat[name] = figure
+    for field in fields(kind or record):
+        _put(flat, field.name, getattr(record, field.name))
     return flat
 
 
-def _pair_entry(pair: Mapping[str, Any]) -> dict[str, Any]:
+def _pair_entry(pair: Pair) -> dict[str, Any]:
     """A pairwise row: the headline (all defendants) at top level, both variants nested."""
-    headline = pair["all_defendants"]["mean_difference_months"]
+    headline = pair.all_defendants.mean_difference_months
     return {
-        "district_a": pair["district_a"],
-        "district_b": pair["district_b"],
-        "mean_difference_months": headline["estimate"],
-        "mcse_months": headline["mcse"],
-        "ci95_months": headline["ci95"],
-        "all_defendants": _flatten(pair["all_defendants"]),
-        "both_prosecuted": _flatten(pair["both_prosecuted"]),
+        "district_a": pair.district_a,
+        "district_b": pair.district_b,
+        "mean_difference_months": headline.estimate,
+        "mcse_months": headline.mcse,
+        "ci95_months": None if headline.ci95 is None else list(headline.ci95),
+        "all_defendants": _flat(pair.all_defendants),
+        "both_prosecuted": _flat(pair.both_prosecuted),
     }
 
 
-def summarise(result: StudyResult) -> dict[str, Any]:
-    """The JSON-ready summary of a run (identical for identical scenario and seed)."""
-    scenario = result.scenario
-    metrics = study_summary(result)
-    districts = {}
-    for code, figures in metrics["districts"].items():
-        entry = {"name": figures["name"], **_flatten(figures["counterfactual"])}
-        entry["as_arrested"] = _flatten(figures["as_arrested"])
-        districts[code] = entry
-    profile_metrics = profile_summary(result)
+def summary_of(measures: Measures) -> dict[str, Any]:
+    """The JSON-ready summary of a run's figures (identical for identical scenario and seed).
+
+    Parameters
+    ----------
+    measures : Measures
+        The run's figures (a :class:`sim.analysis.results.Results`).
+
+    Returns
+    -------
+    dict
+        Scenario identity and size, ``conventions``, ``districts`` (the counterfactual view at
+        top level, ``as_arrested`` nested), ``pairwise``, ``cross_district_range``,
+        ``variance_shares``, ``selection_vs_policy``, ``inequality``, ``profiles``,
+        ``profile_pairwise`` and ``assumptions``.
+    """
+    scenario = measures.study.scenario
+    study = scenario.study
     return {
         "scenario": scenario.scenario,
         "title": scenario.title,
         "manual": scenario.manual,
-        "seed": scenario.study.seed,
+        "seed": study.seed,
         "seed_scheme": SEED_SCHEME,
-        "replications": scenario.study.replications,
-        "defendants": scenario.study.defendants,
-        "profile_draws": scenario.study.profile_draws,
-        "conventions": {
-            "months": "whole months; district figures are among the defendants the district "
-            "prosecutes",
-            "balanced_outcome": "pairwise gaps, ranges, variance shares and inequality use every "
-            "defendant in every district, a declined defendant counting 0 months",
-            "uncertainty": "each figure is the mean over replications with its Monte Carlo "
-            "standard error (_mcse) and a 95% t interval (_ci95)",
-            "differences": "district_a minus district_b",
+        "replications": study.replications,
+        "defendants": study.defendants,
+        "profile_draws": study.profile_draws,
+        "conventions": dict(CONVENTIONS),
+        "districts": {
+            code: {
+                "name": district.name,
+                **_flat(district, DistrictFigures),
+                "as_arrested": _flat(district.as_arrested),
+            }
+            for code, district in measures.districts.items()
         },
-        "districts": districts,
-        "pairwise": [_pair_entry(pair) for pair in metrics["pairwise"]],
-        "cross_district_range": _flatten(metrics["cross_district_range"]),
-        "variance_shares": _flatten(metrics["variance_shares"]),
-        "selection_vs_policy": [_flatten(row) for row in metrics["selection_vs_policy"]],
-        "inequality": {
-            **_flatten({k: v for k, v in metrics["inequality"].items() if k != "distances"}),
-            "distances": [_flatten(row) for row in metrics["inequality"]["distances"]],
-        },
+        "pairwise": [_pair_entry(pair) for pair in measures.pairwise],
+        "cross_district_range": _flat(measures.cross_district_range),
+        "variance_shares": _flat(measures.variance_shares),
+        "selection_vs_policy": [_flat(split) for split in measures.selection_vs_policy],
+        "inequality": _flat(measures.inequality),
         "profiles": {
-            name: {code: _flatten(figures) for code, figures in entry["districts"].items()}
-            for name, entry in profile_metrics.items()
+            name: {code: _flat(figures) for code, figures in profile.districts.items()}
+            for name, profile in measures.profiles.items()
         },
         "profile_pairwise": {
-            name: [_pair_entry(pair) for pair in entry["pairwise"]]
-            for name, entry in profile_metrics.items()
+            name: [_pair_entry(pair) for pair in profile.pairwise]
+            for name, profile in measures.profiles.items()
         },
         "assumptions": assumptions(scenario),
     }
-
-
-def headline_mcse(result: StudyResult) -> float:
-    """The largest Monte Carlo standard error among the headline figures (months): each
-    district's mean months and each pair's mean paired difference (all defendants)."""
-    errors = [
-        figures["counterfactual"]["mean_months"]["mcse"]
-        for figures in district_summary(result).values()
-    ]
-    errors += [
-        pair["all_defendants"]["mean_difference_months"]["mcse"]
-        for pair in pairwise_summary(result.tally, result.scenario.district_codes)
-    ]
-    known = [e for e in errors if e is not None]
-    return max(known) if len(known) == len(errors) and known else float("inf")

@@ -92,11 +92,6 @@ class Offer(StrictModel):
                 f"offer {self.name!r} changes nothing: give a conviction, a sentence_cap_months "
                 "or early_disposition_levels"
             )
-        if self.sentence_cap_months is not None and self.sentence_cap_months.value < 0:
-            raise ValueError(
-                f"offer {self.name!r}: sentence_cap_months {self.sentence_cap_months.value} is "
-                "below zero; allowed: 0 or more months"
-            )
         return self
 
 

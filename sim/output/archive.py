@@ -4,7 +4,7 @@ An archive is a folder ``results/<scenario>-<UTC timestamp>-<config hash>/`` (or
 
     config.resolved.yaml   the scenario after extends: and command-line overrides
     summary.json           the run's summary (what ``sim run --json`` prints)
-    tables/*.parquet       tidy result tables (sim.output.tables)
+    tables/*.parquet       tidy result tables (sim.analysis.frames, sim.output.tables)
     figures/*.png, *.svg   charts (sim.output.figures)
     report.md, report.html the study report (sim.output.report)
     manifest.json          identity, versions, platform, wall time and every file's SHA-256
@@ -24,27 +24,31 @@ import platform
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import yaml
 
+from sim.analysis.results import Results, analyse
 from sim.inputs import InputError
-from sim.run.runner import StudyResult
+from sim.output.manifest import MANIFEST, hash_files, load_manifest, sha256_file
+from sim.output.report import write_report
+from sim.output.tables import defendant_sample as sample_table
 from sim.run.streams import SEED_SCHEME
 
 __all__ = [
     "MANIFEST",
     "archive_identity",
+    "load_manifest",
     "reproduce_archive",
     "sha256_file",
     "verify_archive",
     "write_archive",
 ]
 
-MANIFEST = "manifest.json"
 _VERSIONED = (
     "sim",
     "numpy",
@@ -56,15 +60,6 @@ _VERSIONED = (
     "pydantic",
     "PyYAML",
 )
-
-
-def sha256_file(path: Path) -> str:
-    """Hex SHA-256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def resolved_yaml(resolved: dict[str, Any]) -> bytes:
@@ -104,28 +99,23 @@ def _versions() -> dict[str, str | None]:
     return versions
 
 
-def _write_tables(result: StudyResult, folder: Path, sample: int) -> dict[str, Any]:
-    from sim.output.tables import build_tables, defendant_sample
-
-    tables = build_tables(result)
+def _write_tables(results: Results, folder: Path, sample: int) -> dict[str, pd.DataFrame]:
+    """Write the run's tables (and, when ``sample``, the first ``sample`` defendants) as Parquet
+    into a new ``folder``; return them, as copies."""
+    tables = {name: results.to_df(name) for name in results.tables}
     if sample:
-        tables["defendant_sample"] = defendant_sample(result, sample)
+        tables["defendant_sample"] = sample_table(results.study, sample)
     folder.mkdir()
     for name, frame in tables.items():
         frame.to_parquet(folder / f"{name}.parquet", index=False, engine="pyarrow")
     return tables
 
 
-def write_tables_only(result: StudyResult, folder: Path, sample: int = 0) -> None:
-    """Write just ``tables/`` (used by :func:`reproduce_archive`)."""
-    _write_tables(result, folder, sample)
-
-
 def write_archive(
-    result: StudyResult,
+    results: Results,
     resolved: dict[str, Any],
-    summary: dict[str, Any],
     *,
+    summary: Mapping[str, Any] | None = None,
     out: Path | None = None,
     results_root: Path = Path("results"),
     wall_seconds: float | None = None,
@@ -135,6 +125,31 @@ def write_archive(
 ) -> Path:
     """Write a run's archive and return its folder.
 
+    Parameters
+    ----------
+    results : sim.analysis.results.Results
+        The run's results: its summary, tables, figures and report are written from them.
+    resolved : dict
+        The resolved scenario (written as ``config.resolved.yaml``; its hash names the run).
+    summary : mapping, optional
+        What ``summary.json`` holds; ``results.summary`` by default (a caller adds entries of
+        its own, e.g. ``target``).
+    out : pathlib.Path, optional
+        The archive folder; by default ``results_root/<scenario>-<UTC time>-<config hash>``.
+    results_root : pathlib.Path
+    wall_seconds : float, optional
+        The run's wall time, for the manifest.
+    command : str
+        The command line, for the manifest.
+    defendant_sample : int
+        Also write the first this many defendants of replication 0 (0: none).
+    now : callable
+        The clock (UTC).
+
+    Returns
+    -------
+    pathlib.Path
+
     Raises
     ------
     InputError
@@ -143,7 +158,7 @@ def write_archive(
     config_bytes = resolved_yaml(resolved)
     config_sha256 = hashlib.sha256(config_bytes).hexdigest()
     created = now()
-    scenario = result.scenario
+    scenario = results.study.scenario
     target = out or results_root / (
         f"{scenario.scenario}-{created:%Y%m%dT%H%M%SZ}-{config_sha256[:12]}"
     )
@@ -154,40 +169,18 @@ def write_archive(
         tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
     )
     try:
-        (staging / "config.resolved.yaml").write_bytes(config_bytes)
-        (staging / "summary.json").write_text(
-            json.dumps(summary, indent=2, ensure_ascii=False, sort_keys=False) + "\n",
-            encoding="utf-8",
+        manifest = _manifest(
+            results,
+            archive_name=target.name,
+            identity=archive_identity(scenario.scenario, config_sha256, scenario.study.seed),
+            config_sha256=config_sha256,
+            created=created,
+            defendant_sample=defendant_sample,
+            wall_seconds=wall_seconds,
+            command=command,
         )
-        tables = _write_tables(result, staging / "tables", defendant_sample)
-        identity = archive_identity(scenario.scenario, config_sha256, scenario.study.seed)
-        from sim.output.figures import render_figures
-
-        render_figures(tables, staging / "figures", identity)
-        manifest: dict[str, Any] = {
-            "scenario": scenario.scenario,
-            "title": scenario.title,
-            "archive_name": target.name,
-            "identity": identity,
-            "config_sha256": config_sha256,
-            "seed": scenario.study.seed,
-            "seed_scheme": SEED_SCHEME,
-            "replications": scenario.study.replications,
-            "defendants": scenario.study.defendants,
-            "defendant_sample": defendant_sample,
-            "created_utc": created.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "wall_seconds": wall_seconds,
-            "command": command,
-            "versions": _versions(),
-            "platform": platform.platform(),
-            "machine": platform.machine(),
-            "git_commit": _git_commit(),
-        }
-        from sim.output.report import write_report
-
-        write_report(staging, manifest)
-        manifest["files"] = _hash_files(staging)
-        (staging / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+        summary = results.summary if summary is None else summary
+        _write_contents(staging, results, config_bytes, summary, manifest)
         os.rename(staging, target)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -195,30 +188,61 @@ def write_archive(
     return target
 
 
-def _hash_files(folder: Path) -> dict[str, str]:
+def _write_contents(
+    folder: Path,
+    results: Results,
+    config_bytes: bytes,
+    summary: Mapping[str, Any],
+    manifest: dict[str, Any],
+) -> None:
+    """Write an archive's files into ``folder``: config, summary, tables, figures, report, and
+    last the manifest with every file's hash."""
+    (folder / "config.resolved.yaml").write_bytes(config_bytes)
+    (folder / "summary.json").write_text(
+        json.dumps(summary, indent=2, ensure_ascii=False, sort_keys=False) + "\n",
+        encoding="utf-8",
+    )
+    tables = _write_tables(results, folder / "tables", manifest["defendant_sample"])
+    from sim.output.figures import render_figures
+
+    render_figures(tables, folder / "figures", manifest["identity"])
+    write_report(folder, manifest, results)
+    manifest = {**manifest, "files": hash_files(folder)}
+    (folder / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+
+
+def _manifest(
+    results: Results,
+    *,
+    archive_name: str,
+    identity: str,
+    config_sha256: str,
+    created: dt.datetime,
+    defendant_sample: int,
+    wall_seconds: float | None,
+    command: str,
+) -> dict[str, Any]:
+    """The manifest's entries but ``files``: identity, size, versions, platform, wall time."""
+    scenario = results.study.scenario
     return {
-        path.relative_to(folder).as_posix(): sha256_file(path)
-        for path in sorted(folder.rglob("*"))
-        if path.is_file() and path.name != MANIFEST
+        "scenario": scenario.scenario,
+        "title": scenario.title,
+        "archive_name": archive_name,
+        "identity": identity,
+        "config_sha256": config_sha256,
+        "seed": scenario.study.seed,
+        "seed_scheme": SEED_SCHEME,
+        "replications": scenario.study.replications,
+        "defendants": scenario.study.defendants,
+        "defendant_sample": defendant_sample,
+        "created_utc": created.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "wall_seconds": wall_seconds,
+        "command": command,
+        "versions": _versions(),
+        "platform": platform.platform(),
+        "machine": platform.machine(),
+        "git_commit": _git_commit(),
     }
-
-
-def load_manifest(folder: Path) -> dict[str, Any]:
-    """The archive's manifest.
-
-    Raises
-    ------
-    InputError
-        No such folder, or no readable manifest.
-    """
-    if not folder.is_dir():
-        raise InputError(f"{folder}: no such archive folder")
-    try:
-        return json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(f"{folder}: no {MANIFEST}; not a sim archive") from None
-    except (OSError, json.JSONDecodeError) as error:
-        raise InputError(f"{folder / MANIFEST}: unreadable: {error}") from None
 
 
 def verify_archive(folder: Path) -> list[str]:
@@ -232,7 +256,7 @@ def verify_archive(folder: Path) -> list[str]:
             problems.append(f"missing: {relative}")
         elif sha256_file(path) != expected:
             problems.append(f"altered: {relative}")
-    for relative in sorted(_hash_files(folder)):
+    for relative in sorted(hash_files(folder)):
         if relative not in listed:
             problems.append(f"not in the manifest: {relative}")
     config = folder / "config.resolved.yaml"
@@ -255,7 +279,7 @@ def reproduce_archive(folder: Path, workers: int = 1) -> list[str]:
     differences = []
     with tempfile.TemporaryDirectory() as scratch:
         fresh = Path(scratch) / "tables"
-        write_tables_only(result, fresh, int(manifest.get("defendant_sample") or 0))
+        _write_tables(analyse(result), fresh, int(manifest.get("defendant_sample") or 0))
         archived = {p.name for p in (folder / "tables").glob("*.parquet")}
         produced = {p.name for p in fresh.glob("*.parquet")}
         for name in sorted(archived | produced):

@@ -1,8 +1,10 @@
-"""The study report: ``report.md`` and a self-contained ``report.html`` built from an archive.
+"""The study report: ``report.md`` and a self-contained ``report.html`` in an archive.
 
-Everything in the report is read from the archive's files (resolved config, tables, figures,
-manifest), so ``sim report DIR`` rebuilds it without re-running, and a reader can trace every
-number to a table. The HTML embeds its figures as data URIs and needs no network.
+Every number in the report comes from the run's tables, so a reader can trace it to a table.
+While a run is archived the report reads its :class:`~sim.analysis.results.Results` (tables and
+assumptions); ``sim report DIR`` rebuilds it from the archive's files (tables, resolved config,
+figures, manifest) without re-running, to the same bytes. The HTML embeds its figures as data
+URIs and needs no network.
 """
 
 from __future__ import annotations
@@ -10,10 +12,16 @@ from __future__ import annotations
 import base64
 import html
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+
+from sim.analysis.results import Results
+from sim.model.scenario import assumptions as scenario_assumptions
+from sim.model.scenario import load_scenario
+from sim.output.manifest import MANIFEST, load_manifest, sha256_file
 
 __all__ = ["CAPTIONS", "rebuild_report", "write_report"]
 
@@ -48,7 +56,7 @@ def _interval(row: pd.Series, digits: int = 1) -> str:
 
 
 def _headline_tables(
-    tables: dict[str, pd.DataFrame],
+    tables: Mapping[str, pd.DataFrame],
 ) -> list[tuple[str, list[str], list[list[str]]]]:
     """(title, header, rows) of the report's headline tables."""
     districts = tables["districts"]
@@ -125,13 +133,6 @@ def _headline_tables(
         )
     )
     return out
-
-
-def _assumptions(folder: Path) -> list[dict[str, Any]]:
-    from sim.model.scenario import assumptions, load_scenario
-
-    scenario, _ = load_scenario(folder / "config.resolved.yaml")
-    return assumptions(scenario)
 
 
 def _reproduce_commands(folder: Path, manifest: dict[str, Any]) -> list[str]:
@@ -227,16 +228,30 @@ def _html(folder: Path, manifest: dict[str, Any], tables, figures, assumptions) 
     return "\n".join(parts) + "\n"
 
 
-def write_report(folder: Path, manifest: dict[str, Any]) -> None:
-    """Write ``report.md`` and ``report.html`` into an archive folder from its files."""
-    tables = {p.stem: pd.read_parquet(p) for p in sorted((folder / "tables").glob("*.parquet"))}
+def write_report(folder: Path, manifest: dict[str, Any], results: Results | None = None) -> None:
+    """Write ``report.md`` and ``report.html`` into an archive folder.
+
+    Parameters
+    ----------
+    folder : pathlib.Path
+        The archive folder; its ``figures/*.png`` are shown.
+    manifest : dict
+        The archive's manifest (title, scenario, size, seed, config hash, name).
+    results : sim.analysis.results.Results, optional
+        The run's results, whose tables and assumptions the report shows; when omitted they
+        are read from the archive's ``tables/*.parquet`` and ``config.resolved.yaml``.
+    """
+    if results is None:
+        tables = {p.stem: pd.read_parquet(p) for p in sorted((folder / "tables").glob("*.parquet"))}
+        listed = scenario_assumptions(load_scenario(folder / "config.resolved.yaml")[0])
+    else:
+        tables, listed = results.tables, results.summary["assumptions"]
     figures = sorted((folder / "figures").glob("*.png"))
-    assumptions = _assumptions(folder)
     (folder / "report.md").write_text(
-        _markdown(folder, manifest, tables, figures, assumptions), encoding="utf-8"
+        _markdown(folder, manifest, tables, figures, listed), encoding="utf-8"
     )
     (folder / "report.html").write_text(
-        _html(folder, manifest, tables, figures, assumptions), encoding="utf-8"
+        _html(folder, manifest, tables, figures, listed), encoding="utf-8"
     )
 
 
@@ -248,8 +263,6 @@ def rebuild_report(folder: Path) -> None:
     sim.inputs.InputError
         Not an archive.
     """
-    from sim.output.archive import MANIFEST, load_manifest, sha256_file
-
     manifest = load_manifest(folder)
     write_report(folder, manifest)
     for name in ("report.md", "report.html"):

@@ -1,7 +1,6 @@
 """Disparity metrics: hand-computed oracles, identities, scipy cross-checks, CRN invariants."""
 
 import copy
-import json
 import math
 
 import numpy as np
@@ -9,20 +8,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
-from typer.testing import CliRunner
 
+from sim.analysis.measures import pair_figures
 from sim.analysis.metrics import (
     gini_from_histogram,
     ks_from_histograms,
     over_replications,
-    pairwise_summary,
     selection_vs_policy,
     theil_decomposition,
     variance_shares,
     wasserstein_from_histograms,
 )
-from sim.analysis.summary import summarise
-from sim.cli import app
+from sim.analysis.results import analyse
 from sim.model.scenario import DEFAULT_SCENARIO, Scenario, resolve_scenario_mapping
 from sim.run.runner import run_study
 from sim.run.tally import MAX_MONTHS, BlockOutcome, StudyTally, tally_block
@@ -191,17 +188,17 @@ def test_constant_shift_gives_a_paired_gap_of_exactly_k(k):
     base = rng.integers(0, 200, 500)
     tally = StudyTally.empty(1, 2)
     tally.add(0, tally_block(_outcome(np.column_stack([base + k, base]))))
-    pair = pairwise_summary(tally, ["A", "B"])[0]["all_defendants"]
-    assert pair["mean_difference_months"]["estimate"] == k
-    assert pair["median_difference_months"]["estimate"] == k
-    assert pair["share_differing_over_12_months"]["estimate"] == (1.0 if k > 12 else 0.0)
-    assert pair["ratio_of_means"]["estimate"] == pytest.approx((base.mean() + k) / base.mean())
+    pair = pair_figures(tally, ["A", "B"])[0].all_defendants
+    assert pair.mean_difference_months.estimate == k
+    assert pair.median_difference_months.estimate == k
+    assert pair.share_differing_over_12_months.estimate == (1.0 if k > 12 else 0.0)
+    assert pair.ratio_of_means.estimate == pytest.approx((base.mean() + k) / base.mean())
 
 
 def test_identical_policies_give_exactly_zero_paired_gaps():
     data = copy.deepcopy(BASE)
     data["study"].update({"replications": 2, "defendants": 8_000, "profile_draws": 100})
-    summary = summarise(run_study(Scenario.model_validate(data)))
+    summary = analyse(run_study(Scenario.model_validate(data))).summary
     for pair in summary["pairwise"]:
         if "CAC" in (pair["district_a"], pair["district_b"]):
             assert pair["mean_difference_months"] > 0  # C.D. Cal. differs
@@ -245,9 +242,9 @@ def test_over_replications_formula():
     values = np.array([1.0, 2.0, 4.0, 7.0])
     figure = over_replications(values)
     mcse = values.std(ddof=1) / 2
-    assert figure["mcse"] == pytest.approx(mcse)
+    assert figure.mcse == pytest.approx(mcse)
     half = stats.t.ppf(0.975, 3) * mcse
-    assert figure["ci95"] == pytest.approx([3.5 - half, 3.5 + half])
+    assert list(figure.ci95) == pytest.approx([3.5 - half, 3.5 + half])
 
 
 def test_mcse_shrinks_as_one_over_root_r():
@@ -260,81 +257,6 @@ def test_mcse_shrinks_as_one_over_root_r():
     tally = run_study(Scenario.model_validate(data)).tally
     first = type(tally)(*(column[:16] for column in tally))
     codes = ["CAC", "CAS", "CAE", "CAN"]
-    small = pairwise_summary(first, codes)[0]["all_defendants"]["mean_difference_months"]["mcse"]
-    large = pairwise_summary(tally, codes)[0]["all_defendants"]["mean_difference_months"]["mcse"]
+    small = pair_figures(first, codes)[0].all_defendants.mean_difference_months.mcse
+    large = pair_figures(tally, codes)[0].all_defendants.mean_difference_months.mcse
     assert 2.3 < small / large < 7.1
-
-
-# --- CLI ---------------------------------------------------------------------------------
-
-
-runner = CliRunner()
-
-
-def test_run_json_has_the_metric_keys():
-    result = runner.invoke(app, ["run", "--json", "--defendants", "4000", "--replications", "3"])
-    assert result.exit_code == 0, result.output
-    summary = json.loads(result.output)
-    pair = summary["pairwise"][0]
-    for key in ("district_a", "district_b", "mean_difference_months", "mcse_months", "ci95_months"):
-        assert key in pair
-    for key in (
-        "district",
-        "criminal_history_category",
-        "section_2l1_2_enhancement",
-        "other_record",
-    ):
-        assert key in summary["variance_shares"]
-    assert {"observed_gap_months", "treatment_months", "composition_months"} <= set(
-        summary["selection_vs_policy"][0]
-    )
-    for key in ("gini", "theil_between", "theil_within"):
-        assert key in summary["inequality"]
-    cac = summary["districts"]["CAC"]
-    assert "mean_percent_from_guideline_minimum" in cac
-    assert "within_range" in cac["position_shares"]
-
-
-def test_target_mcse_stops_when_reached_and_equals_a_fixed_run():
-    args = ["run", "--json", "--defendants", "3000", "--replications", "2"]
-    result = runner.invoke(app, [*args, "--target-mcse", "0.3"])
-    assert result.exit_code == 0, result.output
-    summary = json.loads(result.output)
-    target = summary["target"]
-    assert target["reached"]
-    assert target["headline_max_mcse_months"] <= 0.3
-    replications = target["replications"]
-    fixed = json.loads(
-        runner.invoke(
-            app, ["run", "--json", "--defendants", "3000", "--replications", str(replications)]
-        ).output
-    )
-    assert fixed["pairwise"] == summary["pairwise"]
-    assert fixed["districts"] == summary["districts"]
-
-
-def test_target_mcse_reports_a_cap_it_could_not_beat():
-    result = runner.invoke(
-        app,
-        [
-            "run",
-            "--json",
-            "--defendants",
-            "500",
-            "--replications",
-            "2",
-            "--target-mcse",
-            "0.0001",
-            "--max-replications",
-            "4",
-        ],
-    )
-    target = json.loads(result.output)["target"]
-    assert target["replications"] == 4
-    assert not target["reached"]
-
-
-def test_target_mcse_must_be_positive():
-    result = runner.invoke(app, ["run", "--target-mcse", "0"])
-    assert result.exit_code == 2
-    assert "--target-mcse" in result.output

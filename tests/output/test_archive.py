@@ -2,6 +2,7 @@
 deterministic tables and figures, the report, and its rendering in headless Chromium."""
 
 import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -40,6 +41,29 @@ def archive(tmp_path_factory):
     return out
 
 
+#: The manifest's entries and their types (``files`` is checked against the folder).
+MANIFEST_TYPES = {
+    "scenario": str,
+    "title": str,
+    "archive_name": str,
+    "identity": str,
+    "config_sha256": str,
+    "seed": int,
+    "seed_scheme": str,
+    "replications": int,
+    "defendants": int,
+    "defendant_sample": int,
+    "created_utc": str,
+    "wall_seconds": float,
+    "command": str,
+    "versions": dict,
+    "platform": str,
+    "machine": str,
+    "git_commit": (str, type(None)),
+    "files": dict,
+}
+
+
 def test_archive_layout_and_manifest(archive):
     for name in (
         "config.resolved.yaml",
@@ -54,21 +78,19 @@ def test_archive_layout_and_manifest(archive):
     assert list((archive / "figures").glob("*.png"))
     assert list((archive / "figures").glob("*.svg"))
     manifest = json.loads((archive / "manifest.json").read_text())
-    for key in (
-        "config_sha256",
-        "seed",
-        "seed_scheme",
-        "versions",
-        "platform",
-        "git_commit",
-        "wall_seconds",
-        "files",
-    ):
-        assert key in manifest, key
+    assert list(manifest) == list(MANIFEST_TYPES)
+    for key, kind in MANIFEST_TYPES.items():
+        assert isinstance(manifest[key], kind), (key, manifest[key])
+    assert manifest["archive_name"] == archive.name
+    assert manifest["defendant_sample"] == 20
+    assert (manifest["replications"], manifest["defendants"]) == (3, 3000)
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", manifest["created_utc"])
     assert manifest["versions"]["python"]
+    assert all(isinstance(v, str | None) for v in manifest["versions"].values())
     assert manifest["config_sha256"] == sha256_file(archive / "config.resolved.yaml")
     every_file = {p.relative_to(archive).as_posix() for p in archive.rglob("*") if p.is_file()}
     assert set(manifest["files"]) == every_file - {"manifest.json"}
+    assert all(re.fullmatch(r"[0-9a-f]{64}", digest) for digest in manifest["files"].values())
     assert not list(archive.rglob("*.pkl"))
     assert not list(archive.rglob("*.pickle"))
 
@@ -176,6 +198,7 @@ def test_report_rebuilds_without_rerunning(archive, tmp_path):
     result = run("report", copy)
     assert result.exit_code == 0, result.output
     assert (copy / "report.html").read_bytes() == (archive / "report.html").read_bytes()
+    assert (copy / "report.md").read_bytes() == (archive / "report.md").read_bytes()
     assert run("verify", copy).exit_code == 0
 
 

@@ -10,7 +10,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from sim.analysis.summary import summarise
+from sim.analysis.results import analyse
 from sim.cli import app
 from sim.model.scenario import DEFAULT_SCENARIO, Scenario, resolve_scenario_mapping
 from sim.run.runner import run_study, simulate_block
@@ -31,7 +31,7 @@ def build(data):
 
 
 def summary_of(data, workers=1):
-    return summarise(run_study(build(data), workers=workers))
+    return analyse(run_study(build(data), workers=workers)).summary
 
 
 def test_same_seed_same_numbers_and_different_seed_different_numbers():
@@ -234,7 +234,7 @@ BAD_CONFIGS = {
             **scenario(),
             "districts": {**scenario()["districts"], "XXX": scenario()["districts"]["CAC"]},
         },
-        ["unknown district code(s) XXX", "allowed"],
+        ["districts.XXX", "unknown district code", "allowed: the 94 USSC codes"],
     ),
     "unknown manual": (_mutate(["manual"], 1980), ["manual", "1980", "1995"]),
     "negative cap": (
@@ -247,7 +247,7 @@ BAD_CONFIGS = {
                 }
             ],
         ),
-        ["sentence_cap_months -5", "below zero"],
+        ["sentence_cap_months.value: -5", "greater than or equal to 0"],
     ),
     "early disposition in 1995": (
         _mutate(

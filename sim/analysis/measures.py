@@ -1,0 +1,552 @@
+"""The typed figures of a run, assembled once from its tallies by the metric functions.
+
+Every figure over replications is an :class:`~sim.analysis.metrics.Estimate` (estimate, MCSE,
+95% interval); the records below group them as the study reports them: per district (both
+views), per district pair (paired gaps), the cross-district range, variance shares, selection vs
+policy, inequality, and the named profiles. :class:`Measures` holds all of them for one run;
+:class:`sim.analysis.results.Results` adds its summary and tables.
+
+Field order is report order: the JSON summary and the tables list figures in the order of the
+fields.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, fields
+from typing import Any
+
+import numpy as np
+
+from sim.analysis.metrics import (
+    Estimate,
+    balanced_histograms,
+    gini_from_histogram,
+    histogram_mean,
+    histogram_quantile,
+    ks_from_histograms,
+    over_replications,
+    selection_vs_policy,
+    theil_decomposition,
+    variance_shares,
+    wasserstein_from_histograms,
+)
+from sim.model.judge import POSITION_CATEGORIES
+from sim.run.runner import ProfileTally, StudyResult
+from sim.run.tally import MAX_MONTHS, PERCENT_SCALE, StudyTally, district_pairs
+
+__all__ = [
+    "ArrestedFigures",
+    "CrossDistrictRange",
+    "Distance",
+    "District",
+    "DistrictFigures",
+    "GapFigures",
+    "Inequality",
+    "Measures",
+    "Pair",
+    "Profile",
+    "ProfileDistrict",
+    "RangeFigures",
+    "SelectionSplit",
+    "VarianceShares",
+    "district_figures",
+    "estimates",
+    "inequality_figures",
+    "pair_figures",
+    "profile_figures",
+    "range_figures",
+    "selection_figures",
+    "variance_figures",
+]
+
+
+# --- records --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DistrictFigures:
+    """One view of a district: months are among the defendants it prosecutes.
+
+    ``mean_percent_from_guideline_minimum`` is the USSC's inter-district measure: the mean
+    percent difference between the sentence and the guideline minimum (after § 5G1.1), over
+    sentences whose minimum is above 0. ``position_shares`` maps each position category
+    (:data:`sim.model.judge.POSITION_CATEGORIES`) to its share of sentences.
+    """
+
+    prosecuted_share: Estimate
+    imprisonment_share: Estimate
+    mean_months: Estimate
+    median_months: Estimate
+    p10_months: Estimate
+    p25_months: Estimate
+    p75_months: Estimate
+    p90_months: Estimate
+    mean_percent_from_guideline_minimum: Estimate
+    position_shares: Mapping[str, Estimate]
+
+
+@dataclass(frozen=True)
+class ArrestedFigures(DistrictFigures):
+    """The as-arrested view: defendants the caseload mix assigns to the district, and their
+    share of all defendants (``arrest_share``)."""
+
+    arrest_share: Estimate
+
+
+@dataclass(frozen=True)
+class District(DistrictFigures):
+    """A district: its own figures are the counterfactual view (every defendant sentenced in
+    every district); ``as_arrested`` is what court statistics would observe."""
+
+    code: str
+    name: str
+    as_arrested: ArrestedFigures
+
+
+@dataclass(frozen=True)
+class GapFigures:
+    """Paired differences district_a − district_b (months) over the same defendants."""
+
+    defendants: Estimate
+    mean_difference_months: Estimate
+    median_difference_months: Estimate
+    share_differing_over_12_months: Estimate
+    ratio_of_means: Estimate
+
+
+@dataclass(frozen=True)
+class Pair:
+    """A district pair's paired gaps: ``all_defendants`` (a declined defendant counting 0
+    months) and ``both_prosecuted`` (defendants both districts prosecute)."""
+
+    district_a: str
+    district_b: str
+    all_defendants: GapFigures
+    both_prosecuted: GapFigures
+
+
+@dataclass(frozen=True)
+class RangeFigures:
+    """Per-defendant cross-district range max_d Y − min_d Y (months)."""
+
+    defendants: Estimate
+    mean_months: Estimate
+    median_months: Estimate
+    share_over_12_months: Estimate
+
+
+@dataclass(frozen=True)
+class CrossDistrictRange:
+    """The range over every defendant (declined = 0) and over those prosecuted everywhere."""
+
+    all_defendants: RangeFigures
+    prosecuted_everywhere: RangeFigures
+
+
+@dataclass(frozen=True)
+class VarianceShares:
+    """Shares of sentence variance (:func:`sim.analysis.metrics.variance_shares`): the Shapley
+    shares (the first four sum to 1) and the two-way ANOVA parts (the last three sum to 1)."""
+
+    district: Estimate
+    criminal_history_category: Estimate
+    section_2l1_2_enhancement: Estimate
+    other_record: Estimate
+    district_main_effect: Estimate
+    record_main_effect: Estimate
+    district_record_interaction: Estimate
+
+
+@dataclass(frozen=True)
+class SelectionSplit:
+    """The as-arrested gap between two districts = treatment + composition
+    (:func:`sim.analysis.metrics.selection_vs_policy`)."""
+
+    district_a: str
+    district_b: str
+    observed_gap_months: Estimate
+    treatment_months: Estimate
+    composition_months: Estimate
+
+
+@dataclass(frozen=True)
+class Distance:
+    """Distances between two districts' balanced sentence distributions."""
+
+    district_a: str
+    district_b: str
+    wasserstein_months: Estimate
+    kolmogorov_smirnov: Estimate
+
+
+@dataclass(frozen=True)
+class Inequality:
+    """Gini and Theil T (between and within districts) of the balanced design, and the pairwise
+    distances."""
+
+    gini: Estimate
+    theil_total: Estimate
+    theil_between: Estimate
+    theil_within: Estimate
+    distances: tuple[Distance, ...]
+
+
+@dataclass(frozen=True)
+class ProfileDistrict:
+    """A named profile in one district: his no-deal ranges, prosecution, months and the deals
+    taken (share of prosecuted draws per offer, and ``no_deal``)."""
+
+    final_range_months: tuple[int, int]
+    guideline_range_months: tuple[int, int]
+    statutory_maximum_months: int
+    prosecuted_share: Estimate
+    mean_months: Estimate
+    min_months: int | None
+    max_months: int | None
+    deal_shares: Mapping[str, float]
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A named profile in every district, and his paired gaps (the same man, draw by draw)."""
+
+    name: str
+    districts: Mapping[str, ProfileDistrict]
+    pairwise: tuple[Pair, ...]
+
+
+@dataclass(frozen=True, eq=False)
+class Measures:
+    """Every typed figure of one run (:class:`sim.analysis.results.Results` is built of these).
+
+    ``study`` is the run they were computed from (its scenario and tallies).
+    """
+
+    study: StudyResult
+    districts: Mapping[str, District]
+    pairwise: tuple[Pair, ...]
+    cross_district_range: CrossDistrictRange
+    variance_shares: VarianceShares
+    selection_vs_policy: tuple[SelectionSplit, ...]
+    inequality: Inequality
+    profiles: Mapping[str, Profile]
+
+    @property
+    def headline_mcse(self) -> float:
+        """The largest MCSE among the headline figures (months): each district's mean months
+        and each pair's mean paired difference (all defendants); infinite while any is
+        unknown."""
+        errors = [district.mean_months.mcse for district in self.districts.values()]
+        errors += [pair.all_defendants.mean_difference_months.mcse for pair in self.pairwise]
+        known = [e for e in errors if e is not None]
+        return max(known) if len(known) == len(errors) and known else float("inf")
+
+
+def estimates(record: Any) -> Iterator[tuple[str, Estimate]]:
+    """A record's estimates in field order, as (name, Estimate).
+
+    A mapping of estimates (e.g. ``position_shares``) gives ``"field:key"`` names; fields of
+    other kinds (codes, names, nested records, whole months) are left out.
+
+    Parameters
+    ----------
+    record : dataclass instance
+        One of this module's records.
+
+    Yields
+    ------
+    tuple of (str, Estimate)
+    """
+    for field in fields(record):
+        value = getattr(record, field.name)
+        if isinstance(value, Estimate):
+            yield field.name, value
+        elif isinstance(value, Mapping):
+            for key, item in value.items():
+                if isinstance(item, Estimate):
+                    yield f"{field.name}:{key}", item
+
+
+# --- assembly from tallies -----------------------------------------------------------------
+
+
+def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.asarray(numerator, dtype=float) / np.asarray(denominator, dtype=float)
+
+
+def _view_figures(
+    prosecuted: np.ndarray,
+    defendants: np.ndarray,
+    histogram: np.ndarray,
+    positions: np.ndarray,
+    percent: np.ndarray,
+    percent_count: np.ndarray,
+) -> dict[str, Any]:
+    """The :class:`DistrictFigures` fields of one district in one view, each over replications
+    (axis 0 of every tally)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        shares = positions / positions.sum(axis=-1, keepdims=True)
+    return {
+        "prosecuted_share": over_replications(_ratio(prosecuted, defendants)),
+        "imprisonment_share": over_replications(
+            _ratio(histogram[..., 1:].sum(axis=-1), histogram.sum(axis=-1))
+        ),
+        "mean_months": over_replications(histogram_mean(histogram)),
+        "median_months": over_replications(histogram_quantile(histogram, 0.5)),
+        **{
+            f"p{int(q * 100)}_months": over_replications(histogram_quantile(histogram, q))
+            for q in (0.1, 0.25, 0.75, 0.9)
+        },
+        "mean_percent_from_guideline_minimum": over_replications(
+            _ratio(percent, percent_count) / PERCENT_SCALE
+        ),
+        "position_shares": {
+            category: over_replications(shares[:, k])
+            for k, category in enumerate(POSITION_CATEGORIES)
+        },
+    }
+
+
+def district_figures(study: StudyResult) -> dict[str, District]:
+    """Every district's figures in both views, by district code.
+
+    Parameters
+    ----------
+    study : sim.run.runner.StudyResult
+
+    Returns
+    -------
+    dict of str to District
+        In the scenario's district order.
+    """
+    t = study.tally
+    districts = {}
+    for d, code in enumerate(study.scenario.district_codes):
+        counterfactual = _view_figures(
+            t.counterfactual_prosecuted[:, d],
+            t.defendants,
+            t.counterfactual_histogram[:, d],
+            t.counterfactual_positions[:, d],
+            t.counterfactual_percent[:, d],
+            t.counterfactual_percent_count[:, d],
+        )
+        as_arrested = _view_figures(
+            t.as_arrested_prosecuted[:, d],
+            t.as_arrested_defendants[:, d],
+            t.as_arrested_histogram[:, d],
+            t.as_arrested_positions[:, d],
+            t.as_arrested_percent[:, d],
+            t.as_arrested_percent_count[:, d],
+        )
+        arrest_share = over_replications(_ratio(t.as_arrested_defendants[:, d], t.defendants))
+        districts[code] = District(
+            **counterfactual,
+            code=code,
+            name=study.scenario.districts[code].name,
+            as_arrested=ArrestedFigures(**as_arrested, arrest_share=arrest_share),
+        )
+    return districts
+
+
+def _gap_figures(histogram: np.ndarray, sums: np.ndarray) -> GapFigures:
+    """Figures of a paired-difference histogram (R, 2M+1), index m ↔ difference m − M, and of
+    the two districts' month sums (R, 2)."""
+    n = histogram.sum(axis=-1)
+    differences = np.arange(histogram.shape[-1]) - MAX_MONTHS
+    apart = histogram[:, np.abs(differences) > 12].sum(axis=-1)
+    return GapFigures(
+        defendants=over_replications(n),
+        mean_difference_months=over_replications(_ratio((histogram * differences).sum(axis=-1), n)),
+        median_difference_months=over_replications(histogram_quantile(histogram, 0.5) - MAX_MONTHS),
+        share_differing_over_12_months=over_replications(_ratio(apart, n)),
+        ratio_of_means=over_replications(_ratio(sums[:, 0], sums[:, 1])),
+    )
+
+
+def pair_figures(tally: StudyTally, codes: list[str]) -> tuple[Pair, ...]:
+    """Paired counterfactual gaps for every district pair: the same defendants in both.
+
+    Parameters
+    ----------
+    tally : sim.run.tally.StudyTally
+        The population's tally, or a profile's (its draws play the defendants).
+    codes : list of str
+        District codes in tally order.
+
+    Returns
+    -------
+    tuple of Pair
+        In :func:`sim.run.tally.district_pairs` order; differences are a − b in months.
+    """
+    balanced = balanced_histograms(tally)
+    month_sums = (balanced * np.arange(balanced.shape[-1])).sum(axis=-1)  # (R, D)
+    return tuple(
+        Pair(
+            district_a=codes[a],
+            district_b=codes[b],
+            all_defendants=_gap_figures(tally.pair_difference[:, p], month_sums[:, [a, b]]),
+            both_prosecuted=_gap_figures(
+                tally.pair_both_difference[:, p], tally.pair_both_sums[:, p]
+            ),
+        )
+        for p, (a, b) in enumerate(district_pairs(len(codes)))
+    )
+
+
+def range_figures(tally: StudyTally) -> CrossDistrictRange:
+    """The per-defendant cross-district range, over every defendant and over those prosecuted
+    everywhere."""
+
+    def figures(histogram: np.ndarray) -> RangeFigures:
+        n = histogram.sum(axis=-1)
+        return RangeFigures(
+            defendants=over_replications(n),
+            mean_months=over_replications(histogram_mean(histogram)),
+            median_months=over_replications(histogram_quantile(histogram, 0.5)),
+            share_over_12_months=over_replications(_ratio(histogram[:, 13:].sum(axis=-1), n)),
+        )
+
+    return CrossDistrictRange(
+        all_defendants=figures(tally.range_histogram),
+        prosecuted_everywhere=figures(tally.range_both_histogram),
+    )
+
+
+def variance_figures(tally: StudyTally) -> VarianceShares:
+    """:func:`sim.analysis.metrics.variance_shares` per replication, over replications."""
+    balanced = balanced_histograms(tally)
+    months = np.arange(balanced.shape[-1], dtype=np.int64)
+    per_replication = []
+    for r in range(tally.replications):
+        district_totals = (balanced[r] * months).sum(axis=-1)
+        per_replication.append(
+            variance_shares(
+                district_totals=district_totals,
+                defendant_total_squares=int(tally.defendant_total_squares[r]),
+                cell_counts=tally.cell_counts[r],
+                cell_totals=tally.cell_totals[r],
+                total=int(district_totals.sum()),
+                total_squares=int((balanced[r] * months * months).sum()),
+                defendants=int(tally.defendants[r]),
+            )
+        )
+    return VarianceShares(
+        **{
+            field.name: over_replications(np.array([s[field.name] for s in per_replication]))
+            for field in fields(VarianceShares)
+        }
+    )
+
+
+def selection_figures(tally: StudyTally, codes: list[str]) -> tuple[SelectionSplit, ...]:
+    """:func:`sim.analysis.metrics.selection_vs_policy` for every district pair, over
+    replications."""
+    splits = []
+    for a, b in district_pairs(len(codes)):
+        per_replication = [
+            selection_vs_policy(tally.as_arrested_prosecuted[r], tally.selected_sums[r], a, b)
+            for r in range(tally.replications)
+        ]
+        splits.append(
+            SelectionSplit(
+                district_a=codes[a],
+                district_b=codes[b],
+                **{
+                    key: over_replications(np.array([row[key] for row in per_replication]))
+                    for key in per_replication[0]
+                },
+            )
+        )
+    return tuple(splits)
+
+
+def inequality_figures(tally: StudyTally, codes: list[str]) -> Inequality:
+    """Gini, Theil T (between/within districts) and pairwise W1 / KS distances.
+
+    All on the balanced counterfactual design: Y = months, 0 for a declined defendant, every
+    defendant in every district (so the districts' populations are identical and the between-
+    district Theil part measures policy alone). Zero-month outcomes enter the Gini as zeros and
+    the Theil index with 0 ln 0 = 0.
+    """
+    balanced = balanced_histograms(tally)
+    replications = range(tally.replications)
+    theil = [theil_decomposition(balanced[r]) for r in replications]
+    distances = []
+    for a, b in district_pairs(len(codes)):
+        pairs = [(balanced[r, a], balanced[r, b]) for r in replications]
+        distances.append(
+            Distance(
+                district_a=codes[a],
+                district_b=codes[b],
+                wasserstein_months=over_replications(
+                    np.array([wasserstein_from_histograms(*pair) for pair in pairs])
+                ),
+                kolmogorov_smirnov=over_replications(
+                    np.array([ks_from_histograms(*pair) for pair in pairs])
+                ),
+            )
+        )
+    return Inequality(
+        gini=over_replications(
+            np.array([gini_from_histogram(balanced[r].sum(axis=0)) for r in replications])
+        ),
+        theil_total=over_replications(np.array([t["total"] for t in theil])),
+        theil_between=over_replications(np.array([t["between"] for t in theil])),
+        theil_within=over_replications(np.array([t["within"] for t in theil])),
+        distances=tuple(distances),
+    )
+
+
+def _profile_district(study: StudyResult, profile: ProfileTally, d: int) -> ProfileDistrict:
+    """One profile in district ``d``."""
+    tally = profile.tally
+    code = study.scenario.district_codes[d]
+    histogram = tally.counterfactual_histogram[:, d]
+    sentenced = np.flatnonzero(histogram.sum(axis=0))
+    taken = profile.offers[:, d].sum(axis=0)
+    prosecuted_total = max(int(tally.counterfactual_prosecuted[:, d].sum()), 1)
+    deal_shares = {
+        offer.name: float(taken[k]) / prosecuted_total
+        for k, offer in enumerate(study.scenario.districts[code].offers)
+    }
+    deal_shares["no_deal"] = float(taken[-1]) / prosecuted_total
+    low, high = (int(v) for v in profile.no_deal_final_range[d])
+    guideline_low, guideline_high = (int(v) for v in profile.no_deal_guideline_range[d])
+    return ProfileDistrict(
+        final_range_months=(low, high),
+        guideline_range_months=(guideline_low, guideline_high),
+        statutory_maximum_months=int(profile.statutory_maximum_months[d]),
+        prosecuted_share=over_replications(
+            _ratio(tally.counterfactual_prosecuted[:, d], tally.defendants)
+        ),
+        mean_months=over_replications(histogram_mean(histogram)),
+        min_months=int(sentenced[0]) if len(sentenced) else None,
+        max_months=int(sentenced[-1]) if len(sentenced) else None,
+        deal_shares=deal_shares,
+    )
+
+
+def profile_figures(study: StudyResult) -> dict[str, Profile]:
+    """Every named profile: per district his no-deal range, prosecution, months and deals
+    taken; and his paired gaps between districts (the same man, draw by draw).
+
+    Parameters
+    ----------
+    study : sim.run.runner.StudyResult
+
+    Returns
+    -------
+    dict of str to Profile
+        In the scenario's profile order.
+    """
+    codes = study.scenario.district_codes
+    return {
+        name: Profile(
+            name=name,
+            districts={code: _profile_district(study, profile, d) for d, code in enumerate(codes)},
+            pairwise=pair_figures(profile.tally, codes),
+        )
+        for name, profile in study.profiles.items()
+    }
