@@ -7,8 +7,9 @@ import datetime as dt
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
+from profiles import examples
 
 from sim.guidelines.aggravated_felony import (
     ADAA_1988,
@@ -333,7 +334,7 @@ def test_bad_arguments():
 # --- the kernel ------------------------------------------------------------------------------
 
 
-@settings(max_examples=200, deadline=None)
+@examples(200)
 @given(st.dates(D(1900, 1, 1), D(2100, 12, 31)), st.dates(D(1900, 1, 1), D(2100, 12, 31)))
 def test_calendar_count_matches_durations(a, b):
     earlier, later = min(a, b), max(a, b)
@@ -392,7 +393,7 @@ prior_strategy = st.fixed_dictionaries(
 )
 
 
-@settings(max_examples=100, deadline=None)
+@examples(100)
 @given(
     offense=st.sampled_from(BOUNDARY_DATES) | st.dates(D(1986, 1, 1), D(2025, 12, 31)),
     defendants=st.lists(st.lists(prior_strategy, max_size=5), min_size=1, max_size=4),

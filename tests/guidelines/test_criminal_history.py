@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
+from profiles import examples
 
 from sim.guidelines.criminal_history import compute_criminal_history
 from sim.guidelines.durations import NEVER, months, years
@@ -19,7 +20,7 @@ from sim.guidelines.groups import SentenceGroups
 from sim.guidelines.records import Priors, Records, kind_code
 
 
-@settings(max_examples=200, deadline=None)
+@examples(200)
 @given(st.lists(st.lists(st.integers(-1, 4), max_size=12), max_size=8))
 def test_groups_partition_the_priors(defendants):
     # Defendants with 0-12 priors each, group ids in any order within a defendant.

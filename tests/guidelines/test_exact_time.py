@@ -10,8 +10,9 @@ scalar reference must both give it. Totals sit exactly on each line and one unit
 from fractions import Fraction
 
 from helpers import engine_summary
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
+from profiles import examples
 
 from sim.guidelines.reference import reference_worksheet
 
@@ -73,7 +74,7 @@ def split_sentences(draw):
     return case, months
 
 
-@settings(max_examples=300, deadline=None)
+@examples(300)
 @given(split_sentences())
 def test_split_totals_land_on_the_side_of_their_total(drawn):
     case, total_months = drawn

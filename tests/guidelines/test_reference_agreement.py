@@ -7,8 +7,9 @@ rule, without the engine's code; hypothesis draws records that sit on every thre
 
 import numpy as np
 from helpers import COMPARED_FIELDS, engine_summary
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
+from profiles import examples
 from strategies import case_dicts
 
 from sim.guidelines.casefile import CaseFile, case_dispositions, case_to_records
@@ -24,7 +25,7 @@ def run(cases, manual):
 EDITIONS = st.integers(1995, 2025)
 
 
-@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@examples(600)
 @given(case_dicts(manual=EDITIONS))
 def test_engine_equals_reference(case):
     expected = reference_worksheet(case)
@@ -44,7 +45,7 @@ def _per_defendant(computed, i):
     )
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@examples(60)
 @given(st.data(), EDITIONS)
 def test_one_batch_equals_one_call_per_defendant(data, manual):
     # Batching must not leak priors or sentence groups between neighbouring defendants.
@@ -90,7 +91,7 @@ def test_batch_order_is_irrelevant():
     assert forward_assessment.criminal_history_points.tolist() == [3, 0]
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@examples(40)
 @given(st.data(), EDITIONS, st.integers(1, 5))
 def test_blocks_equal_the_whole_batch(data, manual, block_size):
     cases = [

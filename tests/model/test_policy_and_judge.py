@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
+from profiles import examples
 
 from sim.guidelines.durations import NEVER, months, years
 from sim.guidelines.records import CONVICTIONS, PRIOR_KINDS, Priors, Records, kind_code
@@ -96,7 +97,7 @@ def test_record_facts_of_hand_made_records():
     ]
 
 
-@settings(max_examples=50, deadline=None)
+@examples(50)
 @given(
     st.lists(
         st.lists(

@@ -10,8 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
+from profiles import examples
 
 from sim.guidelines.aggravated_felony import law_in_force
 from sim.guidelines.casefile import case_to_records
@@ -345,7 +346,7 @@ def test_generated_records_are_consistent(population: Population, parameters: Po
     assert (pr.sentence_imposed_ticks == 0).any()
 
 
-@settings(max_examples=25, deadline=None)
+@examples(25)
 @given(
     seed=st.integers(0, 2**63 - 1),
     replication=st.integers(0, 10_000),

@@ -5,6 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
+from profiles import examples
 
 from sim.run.tally import MAX_MONTHS, BlockOutcome, StudyTally, tally_block
 
@@ -94,7 +95,7 @@ def test_a_hand_computed_block():
     assert t.pair_cell_differences[0, 0, 0, 0] == -5
 
 
-@settings(deadline=None, max_examples=50)
+@examples(50)
 @given(block_outcomes(), st.data())
 def test_tallies_of_two_parts_add_up_to_the_whole(outcome, data):
     n = len(outcome.criminal_history_category)
