@@ -7,8 +7,11 @@ function from another module would otherwise be served stale after that module c
 keyed folder, any edit there makes every kernel compile afresh (``tests/test_numba_cache.py``).
 
 The kernels live in the rooms ``guidelines``, ``model`` and ``run``, which import nothing from the
-rooms after them (``analysis``, ``output``) or from the command line, so those are left out of the
-hash: editing a report or a figure does not recompile the simulation.
+rooms after them (``analysis``, ``output``); of the top-level modules they import only
+``sim.inputs`` (file reading and validation messages), which holds no kernel and no constant a
+kernel reads. Only the rooms and this file are hashed, so editing a report, a figure, a message or
+the command line does not recompile the simulation (``tests/test_numba_cache.py`` checks that the
+top-level modules stay free of numba).
 """
 
 from __future__ import annotations
@@ -30,8 +33,8 @@ _KEEP = 8
 
 
 def _kernel_sources() -> list[Path]:
-    """The package's top-level modules and every module of the kernel rooms."""
-    files = list(_PACKAGE.glob("*.py"))
+    """This file and every module of the kernel rooms."""
+    files = [_PACKAGE / "__init__.py"]
     for room in _KERNEL_ROOMS:
         files += (_PACKAGE / room).rglob("*.py")
     return sorted(files)

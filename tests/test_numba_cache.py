@@ -83,3 +83,24 @@ def test_an_edit_in_another_module_recompiles_every_kernel(tmp_path):
     assert _run(keyed, tmp_path) == {"category": 2, "cache_hits": 1}
     _edit_no_override(keyed)
     assert _run(keyed, tmp_path) == {"category": 2, "cache_hits": 0}
+
+
+def test_top_level_modules_hold_nothing_a_kernel_reads():
+    # The cache key hashes only the kernel rooms (sim/__init__.py): a top-level module that
+    # compiled a kernel, or that a kernel module imported names from, would escape it.
+    import ast
+
+    top_level = {p.stem for p in SIM.glob("*.py")} - {"__init__"}
+    for path in SIM.glob("*.py"):
+        if path.name != "__init__.py":
+            assert "numba" not in path.read_text(encoding="utf-8"), path
+    for room in ("guidelines", "model", "run"):
+        for path in (SIM / room).rglob("*.py"):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            kernels = "numba" in ast.dump(tree)
+            for node in ast.walk(tree):
+                if isinstance(node, ast.ImportFrom) and node.module:
+                    parts = node.module.split(".")
+                    if parts[0] == "sim" and len(parts) == 2 and parts[1] in top_level:
+                        assert parts[1] == "inputs", (path, node.module)
+                        assert not kernels, (path, node.module)
