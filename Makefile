@@ -23,8 +23,10 @@ lint: $(STAMP)
 	$(BIN)/ruff check sim tests scripts
 	$(BIN)/ruff format --check sim tests scripts
 
+# Everything, thorough property tests (Hypothesis profile ci), on every core (pytest-xdist).
+# The inner loop: .venv/bin/python -m pytest -m "not slow" -n 2
 test: lint
-	$(BIN)/python -m pytest -q
+	HYPOTHESIS_PROFILE=ci $(BIN)/python -m pytest -q -n auto
 
 bench: $(STAMP)
 	$(BIN)/python scripts/bench_engine.py

@@ -6,12 +6,15 @@ folder. Hypothesis profiles: ``dev`` (the default: few examples, fast) and ``ci`
 with ``HYPOTHESIS_PROFILE``; ``make test`` uses ``ci``.
 """
 
+import json
 import os
 import sys
 from pathlib import Path
+from typing import Any, NamedTuple
 
 import pytest
 from hypothesis import HealthCheck, settings
+from typer.testing import CliRunner
 
 sys.path.insert(0, str(Path(__file__).parent / "support"))
 
@@ -28,3 +31,25 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 def _run_in_a_scratch_folder(tmp_path_factory, monkeypatch):
     # `sim run` archives into ./results by default: keep every test's working folder apart.
     monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))
+
+
+class ArchivedRun(NamedTuple):
+    """A run archived through the command line: its folder and what ``--json`` printed."""
+
+    folder: Path
+    printed: dict[str, Any]
+
+
+@pytest.fixture(scope="session")
+def archived_run(tmp_path_factory) -> ArchivedRun:
+    """One small default-scenario run through ``sim run --json``, archived with its tables,
+    figures and report, shared by the tests that only read an archive (copy it to change it):
+    rendering the figures is most of a run's time."""
+    from helpers import SMALL_RUN
+
+    from sim.cli import app
+
+    folder = tmp_path_factory.mktemp("archives") / "run"
+    result = CliRunner().invoke(app, ["run", *SMALL_RUN, "--out", str(folder), "--json"])
+    assert result.exit_code == 0, result.output
+    return ArchivedRun(folder, json.loads(result.output))

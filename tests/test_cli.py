@@ -270,6 +270,7 @@ def test_yaml_tags_are_refused_and_never_executed(tmp_path):
     assert not marker.exists()
 
 
+@pytest.mark.slow
 def test_python_dash_m_and_real_exit_code(tmp_path):
     bad = write(tmp_path, VALID.replace("kind: drug_trafficking", "kind: robbery"))
     completed = subprocess.run(

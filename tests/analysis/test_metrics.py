@@ -247,6 +247,7 @@ def test_over_replications_formula():
     assert list(figure.ci95) == pytest.approx([3.5 - half, 3.5 + half])
 
 
+@pytest.mark.slow
 def test_mcse_shrinks_as_one_over_root_r():
     # MCSE(16) / MCSE(256) should be √(256/16) = 4. Each MCSE is a sample standard deviation
     # whose relative standard error is about 1/√(2(R−1)) (0.18 at R = 16, 0.044 at R = 256), so

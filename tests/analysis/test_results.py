@@ -13,6 +13,7 @@ from sim.analysis.frames import TABLE_NAMES
 from sim.analysis.measures import District, GapFigures, Pair, ProfileDistrict
 from sim.analysis.metrics import Estimate
 from sim.analysis.results import Results, analyse
+from sim.api import run_to_target
 from sim.cli import app
 from sim.model.judge import POSITION_CATEGORIES
 from sim.model.scenario import DEFAULT_SCENARIO, Scenario, resolve_scenario_mapping
@@ -185,10 +186,8 @@ def check_profile_district(entry):
     assert all(0 <= share <= 1 for share in entry["deal_shares"].values())
 
 
-def test_run_json_has_the_contract_of_the_summary():
-    result = runner.invoke(app, ["run", "--json", "--defendants", "4000", "--replications", "3"])
-    assert result.exit_code == 0, result.output
-    summary = json.loads(result.output)
+def test_run_json_has_the_contract_of_the_summary(archived_run):
+    summary = archived_run.printed
     assert set(summary) == SUMMARY_KEYS | {"wall_seconds", "archive"}
     check_summary(summary, CODES)
     cac = summary["districts"]["CAC"]
@@ -362,12 +361,15 @@ def test_a_run_is_analysed_once_for_summary_archive_report_and_tables(tmp_path, 
         return wrapper
 
     import sim.api
+    import sim.output.figures
 
     monkeypatch.setattr(sim.api, "analyse", counted("analyse", sim.api.analyse))
     for name in ("summary_of", "tables_of"):
         monkeypatch.setattr(
             sim.analysis.results, name, counted(name, getattr(sim.analysis.results, name))
         )
+    # The figures are not the subject (rendering them is most of a run's time).
+    monkeypatch.setattr(sim.output.figures, "render_figures", lambda *args, **kwargs: [])
     out = tmp_path / "run"
     summary = sim.api.run_and_summarise(
         None, {"defendants": 2000, "replications": 2}, out=out, defendant_sample=10
@@ -381,43 +383,40 @@ def test_a_run_is_analysed_once_for_summary_archive_report_and_tables(tmp_path, 
 # --- runs to a target MCSE --------------------------------------------------------------------
 
 
+def _small(replications):
+    data = copy.deepcopy(BASE)
+    data["study"].update({"replications": replications, "defendants": 3000})
+    return Scenario.model_validate(data)
+
+
 def test_target_mcse_stops_when_reached_and_equals_a_fixed_run():
-    args = ["run", "--json", "--defendants", "3000", "--replications", "2"]
-    result = runner.invoke(app, [*args, "--target-mcse", "0.3"])
-    assert result.exit_code == 0, result.output
-    summary = json.loads(result.output)
-    target = summary["target"]
+    results, target = run_to_target(_small(2), target_mcse=0.3, max_replications=1000)
     assert target["reached"]
     assert target["headline_max_mcse_months"] <= 0.3
+    assert target["headline_max_mcse_months"] == results.headline_mcse
     replications = target["replications"]
-    fixed = json.loads(
-        runner.invoke(
-            app, ["run", "--json", "--defendants", "3000", "--replications", str(replications)]
-        ).output
-    )
-    assert fixed["pairwise"] == summary["pairwise"]
-    assert fixed["districts"] == summary["districts"]
+    assert replications > 2  # it had to add replications (doubling from 2)
+    assert replications & (replications - 1) == 0
+    fixed = analyse(run_study(_small(replications))).summary
+    assert fixed["pairwise"] == results.summary["pairwise"]
+    assert fixed["districts"] == results.summary["districts"]
 
 
 def test_target_mcse_reports_a_cap_it_could_not_beat():
-    result = runner.invoke(
-        app,
-        [
-            "run",
-            "--json",
-            "--defendants",
-            "500",
-            "--replications",
-            "2",
-            "--target-mcse",
-            "0.0001",
-            "--max-replications",
-            "4",
-        ],
-    )
-    target = json.loads(result.output)["target"]
-    assert target["replications"] == 4
+    results, target = run_to_target(_small(2), target_mcse=0.0001, max_replications=3)
+    assert target["replications"] == 3
+    assert results.study.scenario.study.replications == 3
     assert not target["reached"]
+
+
+@pytest.mark.slow
+def test_target_mcse_on_the_command_line():
+    args = ["run", "--json", "--defendants", "500", "--replications", "2"]
+    result = runner.invoke(app, [*args, "--target-mcse", "0.0001", "--max-replications", "4"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    assert summary["target"]["replications"] == summary["replications"] == 4
+    assert not summary["target"]["reached"]
 
 
 def test_target_mcse_must_be_positive():

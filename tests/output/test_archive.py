@@ -8,6 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from helpers import SMALL_RUN
 from typer.testing import CliRunner
 
 from sim.cli import app
@@ -33,12 +34,9 @@ def run(*args):
     return runner.invoke(app, [str(a) for a in args])
 
 
-@pytest.fixture(scope="module")
-def archive(tmp_path_factory):
-    out = tmp_path_factory.mktemp("archives") / "run"
-    result = runner.invoke(app, ["run", *SMALL, "--out", str(out), "--defendant-sample", "20"])
-    assert result.exit_code == 0, result.output
-    return out
+@pytest.fixture
+def archive(archived_run):
+    return archived_run.folder
 
 
 #: The manifest's entries and their types (``files`` is checked against the folder).
@@ -95,7 +93,10 @@ def test_archive_layout_and_manifest(archive):
     assert not list(archive.rglob("*.pickle"))
 
 
-def test_default_folder_name(tmp_path):
+def test_default_folder_name(monkeypatch):
+    import sim.output.figures
+
+    monkeypatch.setattr(sim.output.figures, "render_figures", lambda *args, **kwargs: [])
     result = run("run", *SMALL, "--json")
     assert result.exit_code == 0, result.output
     folder = Path(json.loads(result.output)["archive"])
@@ -167,9 +168,10 @@ def test_an_interrupted_run_leaves_no_folder(tmp_path, monkeypatch):
     assert list((tmp_path / "results").iterdir()) == []
 
 
+@pytest.mark.slow
 def test_tables_and_figures_are_byte_identical_across_runs(archive, tmp_path):
     again = tmp_path / "again"
-    result = run("run", *SMALL, "--out", again, "--defendant-sample", "20")
+    result = run("run", *SMALL_RUN, "--out", again)
     assert result.exit_code == 0, result.output
     for folder in ("tables", "figures"):
         for path in sorted((archive / folder).iterdir()):

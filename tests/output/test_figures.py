@@ -1,6 +1,7 @@
 """Publication charts (sim.output.figures): units on every axis, drawing into a given Axes,
 deterministic files carrying the run's identity, no global Matplotlib state touched."""
 
+import json
 import re
 
 import matplotlib as mpl
@@ -239,41 +240,46 @@ def test_package_exports_the_public_names():
         assert callable(getattr(plots, name)), name  # not a submodule of the same name
 
 
-@pytest.fixture(scope="module")
-def rendered(tables, tmp_path_factory):
-    first = plots.render_figures(tables, tmp_path_factory.mktemp("first"), IDENTITY)
-    second = plots.render_figures(tables, tmp_path_factory.mktemp("second"), IDENTITY)
-    return first, second
+@pytest.fixture
+def archived_figures(archived_run):
+    """The figures ``sim run`` rendered into the shared archive, and the identity it gave them."""
+    manifest = json.loads((archived_run.folder / "manifest.json").read_text(encoding="utf-8"))
+    return sorted((archived_run.folder / "figures").iterdir()), manifest["identity"]
 
 
-def test_render_figures_writes_every_figure_sorted(rendered):
-    first, _ = rendered
-    assert first == sorted(first)
-    assert [p.name for p in first] == sorted(
+def test_an_archive_holds_every_figure(archived_figures):
+    paths, _ = archived_figures
+    assert [p.name for p in paths] == sorted(
         f"{name}.{ext}" for name in plots.FIGURE_NAMES for ext in ("png", "svg")
     )
 
 
-def test_two_renders_are_byte_identical(rendered):
-    first, second = rendered
+@pytest.mark.slow
+def test_two_renders_are_sorted_and_byte_identical(tables, tmp_path):
+    first = plots.render_figures(tables, tmp_path / "first", IDENTITY)
+    second = plots.render_figures(tables, tmp_path / "second", IDENTITY)
+    assert first == sorted(first)
+    assert [p.name for p in first] == sorted(
+        f"{name}.{ext}" for name in plots.FIGURE_NAMES for ext in ("png", "svg")
+    )
     for a, b in zip(first, second, strict=True):
         assert a.name == b.name
         assert a.read_bytes() == b.read_bytes(), a.name
 
 
-def test_identity_is_in_every_file_and_pngs_are_not_blank(rendered):
-    first, _ = rendered
-    for path in first:
+def test_identity_is_in_every_file_and_pngs_are_not_blank(archived_figures):
+    paths, identity = archived_figures
+    for path in paths:
         if path.suffix == ".png":
             with Image.open(path) as image:
-                assert IDENTITY in image.text["Description"]
-                assert IDENTITY in image.text["Title"]
+                assert identity in image.text["Description"]
+                assert identity in image.text["Title"]
                 assert image.width >= 3.5 * 300 * 0.95  # one column at 300 dpi
                 pixels = np.asarray(image.convert("RGB"))
                 assert (pixels != pixels[0, 0]).any()  # more than one colour
         else:
             text = path.read_text(encoding="utf-8")
-            assert IDENTITY in text
+            assert identity in text
             assert "<dc:date>" not in text
 
 

@@ -2,7 +2,6 @@
 and ``sim run`` / ``sim validate`` end to end."""
 
 import copy
-import json
 import math
 
 import numpy as np
@@ -169,32 +168,6 @@ def write(tmp_path, data, name="scenario.yaml"):
     path = tmp_path / name
     path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
     return path
-
-
-def test_run_json_has_the_contract_keys(tmp_path):
-    path = write(tmp_path, scenario())
-    result = runner.invoke(app, ["run", str(path), "--json", "--defendants", "5000"])
-    assert result.exit_code == 0, result.output
-    summary = json.loads(result.output)
-    for key in ("scenario", "seed", "replications", "defendants", "districts", "profiles"):
-        assert key in summary
-    assert summary["defendants"] == 5000
-    cac = summary["districts"]["CAC"]
-    for key in ("prosecuted_share", "mean_months", "median_months", "p90_months"):
-        assert key in cac
-        assert f"{key}_mcse" in cac
-    assert summary["profiles"]["banuelos-rodriguez"]["CAC"]["final_range_months"] == [70, 87]
-
-
-def test_run_writes_results_and_refuses_an_existing_folder(tmp_path):
-    path = write(tmp_path, scenario(replications=1, defendants=2000))
-    out = tmp_path / "results"
-    first = runner.invoke(app, ["run", str(path), "--out", str(out), "--json"])
-    assert first.exit_code == 0, first.output
-    assert json.loads((out / "summary.json").read_text())["defendants"] == 2000
-    again = runner.invoke(app, ["run", str(path), "--out", str(out)])
-    assert again.exit_code == 2
-    assert "already exists" in again.output
 
 
 def test_extends_overrides_one_value(tmp_path):

@@ -33,3 +33,7 @@ def summary(worksheet: dict[str, Any]) -> dict[str, Any]:
 def engine_summary(case: dict[str, Any]) -> dict[str, Any]:
     """Validate a case mapping and summarise the engine's worksheet for it."""
     return summary(build_worksheet(CaseFile.model_validate(case)))
+
+
+#: The shared archived run's arguments (conftest ``archived_run``): 3 replications of 3,000.
+SMALL_RUN = ["--defendants", "3000", "--replications", "3", "--defendant-sample", "20"]
