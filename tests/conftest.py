@@ -6,6 +6,7 @@ folder. Hypothesis profiles: ``dev`` (the default: few examples, fast) and ``ci`
 with ``HYPOTHESIS_PROFILE``; ``make test`` uses ``ci``.
 """
 
+import fcntl
 import json
 import os
 import sys
@@ -41,15 +42,22 @@ class ArchivedRun(NamedTuple):
 
 
 @pytest.fixture(scope="session")
-def archived_run(tmp_path_factory) -> ArchivedRun:
+def archived_run(tmp_path_factory, worker_id) -> ArchivedRun:
     """One small default-scenario run through ``sim run --json``, archived with its tables,
     figures and report, shared by the tests that only read an archive (copy it to change it):
-    rendering the figures is most of a run's time."""
+    rendering the figures is most of a run's time. Under pytest-xdist the workers share one
+    (the first to take the lock builds it), as pytest-xdist's documentation recommends."""
     from helpers import SMALL_RUN
 
     from sim.cli import app
 
-    folder = tmp_path_factory.mktemp("archives") / "run"
-    result = CliRunner().invoke(app, ["run", *SMALL_RUN, "--out", str(folder), "--json"])
-    assert result.exit_code == 0, result.output
-    return ArchivedRun(folder, json.loads(result.output))
+    root = tmp_path_factory.getbasetemp()
+    root = root if worker_id == "master" else root.parent
+    folder, printed = root / "archived-run", root / "archived-run.json"
+    with open(root / "archived-run.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not printed.exists():
+            result = CliRunner().invoke(app, ["run", *SMALL_RUN, "--out", str(folder), "--json"])
+            assert result.exit_code == 0, result.output
+            printed.write_text(result.output, encoding="utf-8")
+    return ArchivedRun(folder, json.loads(printed.read_text(encoding="utf-8")))

@@ -68,16 +68,21 @@ def _edit_no_override(root: Path) -> None:
 
 
 @pytest.mark.slow
-def test_an_edit_in_another_module_recompiles_every_kernel(tmp_path):
+def test_numba_alone_serves_a_stale_constant(tmp_path):
     # Without the keyed folder: after the edit numba loads the kernel compiled with -1, and reads
-    # the new -7 as an override: category -7 instead of II (36 months: 3 points).
+    # the new -7 as an override: category -7 instead of II (36 months: 3 points). This proves the
+    # hazard the next test guards against is real.
     unkeyed = _copy(tmp_path, "unkeyed")
     (unkeyed / "sim" / "__init__.py").write_text(UNKEYED_INIT, encoding="utf-8")
     assert _run(unkeyed, tmp_path) == {"category": 2, "cache_hits": 0}
     _edit_no_override(unkeyed)
     assert _run(unkeyed, tmp_path) == {"category": -7, "cache_hits": 1}
 
-    # With it: cached while nothing changes, compiled afresh (and right) after the edit.
+
+@pytest.mark.slow
+def test_an_edit_in_another_module_recompiles_every_kernel(tmp_path):
+    # With the keyed folder: cached while nothing changes, compiled afresh (and right) after the
+    # edit.
     keyed = _copy(tmp_path, "keyed")
     assert _run(keyed, tmp_path) == {"category": 2, "cache_hits": 0}
     assert _run(keyed, tmp_path) == {"category": 2, "cache_hits": 1}
