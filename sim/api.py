@@ -186,14 +186,14 @@ def validate_scenario(path: str | Path) -> Scenario:
 
 def verify_archive(folder: Path) -> list[str]:
     """Problems found re-hashing an archive; empty when intact (``sim verify``)."""
-    from sim.output.archive import verify_archive as verify
+    from sim.output.verification import verify_archive as verify
 
     return verify(folder)
 
 
 def reproduce_archive(folder: Path, workers: int = 1) -> list[str]:
     """Tables that differ when an archive is re-run from its config and seed (``sim reproduce``)."""
-    from sim.output.archive import reproduce_archive as reproduce
+    from sim.output.verification import reproduce_archive as reproduce
 
     return reproduce(folder, workers=workers)
 

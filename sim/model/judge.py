@@ -83,8 +83,6 @@ class Departures(StrictModel):
         fraction = self.non_government_below_fraction
         if fraction is not None and not 0 <= fraction.value <= 1:
             raise ValueError(f"non_government_below_fraction {fraction.value} is outside [0, 1]")
-        if self.above_fraction is not None and self.above_fraction.value < 0:
-            raise ValueError(f"above_fraction {self.above_fraction.value} is below zero")
         return self
 
     def rates(self) -> tuple[float, float]:
@@ -172,8 +170,9 @@ def _sentence_kernel(x, rules, out):
                 category = NON_GOVERNMENT_BELOW
         if departs_above:
             above = u >= below_rate and u < above_end
+            # Clipped to the statutory maximum before the cast, so no factor can overflow int64.
             if above:
-                months = np.int64(np.ceil(high * above_factor))
+                months = np.int64(np.ceil(min(high * above_factor, statutory_max[i])))
             months = min(months, np.int64(statutory_max[i]))
             if above and months > high:
                 category = ABOVE

@@ -32,7 +32,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from sim.analysis.results import Results, analyse
+from sim.analysis.results import Results
 from sim.inputs import InputError
 from sim.output.manifest import MANIFEST, hash_files, load_manifest, sha256_file
 from sim.output.report import write_report
@@ -43,10 +43,9 @@ __all__ = [
     "MANIFEST",
     "archive_identity",
     "load_manifest",
-    "reproduce_archive",
     "sha256_file",
-    "verify_archive",
     "write_archive",
+    "write_tables",
 ]
 
 _VERSIONED = (
@@ -99,7 +98,7 @@ def _versions() -> dict[str, str | None]:
     return versions
 
 
-def _write_tables(results: Results, folder: Path, sample: int) -> dict[str, pd.DataFrame]:
+def write_tables(results: Results, folder: Path, sample: int) -> dict[str, pd.DataFrame]:
     """Write the run's tables (and, when ``sample``, the first ``sample`` defendants) as Parquet
     into a new ``folder``; return them, as copies."""
     tables = {name: results.to_df(name) for name in results.tables}
@@ -202,7 +201,7 @@ def _write_contents(
         json.dumps(summary, indent=2, ensure_ascii=False, sort_keys=False) + "\n",
         encoding="utf-8",
     )
-    tables = _write_tables(results, folder / "tables", manifest["defendant_sample"])
+    tables = write_tables(results, folder / "tables", manifest["defendant_sample"])
     from sim.output.figures import render_figures
 
     render_figures(tables, folder / "figures", manifest["identity"])
@@ -243,50 +242,3 @@ def _manifest(
         "machine": platform.machine(),
         "git_commit": _git_commit(),
     }
-
-
-def verify_archive(folder: Path) -> list[str]:
-    """Re-hash every file; one line per altered, missing or unlisted file (empty: intact)."""
-    manifest = load_manifest(folder)
-    problems = []
-    listed = manifest.get("files", {})
-    for relative, expected in sorted(listed.items()):
-        path = folder / relative
-        if not path.is_file():
-            problems.append(f"missing: {relative}")
-        elif sha256_file(path) != expected:
-            problems.append(f"altered: {relative}")
-    for relative in sorted(hash_files(folder)):
-        if relative not in listed:
-            problems.append(f"not in the manifest: {relative}")
-    config = folder / "config.resolved.yaml"
-    if config.is_file() and sha256_file(config) != manifest.get("config_sha256"):
-        problems.append("altered: config.resolved.yaml (config_sha256 differs)")
-    return problems
-
-
-def reproduce_archive(folder: Path, workers: int = 1) -> list[str]:
-    """Re-run an archive's resolved config and seed; byte-compare every table.
-
-    Returns one line per table that differs or is missing (empty = identical).
-    """
-    from sim.model.scenario import load_scenario
-    from sim.run.runner import run_study
-
-    manifest = load_manifest(folder)
-    scenario, _ = load_scenario(folder / "config.resolved.yaml")
-    result = run_study(scenario, workers=workers)
-    differences = []
-    with tempfile.TemporaryDirectory() as scratch:
-        fresh = Path(scratch) / "tables"
-        _write_tables(analyse(result), fresh, int(manifest.get("defendant_sample") or 0))
-        archived = {p.name for p in (folder / "tables").glob("*.parquet")}
-        produced = {p.name for p in fresh.glob("*.parquet")}
-        for name in sorted(archived | produced):
-            if name not in produced:
-                differences.append(f"not produced again: tables/{name}")
-            elif name not in archived:
-                differences.append(f"missing from the archive: tables/{name}")
-            elif (fresh / name).read_bytes() != (folder / "tables" / name).read_bytes():
-                differences.append(f"differs: tables/{name}")
-    return differences
