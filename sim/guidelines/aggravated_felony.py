@@ -247,55 +247,75 @@ _INTCA_WHY = "INTCA 1994 is taken to reach only convictions entered on or after 
 _AEDPA_WHY = "AEDPA is taken to reach only convictions entered on or after 1996-04-24 [U]"
 
 
-def _statute_rules(
-    period: int, adkins: bool, commercial: bool, firearms: str, lag: int
-) -> tuple[dict[int, _Rule], bool, int, int, str, str]:
-    """Rules of § 1101(a)(43) in ``period``: (rules, foreign counted, foreign limit day, its lag,
-    its mark, its effective-date provision)."""
-    rules: dict[int, _Rule] = {}
-    if period == 0:
-        return rules, False, NO_LIMIT, 0, "[S]", ""
+class _Limits(NamedTuple):
+    """What the rules of one statutory period share: its date limits and terms."""
+
+    period: int
+    iirira: bool  # IIRIRA § 321 in force: no date limits, one-year terms
+    immact: int  # earliest day of the 1990 Act's additions (offenses committed), or NO_LIMIT
+    lag: int  # assumed offense-to-conviction ticks for ``immact`` (0 without that limit)
+    intca: int  # earliest conviction day of INTCA's additions, or NO_LIMIT
+    aedpa: int  # earliest conviction day of AEDPA's additions, or NO_LIMIT
+    one_or_five: int  # the term of (F) and (G): one year from IIRIRA, five before
+    term_mark: str  # the mark of that term
+
+    def cite(self, letter: str) -> str:
+        """``letter`` once the paragraph is lettered; "" (the unlettered text) before."""
+        lettered = self.period >= 3  # INTCA 1994 wrote the paragraph as lettered subparagraphs [S]
+        return letter if lettered else ""
+
+
+def _limits(period: int, adkins: bool, lag: int) -> _Limits:
+    """The date limits and terms of § 1101(a)(43) in ``period`` (1 or more)."""
     iirira = period >= 5
     # IIRIRA § 321(b): "regardless of whether the conviction was entered before, on, or after" [V].
     # Before it: the 1990 Act's "offenses committed on or after" limit [V] (Adkins: measured
     # against the § 1326 offense [S]); INTCA's and AEDPA's conviction limits [U].
     immact_limit = NO_LIMIT if (iirira or adkins) else _day(IMMACT_1990)
-    lag = 0 if immact_limit == NO_LIMIT else lag
-    intca_limit = NO_LIMIT if iirira else _day(INTCA_1994)
-    aedpa_limit = NO_LIMIT if iirira else _day(AEDPA_1996)
-    one_or_five = years(1) if iirira else years(5)
-    term_mark = "[V]" if iirira else "[S]"
-    lettered = period >= 3  # INTCA 1994 wrote the paragraph as lettered subparagraphs [S]
+    return _Limits(
+        period=period,
+        iirira=iirira,
+        immact=immact_limit,
+        lag=0 if immact_limit == NO_LIMIT else lag,
+        intca=NO_LIMIT if iirira else _day(INTCA_1994),
+        aedpa=NO_LIMIT if iirira else _day(AEDPA_1996),
+        one_or_five=years(1) if iirira else years(5),
+        term_mark="[V]" if iirira else "[S]",
+    )
 
-    def cite(letter: str) -> str:
-        return letter if lettered else ""
 
+def _drug_trafficking_rule(limits: _Limits) -> _Rule:
+    """(B) drug trafficking, reached in every period."""
     # Drug trafficking: ADAA 1988 [S: Tooby]; whenever convicted [V: Matter of A-A-].
-    rules[_K["drug_trafficking"]] = _Rule(
+    return _Rule(
         0,
         NO_LIMIT,
         True,
         False,
-        cite("(B)"),
+        limits.cite("(B)"),
         "illicit trafficking in a controlled substance, "
         "including a drug trafficking crime (18 U.S.C. § 924(c))",
         "[S]",
     )
+
+
+def _firearms_rule(limits: _Limits, firearms: str) -> _Rule | None:
+    """A firearms prior under the ``firearms`` reading: (C) trafficking or (E) possession-type."""
     if firearms == "trafficking":  # ADAA 1988 [S: Tooby]; kind read as trafficking [U]
-        rules[_K["firearms"]] = _Rule(
+        return _Rule(
             0,
             NO_LIMIT,
             False,
             False,
-            cite("(C)"),
+            limits.cite("(C)"),
             "illicit trafficking in firearms or "
             "destructive devices; firearms prior read as trafficking (assumption)",
             "[S]",
         )
-    elif period >= 3:  # INTCA 1994 subparagraph (E) [U]; kind read as an (E) offense [U]
-        rules[_K["firearms"]] = _Rule(
+    if limits.period >= 3:  # INTCA 1994 subparagraph (E) [U]; kind read as an (E) offense [U]
+        return _Rule(
             0,
-            intca_limit,
+            limits.intca,
             False,
             False,
             "(E)",
@@ -304,46 +324,55 @@ def _statute_rules(
             "[U]",
             _INTCA_WHY,
         )
-    if period >= 2:  # Immigration Act of 1990: crimes of violence, >= 5 years [S: Tooby; V: G-R]
-        for kind in ("crime_of_violence", "misdemeanor_violent"):
-            rules[_K[kind]] = _Rule(
-                one_or_five,
-                immact_limit,
-                False,
-                False,
-                cite("(F)"),
-                "a crime of violence (18 U.S.C. § 16)",
-                term_mark,
-                _IMMACT_WHY,
-                lag,
-            )
-    if period >= 3:  # INTCA 1994 [S: Tooby]
-        rules[_K["theft_or_burglary"]] = _Rule(
-            one_or_five,
-            intca_limit,
+    return None
+
+
+def _violence_rules(limits: _Limits) -> dict[int, _Rule]:
+    """(F) crimes of violence, felony or misdemeanor, from the Immigration Act of 1990."""
+    rule = _Rule(
+        limits.one_or_five,
+        limits.immact,
+        False,
+        False,
+        limits.cite("(F)"),
+        "a crime of violence (18 U.S.C. § 16)",
+        limits.term_mark,
+        _IMMACT_WHY,
+        limits.lag,
+    )
+    return {_K[kind]: rule for kind in ("crime_of_violence", "misdemeanor_violent")}
+
+
+def _intca_rules(limits: _Limits) -> dict[int, _Rule]:
+    """The lettered additions of INTCA 1994: (G), (I), (K) and (L)."""
+    intca = limits.intca
+    return {
+        _K["theft_or_burglary"]: _Rule(
+            limits.one_or_five,
+            intca,
             False,
             False,
             "(G)",
             "a theft offense (including receipt of stolen property) or burglary offense",
-            term_mark,
+            limits.term_mark,
             _INTCA_WHY,
-        )
-        rules[_K["child_pornography"]] = _Rule(
-            0, intca_limit, False, False, "(I)", "a child pornography offense", "[S]", _INTCA_WHY
-        )
-        rules[_K["human_trafficking"]] = _Rule(
+        ),
+        _K["child_pornography"]: _Rule(
+            0, intca, False, False, "(I)", "a child pornography offense", "[S]", _INTCA_WHY
+        ),
+        _K["human_trafficking"]: _Rule(
             0,
-            intca_limit,
+            intca,
             False,
             False,
             "(K)",
             "peonage, slavery or involuntary servitude",
             "[S]",
             _INTCA_WHY,
-        )
-        rules[_K["national_security"]] = _Rule(
+        ),
+        _K["national_security"]: _Rule(
             0,
-            intca_limit,
+            intca,
             False,
             False,
             "(L)",
@@ -351,11 +380,17 @@ def _statute_rules(
             "information, classified information, sabotage, treason)",
             "[S]",
             _INTCA_WHY,
-        )
+        ),
+    }
+
+
+def _smuggling_rule(limits: _Limits, commercial: bool) -> _Rule | None:
+    """(N) alien smuggling, whose reach changed with each Act from INTCA 1994."""
+    period, iirira = limits.period, limits.iirira
     if period == 3 and commercial:  # INTCA (N): "for the purpose of commercial advantage" [U]
-        rules[_K["alien_smuggling"]] = _Rule(
+        return _Rule(
             0,
-            intca_limit,
+            limits.intca,
             False,
             False,
             "(N)",
@@ -364,10 +399,10 @@ def _statute_rules(
             "[U]",
             _INTCA_WHY,
         )
-    elif period == 4:  # AEDPA (N) with a term of at least 5 years [S], dated from INTCA [U]
-        rules[_K["alien_smuggling"]] = _Rule(
+    if period == 4:  # AEDPA (N) with a term of at least 5 years [S], dated from INTCA [U]
+        return _Rule(
             years(5),
-            intca_limit,
+            limits.intca,
             False,
             False,
             "(N)",
@@ -375,8 +410,8 @@ def _statute_rules(
             "[S]",
             _INTCA_WHY,
         )
-    elif iirira:  # IIRIRA § 321(a)(8): no term; first-offense family exception not modelled [U]
-        rules[_K["alien_smuggling"]] = _Rule(
+    if iirira:  # IIRIRA § 321(a)(8): no term; first-offense family exception not modelled [U]
+        return _Rule(
             0,
             NO_LIMIT,
             False,
@@ -386,23 +421,58 @@ def _statute_rules(
             "the first-offense family exception is not modelled",
             "[V]",
         )
+    return None
+
+
+def _reentry_rules(limits: _Limits) -> dict[int, _Rule]:
+    """AEDPA's (O): § 1326 (a felony) and § 1325(a) after an aggravated-felony deportation."""
+    return {
+        _K[kind]: _Rule(
+            0,
+            limits.aedpa,
+            felony,
+            True,
+            "(O)",
+            "an offense under 8 U.S.C. § 1325(a) or "
+            "§ 1326 by an alien previously deported on the basis of a conviction for an "
+            "offense described in another subparagraph",
+            "[S]",
+            _AEDPA_WHY,
+        )
+        for kind, felony in (("illegal_reentry", True), ("illegal_entry", False))
+    }
+
+
+def _foreign_clause(limits: _Limits) -> tuple[bool, int, int, str, str]:
+    """The foreign-conviction clause: (counted, limit day, its lag, mark, effective-date why)."""
+    # foreign convictions: 1990 Act [S: Tooby]; dated like its other additions
+    if limits.period >= 2:
+        return True, limits.immact, limits.lag, "[S]", _IMMACT_FOREIGN_WHY
+    return False, NO_LIMIT, 0, "[U]", ""
+
+
+def _statute_rules(
+    period: int, adkins: bool, commercial: bool, firearms: str, lag: int
+) -> tuple[dict[int, _Rule], bool, int, int, str, str]:
+    """Rules of § 1101(a)(43) in ``period``: (rules, foreign counted, foreign limit day, its lag,
+    its mark, its effective-date provision)."""
+    if period == 0:
+        return {}, False, NO_LIMIT, 0, "[S]", ""
+    limits = _limits(period, adkins, lag)
+    rules = {_K["drug_trafficking"]: _drug_trafficking_rule(limits)}
+    firearms_rule = _firearms_rule(limits, firearms)
+    if firearms_rule is not None:
+        rules[_K["firearms"]] = firearms_rule
+    if period >= 2:  # Immigration Act of 1990: crimes of violence, >= 5 years [S: Tooby; V: G-R]
+        rules.update(_violence_rules(limits))
+    if period >= 3:  # INTCA 1994 [S: Tooby]
+        rules.update(_intca_rules(limits))
+    smuggling = _smuggling_rule(limits, commercial)
+    if smuggling is not None:
+        rules[_K["alien_smuggling"]] = smuggling
     if period >= 4:  # AEDPA (O) [S]
-        for kind, felony in (("illegal_reentry", True), ("illegal_entry", False)):
-            rules[_K[kind]] = _Rule(
-                0,
-                aedpa_limit,
-                felony,
-                True,
-                "(O)",
-                "an offense under 8 U.S.C. § 1325(a) or "
-                "§ 1326 by an alien previously deported on the basis of a conviction for an "
-                "offense described in another subparagraph",
-                "[S]",
-                _AEDPA_WHY,
-            )
-    if period >= 2:  # foreign convictions: 1990 Act [S: Tooby]; dated like its other additions
-        return rules, True, immact_limit, lag, "[S]", _IMMACT_FOREIGN_WHY
-    return rules, False, NO_LIMIT, 0, "[U]", ""
+        rules.update(_reentry_rules(limits))
+    return rules, *_foreign_clause(limits)
 
 
 def _guideline_rules(firearms: str) -> tuple[dict[int, _Rule], bool, int, int, str, str]:
@@ -725,6 +795,90 @@ def _term(ticks: int) -> str:
     return format_duration(ticks) if ticks else "no imprisonment"
 
 
+def _unreached(kind: str, reading: str, source: str) -> str:
+    """Why no category of the law in force reaches ``kind``."""
+    name = kind.replace("_", " ")
+    if kind in ("other_felony", "misdemeanor", "misdemeanor_drug"):
+        return (
+            f"Not an aggravated felony by kind: '{name}' is outside every "
+            f"category this model classifies (assumption). {source} [U]."
+        )
+    mark = "[V]" if reading == "guideline-1991" else "[S]"
+    return f"Not an aggravated felony: no category reaches '{name}'. {source} {mark}."
+
+
+def _category(rule: _Rule) -> str:
+    """The rule's category with its citation, ending in a comma, as the explanation quotes it."""
+    if rule.cite == "n.7":
+        return f"Note 7, {rule.what},"
+    return f"§ 1101(a)(43){rule.cite or ' (unlettered text)'}, {rule.what},"
+
+
+def _domestic_failure(
+    rule: _Rule,
+    what: str,
+    felony: bool,
+    sentence_imposed_ticks: int,
+    imposed_ago_ticks: int,
+    offense_date: datetime.date,
+    source: str,
+) -> str | None:
+    """Why a prior fails its kind's felony, term or date requirement; None if it meets them."""
+    if rule.requires_felony and not felony:
+        return f"Not an aggravated felony: {what} needs a felony. {source} {rule.mark}."
+    if sentence_imposed_ticks < rule.min_term:
+        return (
+            f"Not an aggravated felony: {what} needs a term of imprisonment of at "
+            f"least {_term(rule.min_term)}; {_term(sentence_imposed_ticks)} imposed. "
+            f"{source} {rule.mark}."
+        )
+    if not _on_or_after_py(rule.earliest, rule.lag, offense_date, imposed_ago_ticks):
+        return f"Not an aggravated felony: {what} but {rule.limit_why}. {source}."
+    return None
+
+
+def _foreign_failure(
+    law: _Law,
+    what: str,
+    imposed_ago_ticks: int,
+    released_ago_ticks: int,
+    offense_date: datetime.date,
+    source: str,
+) -> str | None:
+    """Why a foreign prior fails the foreign-conviction clause; None if it meets it."""
+    if not law.foreign_counted:
+        return (
+            f"Not an aggravated felony: foreign convictions are not reached. "
+            f"{source} {law.foreign_mark}."
+        )
+    if released_ago_ticks == NEVER or released_ago_ticks > years(15):
+        done = (
+            "no term was served"
+            if released_ago_ticks == NEVER
+            else f"released {_term(released_ago_ticks)} before the offense"
+        )
+        return (
+            f"Not an aggravated felony: a foreign conviction counts only if its "
+            f"term of imprisonment was completed within the previous 15 years; "
+            f"{done}. {source} {law.foreign_mark}."
+        )
+    if not _on_or_after_py(law.foreign_earliest, law.foreign_lag, offense_date, imposed_ago_ticks):
+        why = f"for a foreign conviction, {law.foreign_limit_why}"
+        return f"Not an aggravated felony: {what} but {why}. {source}."
+    return None
+
+
+def _basis_failure(rule: _Rule, what: str, deported: bool, source: str) -> str | None:
+    """Why an (O) prior lacks its deportation basis; None if it has one or needs none."""
+    if rule.needs_basis and not deported:
+        return (
+            f"Not an aggravated felony: {what} needs a deportation on the basis of an "
+            f"earlier aggravated felony conviction; none recorded. {source} "
+            f"{rule.mark}."
+        )
+    return None
+
+
 def explain_prior(
     kind: str,
     felony: bool,
@@ -757,59 +911,23 @@ def explain_prior(
         offense_date, reading, smuggling_for_commercial_advantage, firearms, offense_lag_ticks
     )
     source = f"{law.label}, in force on {offense_date.isoformat()}"
-    rule = law.rules.get(_K[kind])
-    name = kind.replace("_", " ")
     if law.period == 0 and reading != "guideline-1991":
         return False, f"Not an aggravated felony: {source} [S]."
+    rule = law.rules.get(_K[kind])
     if rule is None:
-        if kind in ("other_felony", "misdemeanor", "misdemeanor_drug"):
-            return False, (
-                f"Not an aggravated felony by kind: '{name}' is outside every "
-                f"category this model classifies (assumption). {source} [U]."
-            )
-        mark = "[V]" if reading == "guideline-1991" else "[S]"
-        return False, f"Not an aggravated felony: no category reaches '{name}'. {source} {mark}."
-    if rule.cite == "n.7":
-        what = f"Note 7, {rule.what},"
-    else:
-        what = f"§ 1101(a)(43){rule.cite or ' (unlettered text)'}, {rule.what},"
-    if rule.requires_felony and not felony:
-        return False, f"Not an aggravated felony: {what} needs a felony. {source} {rule.mark}."
-    if sentence_imposed_ticks < rule.min_term:
-        return False, (
-            f"Not an aggravated felony: {what} needs a term of imprisonment of at "
-            f"least {_term(rule.min_term)}; {_term(sentence_imposed_ticks)} imposed. "
-            f"{source} {rule.mark}."
+        return False, _unreached(kind, reading, source)
+    what = _category(rule)
+    # The first requirement the prior fails is the one the line gives.
+    failure = _domestic_failure(
+        rule, what, felony, sentence_imposed_ticks, imposed_ago_ticks, offense_date, source
+    )
+    if failure is None and foreign:
+        failure = _foreign_failure(
+            law, what, imposed_ago_ticks, released_ago_ticks, offense_date, source
         )
-    if not _on_or_after_py(rule.earliest, rule.lag, offense_date, imposed_ago_ticks):
-        return False, f"Not an aggravated felony: {what} but {rule.limit_why}. {source}."
-    if foreign:
-        if not law.foreign_counted:
-            return False, (
-                f"Not an aggravated felony: foreign convictions are not reached. "
-                f"{source} {law.foreign_mark}."
-            )
-        if released_ago_ticks == NEVER or released_ago_ticks > years(15):
-            done = (
-                "no term was served"
-                if released_ago_ticks == NEVER
-                else f"released {_term(released_ago_ticks)} before the offense"
-            )
-            return False, (
-                f"Not an aggravated felony: a foreign conviction counts only if its "
-                f"term of imprisonment was completed within the previous 15 years; "
-                f"{done}. {source} {law.foreign_mark}."
-            )
-        if not _on_or_after_py(
-            law.foreign_earliest, law.foreign_lag, offense_date, imposed_ago_ticks
-        ):
-            why = f"for a foreign conviction, {law.foreign_limit_why}"
-            return False, f"Not an aggravated felony: {what} but {why}. {source}."
-    if rule.needs_basis and not previously_deported_after_aggravated:
-        return False, (
-            f"Not an aggravated felony: {what} needs a deportation on the basis of an "
-            f"earlier aggravated felony conviction; none recorded. {source} "
-            f"{rule.mark}."
-        )
+    if failure is None:
+        failure = _basis_failure(rule, what, previously_deported_after_aggravated, source)
+    if failure is not None:
+        return False, failure
     term = f" {_term(sentence_imposed_ticks)} imposed." if rule.min_term else ""
     return True, f"Aggravated felony: {what[:-1]}.{term} {source} {rule.mark}."
