@@ -7,6 +7,7 @@ reported through a callback.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -119,43 +120,47 @@ def run_and_summarise(
     Raises
     ------
     InputError
-        A bad scenario or target, or an ``out`` folder that already exists (nothing is run or
-        written).
+        A bad scenario or target, or an ``out`` that cannot be a new archive folder (it exists,
+        its name is invalid, it is inside another archive, its parent cannot be written): all
+        found before the run, and nothing is written. Also when another run took ``out`` while
+        this one ran (its archive is not kept).
     """
-    if out is not None and out.exists():
-        raise InputError(f"{out}: already exists; results are never overwritten", field="out")
     if target_mcse is not None and not target_mcse > 0:
         raise InputError(
             f"{target_mcse}: allowed: a positive number of months", field="target_mcse"
         )
     scenario, resolved = load_scenario(config, overrides)
-    started = time.perf_counter()
-    if target_mcse is None:
-        results = analyse(run_study(scenario, workers=workers, progress=progress))
-        summary = dict(results.summary)
-    else:
-        results, target = run_to_target(
-            scenario, target_mcse, max_replications, workers=workers, progress=progress
-        )
-        resolved = dict(resolved)
-        resolved["study"] = {**resolved["study"], "replications": target["replications"]}
-        summary = {**results.summary, "target": target}
-    wall_seconds = round(time.perf_counter() - started, 3)
-    printed = dict(summary)
-    if archive:
-        from sim.output.archive import write_archive
+    with contextlib.ExitStack() as stack:
+        slot = None
+        if archive:
+            from sim.output.archive import reserve_archive, write_archive
 
-        folder = write_archive(
-            results,
-            resolved,
-            summary=summary,
-            out=out,
-            results_root=results_root,
-            wall_seconds=wall_seconds,
-            command=command,
-            defendant_sample=defendant_sample,
-        )
-        printed["archive"] = str(folder)
+            # The archive's place is checked and claimed before any work.
+            slot = stack.enter_context(reserve_archive(out, results_root))
+        started = time.perf_counter()
+        if target_mcse is None:
+            results = analyse(run_study(scenario, workers=workers, progress=progress))
+            summary = dict(results.summary)
+        else:
+            results, target = run_to_target(
+                scenario, target_mcse, max_replications, workers=workers, progress=progress
+            )
+            resolved = dict(resolved)
+            resolved["study"] = {**resolved["study"], "replications": target["replications"]}
+            summary = {**results.summary, "target": target}
+        wall_seconds = round(time.perf_counter() - started, 3)
+        printed = dict(summary)
+        if slot is not None:
+            folder = write_archive(
+                results,
+                resolved,
+                slot,
+                summary=summary,
+                wall_seconds=wall_seconds,
+                command=command,
+                defendant_sample=defendant_sample,
+            )
+            printed["archive"] = str(folder)
     printed["wall_seconds"] = wall_seconds
     return printed
 
@@ -184,22 +189,27 @@ def validate_scenario(path: str | Path) -> Scenario:
     return load_scenario(path)[0]
 
 
-def verify_archive(folder: Path) -> list[str]:
-    """Problems found re-hashing an archive; empty when intact (``sim verify``)."""
+def verify_archive(folder: Path) -> tuple[list[str], str]:
+    """Check an archive as a closed world (``sim verify``): its problems, one line each (none:
+    intact), and its manifest's SHA-256. Raises InputError when there is no usable manifest."""
     from sim.output.verification import verify_archive as verify
 
     return verify(folder)
 
 
-def reproduce_archive(folder: Path, workers: int = 1) -> list[str]:
-    """Tables that differ when an archive is re-run from its config and seed (``sim reproduce``)."""
+def reproduce_archive(folder: Path, workers: int = 1) -> tuple[list[str], str]:
+    """Verify an archive, re-run it from its config and seed (``sim reproduce``): the tables that
+    differ, one line each (none: byte-identical), and the manifest's SHA-256. Raises InputError,
+    running nothing, when the archive fails verification."""
     from sim.output.verification import reproduce_archive as reproduce
 
     return reproduce(folder, workers=workers)
 
 
-def rebuild_report(folder: Path) -> None:
-    """Rebuild an archive's report.md and report.html (``sim report``)."""
+def rebuild_report(folder: Path) -> str:
+    """Verify an archive and rebuild its report.md and report.html (``sim report``); return the
+    SHA-256 of the updated manifest. Raises InputError when the archive fails verification (a
+    missing or altered report aside)."""
     from sim.output.report import rebuild_report as rebuild
 
-    rebuild(folder)
+    return rebuild(folder)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+import signal
 import sys
 from collections.abc import Callable
 from enum import StrEnum
@@ -189,15 +190,29 @@ _Archive = Annotated[Path, typer.Argument(help="An archive folder written by sim
 @app.command()
 @_input_errors
 def verify(folder: _Archive) -> None:
-    """Re-hash every file of an archive: exit 0 when intact, 1 naming each problem."""
-    from sim.api import verify_archive
+    """Check an archive as a closed world and print its manifest's SHA-256.
 
-    problems = verify_archive(folder)
+    Every file must be a regular file listed in manifest.json with a matching SHA-256, and
+    nothing else may be there (no links, FIFOs, unlisted files, second manifest, unsafe manifest
+    paths, extends: in the config). Exit 0 when intact, 1 naming each problem, 2 when there is no
+    usable manifest. A forgery that changes files and manifest together is caught only by
+    comparing the manifest SHA-256 with one recorded elsewhere (docs/archives.md).
+    """
+    from sim.api import verify_archive
+    from sim.output.manifest import printable
+
+    shown = printable(folder, 500)
+    problems, digest = verify_archive(folder)
+    typer.echo(f"{shown}: manifest sha256 {digest}")
     if problems:
         for problem in problems:
-            typer.echo(f"{folder}: {problem}", err=True)
+            typer.echo(f"{shown}: {problem}", err=True)
+        typer.echo(f"{shown}: not intact: {len(problems)} problem(s)", err=True)
         raise typer.Exit(1)
-    typer.echo(f"{folder}: intact")
+    typer.echo(
+        f"{shown}: intact: every file matches the manifest (a forgery of files and manifest "
+        "together is caught only by comparing the manifest sha256 with one recorded elsewhere)"
+    )
 
 
 @app.command()
@@ -206,30 +221,76 @@ def reproduce(
     folder: _Archive,
     workers: Annotated[int, typer.Option("--workers", help="Worker processes.", min=1)] = 1,
 ) -> None:
-    """Re-run an archive from its config and seed; exit 0 when every table is byte-identical."""
-    from sim.api import reproduce_archive
+    """Verify an archive, then re-run it from its config and seed and compare every table.
 
-    differences = reproduce_archive(folder, workers=workers)
+    Fresh tables are written to memory and compared byte for byte with the archive's. Exit 0 when
+    every table is identical, 1 naming each table that differs, 2 when the archive is refused
+    because it fails sim verify (nothing is run) or has no usable manifest.
+    """
+    from sim.api import reproduce_archive
+    from sim.output.manifest import printable
+
+    shown = printable(folder, 500)
+    differences, digest = reproduce_archive(folder, workers=workers)
+    typer.echo(f"{shown}: manifest sha256 {digest}")
     if differences:
         for difference in differences:
-            typer.echo(f"{folder}: {difference}", err=True)
+            typer.echo(f"{shown}: {difference}", err=True)
         raise typer.Exit(1)
-    typer.echo(f"{folder}: every table reproduced byte for byte")
+    typer.echo(f"{shown}: every table reproduced byte for byte")
 
 
 @app.command()
 @_input_errors
 def report(folder: _Archive) -> None:
-    """Rebuild an archive's report.md and report.html from its files, without re-running."""
-    from sim.api import rebuild_report
+    """Verify an archive, then rebuild its report.md and report.html without re-running.
 
-    rebuild_report(folder)
-    typer.echo(f"{folder}: report.md and report.html rebuilt")
+    The report is built from the verified tables, config and figures, written atomically (never
+    through a link) and re-hashed in manifest.json, whose new SHA-256 is printed. A missing or
+    altered report is what it replaces; any other problem sim verify finds refuses the archive.
+    Exit 0, or 2 when the archive is refused (nothing is written) or has no usable manifest.
+    """
+    from sim.api import rebuild_report
+    from sim.output.manifest import printable
+
+    shown = printable(folder, 500)
+    digest = rebuild_report(folder)
+    typer.echo(f"{shown}: report.md and report.html rebuilt; new manifest sha256 {digest}")
+
+
+class Stopped(BaseException):
+    """A stop signal received (SIGINT, SIGTERM, SIGHUP), raised where the program was so that
+    every cleanup on the way out runs: a half-written archive is removed, worker processes are
+    stopped, temporary files deleted."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _raise_stopped(signum: int, _frame: object) -> None:
+    # Further stop signals are ignored from here on: the cleanup must not be cut short.
+    for other in _STOP_SIGNALS:
+        signal.signal(other, signal.SIG_IGN)
+    raise Stopped(signum)
+
+
+_STOP_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app(prog_name="sim")
+    """Console-script entry point: SIGINT, SIGTERM and SIGHUP all stop the program cleanly, with
+    exit code 128 + the signal's number (130, 143, 129) and one line on stderr."""
+    for signum in _STOP_SIGNALS:
+        signal.signal(signum, _raise_stopped)
+    try:
+        app(prog_name="sim")
+    except Stopped as stop:
+        name = signal.Signals(stop.signum).name
+        sys.stderr.write(f"sim: stopped by {name}; nothing was left half-written\n")
+        sys.exit(128 + stop.signum)
 
 
 if __name__ == "__main__":  # pragma: no cover

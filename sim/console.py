@@ -9,6 +9,8 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+from sim.inputs import escape_controls
+
 if TYPE_CHECKING:
     from rich.table import Table
 
@@ -66,10 +68,14 @@ def print_summary(summary: Mapping[str, Any]) -> None:
         a run to a target MCSE).
     """
     from rich.console import Console
+    from rich.text import Text
 
-    console = Console()
+    # User text (titles, names) is printed as it is: never read as markup or emoji codes, and
+    # control characters (a terminal escape in a scenario title) are escaped.
+    console = Console(markup=False, emoji=False, highlight=False)
+    console.print(Text(escape_controls(summary["title"]), style="bold"))
     console.print(
-        f"[bold]{summary['title']}[/bold]\n{summary['replications']} replications x "
+        f"{summary['replications']} replications x "
         f"{summary['defendants']:,} defendants, seed {summary['seed']}, "
         f"{summary['wall_seconds']} s; ± is the Monte Carlo standard error"
     )
@@ -92,7 +98,7 @@ def print_summary(summary: Mapping[str, Any]) -> None:
         f"{_estimate(inequality, 'theil_within', 3)}"
     )
     for name, by_district in summary["profiles"].items():
-        console.print(_profile(name, by_district))
+        console.print(_profile(escape_controls(name), by_district))
 
 
 def _estimate(entry: Mapping[str, Any], key: str, digits: int = 1) -> str:
@@ -116,7 +122,7 @@ def _districts(districts: Mapping[str, Any]) -> Table:
     )
     for code, d in districts.items():
         table.add_row(
-            f"{code} {d['name']}",
+            escape_controls(f"{code} {d['name']}"),
             _estimate(d, "prosecuted_share", 3),
             _estimate(d, "mean_months"),
             _estimate(d, "median_months"),
@@ -176,7 +182,7 @@ def _profile(name: str, by_district: Mapping[str, Any]) -> Table:
     for code, p in by_district.items():
         low, high = p["final_range_months"]
         shares = p["deal_shares"].items()
-        deals = ", ".join(f"{deal} {share:.0%}" for deal, share in shares if share)
+        deals = escape_controls(", ".join(f"{deal} {share:.0%}" for deal, share in shares if share))
         table.add_row(
             code,
             f"{low}–{high}",

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import json
+import re
 import stat
 from collections.abc import Mapping
 from pathlib import Path
@@ -406,6 +407,23 @@ def _shown(value: Any) -> str | None:
         return None
     text = repr(value)
     return text if len(text) <= _SHOWN else text[: _SHOWN - 1] + "…"
+
+
+#: C0 and C1 control characters and DEL (a terminal acts on some of them).
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
+def escape_controls(text: str) -> str:
+    """``text`` with its control characters written as escapes (``\\x1b``, ``\\n``), so that
+    user text printed on a terminal cannot act on it."""
+    return _CONTROL.sub(lambda m: repr(m[0])[1:-1], text)
+
+
+def shown_path(path: str | Path) -> str:
+    """A path as a message shows it: cut in the middle past 120 characters, control characters
+    escaped (a file name can hold a terminal escape sequence)."""
+    text = escape_controls(str(path))
+    return text if len(text) <= 120 else f"{text[:60]}…{text[-59:]}"
 
 
 def _missing_line(

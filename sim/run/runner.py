@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import ctypes
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,6 +24,7 @@ from sim.model.scenario import Scenario
 from sim.run.pipeline import Draws, Piece, run_steps
 from sim.run.streams import RANDOM_BLOCK_DEFENDANTS, RandomBlock
 from sim.run.tally import BlockOutcome, StudyTally
+from sim.run.workers import worker_pool
 
 __all__ = [
     "PROFILE_RANDOM_BLOCK",
@@ -222,8 +222,8 @@ def run_study(
         for task in _tasks(scenario, first):
             absorb(*_simulate_and_tally(task))
     else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            for replication, part in pool.map(_simulate_and_tally, _tasks(scenario, first)):
+        with worker_pool(workers) as pool:
+            for replication, part in pool.imap(_simulate_and_tally, _tasks(scenario, first)):
                 absorb(replication, part)
     profiles = {
         name: simulate_profile(scenario, index, name)
