@@ -5,25 +5,65 @@ While a run is archived the report reads its :class:`~sim.analysis.results.Resul
 assumptions); ``sim report DIR`` rebuilds it from the archive's files (tables, resolved config,
 figures, manifest) without re-running, to the same bytes. The HTML embeds its figures as data
 URIs and needs no network.
+
+An archive may come from anyone (docs/archives.md): ``sim report`` verifies it first and reads
+only the bytes it verified; every text that comes from the scenario or the tables (titles, names,
+sources, values) is escaped for Markdown and HTML, its control characters shown as ``\\x1b``-style
+escapes; and the report and the manifest are replaced atomically, never written through a link.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import html
+import io
 import json
-from collections.abc import Mapping
+import os
+import re
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 
 from sim.analysis.results import Results
+from sim.inputs import InputError
 from sim.model.scenario import assumptions as scenario_assumptions
-from sim.model.scenario import load_scenario
-from sim.output.manifest import MANIFEST, load_manifest, sha256_file
+from sim.output.manifest import (
+    MANIFEST,
+    open_folder,
+    printable,
+    read_archive,
+    refusal,
+    regular_files,
+    replace_file,
+)
 
-__all__ = ["CAPTIONS", "rebuild_report", "write_report"]
+__all__ = [
+    "CAPTIONS",
+    "REPORT_FILES",
+    "html_text",
+    "markdown_text",
+    "rebuild_report",
+    "write_report",
+]
+
+#: The files ``sim report`` rebuilds (missing or altered, they do not stop a rebuild).
+REPORT_FILES = ("report.md", "report.html")
+#: The tables the report reads.
+_REPORT_TABLES = ("districts", "pairwise", "variance_shares", "selection_vs_policy")
+#: Figures the report shows: PNG files with plain names.
+_FIGURE_NAME = re.compile(r"[A-Za-z0-9_-]{1,100}\.png")
+_PNG = b"\x89PNG\r\n\x1a\n"
+#: An archive name the reproduce commands show as is (otherwise a placeholder).
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._+-]{0,254}")
+#: Text shown as code as is (field paths); anything else is shown as escaped text.
+_PLAIN_CODE = re.compile(r"[\w.\[\]()§:+/-]+(?: [\w.\[\]()§:+/-]+)*")
+#: What Markdown would read as markup (links, emphasis, code, tables, escapes); an underscore
+#: inside a word is never emphasis (CommonMark) and is left as it is.
+_MARKDOWN = re.compile(r"([\\`*\[\]|~]|(?<![0-9A-Za-z])_|_(?![0-9A-Za-z]))")
 
 #: Figure captions by file stem (sim.output.figures.render_figures).
 CAPTIONS = {
@@ -45,6 +85,29 @@ CAPTIONS = {
 }
 
 
+def _one_line(value: object) -> str:
+    """Text on one line (runs of whitespace, newlines included, become one space), its control
+    characters escaped."""
+    return printable(" ".join(str(value).split()), limit=2000)
+
+
+def markdown_text(value: object) -> str:
+    """User text for ``report.md``: one line, controls escaped, ``&``, ``<`` and ``>`` as HTML
+    entities (no raw HTML passes through) and Markdown's markup characters backslash-escaped."""
+    return _MARKDOWN.sub(r"\\\1", html.escape(_one_line(value), quote=False))
+
+
+def _markdown_code(value: object) -> str:
+    """A field path as code when it is plain, otherwise as escaped text."""
+    text = str(value)
+    return f"`{text}`" if _PLAIN_CODE.fullmatch(text) else markdown_text(text)
+
+
+def html_text(value: object) -> str:
+    """User text for ``report.html``: one line, controls escaped, HTML-escaped (quotes too)."""
+    return html.escape(_one_line(value), quote=True)
+
+
 def _interval(row: pd.Series, digits: int = 1) -> str:
     estimate = row["estimate"]
     if pd.isna(estimate):
@@ -56,9 +119,10 @@ def _interval(row: pd.Series, digits: int = 1) -> str:
 
 
 def _headline_tables(
-    tables: Mapping[str, pd.DataFrame],
+    tables: Mapping[str, pd.DataFrame], esc: Callable[[object], str]
 ) -> list[tuple[str, list[str], list[list[str]]]]:
-    """(title, header, rows) of the report's headline tables."""
+    """(title, header, rows) of the report's headline tables; every text read from the tables
+    (district codes and names, components) is passed through ``esc``."""
     districts = tables["districts"]
     counterfactual = districts[districts["view"] == "counterfactual"]
     rows = []
@@ -66,7 +130,7 @@ def _headline_tables(
         metric = group.set_index("metric")
         rows.append(
             [
-                f"{code} {group['name'].iloc[0]}",
+                esc(f"{code} {group['name'].iloc[0]}"),
                 _interval(metric.loc["prosecuted_share"], 3),
                 _interval(metric.loc["mean_months"]),
                 _interval(metric.loc["median_months"], 0),
@@ -88,7 +152,7 @@ def _headline_tables(
         both = group[group["defendants"] == "both_prosecuted"].set_index("metric")
         pair_rows.append(
             [
-                f"{a} − {b}",
+                f"{esc(a)} − {esc(b)}",
                 _interval(everyone.loc["mean_difference_months"], 2),
                 _interval(everyone.loc["share_differing_over_12_months"], 3),
                 _interval(both.loc["mean_difference_months"], 2),
@@ -111,7 +175,7 @@ def _headline_tables(
         (
             "Share of sentence variance explained (Shapley values of R²)",
             ["component", "share"],
-            [[name, _interval(shares.loc[name], 3)] for name in shares.index],
+            [[esc(name), _interval(shares.loc[name], 3)] for name in shares.index],
         )
     )
     selection = tables["selection_vs_policy"]
@@ -119,7 +183,7 @@ def _headline_tables(
     for (a, b), group in selection.groupby(["district_a", "district_b"], sort=False):
         part = group.set_index("part")
         sel_rows.append(
-            [f"{a} − {b}"]
+            [f"{esc(a)} − {esc(b)}"]
             + [
                 _interval(part.loc[p], 2)
                 for p in ("observed_gap_months", "treatment_months", "composition_months")
@@ -135,35 +199,45 @@ def _headline_tables(
     return out
 
 
-def _reproduce_commands(folder: Path, manifest: dict[str, Any]) -> list[str]:
-    name = manifest.get("archive_name", folder.name)
+def _reproduce_commands(folder_name: str, manifest: Mapping[str, Any]) -> list[str]:
+    """The commands a reader runs; an archive name that is not plain (spaces, quotes, shell or
+    Markdown characters) is shown as the placeholder ``ARCHIVE`` rather than quoted."""
+    name = manifest.get("archive_name", folder_name)
+    name = name if _PLAIN_NAME.fullmatch(name) else "ARCHIVE"
     return [
         f"sim verify {name}",
         f"sim reproduce {name}",
-        f"sim run {name}/config.resolved.yaml --seed {manifest['seed']} --out NEW_FOLDER",
+        f"sim run {name}/config.resolved.yaml --seed {int(manifest['seed'])} --out NEW_FOLDER",
     ]
 
 
-def _markdown(folder: Path, manifest: dict[str, Any], tables, figures, assumptions) -> str:
+def _markdown(
+    folder_name: str,
+    manifest: Mapping[str, Any],
+    tables: Mapping[str, pd.DataFrame],
+    figures: list[tuple[str, bytes]],
+    assumptions: list[dict[str, Any]],
+) -> str:
+    esc = markdown_text
     lines = [
-        f"# {manifest['title']}",
+        f"# {esc(manifest['title'])}",
         "",
-        f"Scenario `{manifest['scenario']}`, {manifest['replications']} replications of "
-        f"{manifest['defendants']:,} defendants, seed {manifest['seed']}. "
-        f"Config SHA-256 `{manifest['config_sha256']}`.",
+        f"Scenario {_markdown_code(manifest['scenario'])}, {int(manifest['replications'])} "
+        f"replications of {int(manifest['defendants']):,} defendants, seed "
+        f"{int(manifest['seed'])}. Config SHA-256 {_markdown_code(manifest['config_sha256'])}.",
         "",
         "Figures are means over replications with a 95% interval in brackets (t interval from the "
         "Monte Carlo standard error).",
         "",
     ]
-    for title, header, rows in _headline_tables(tables):
+    for title, header, rows in _headline_tables(tables, esc):
         lines += [f"## {title}", "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
         lines += ["| " + " | ".join(row) + " |" for row in rows]
         lines.append("")
     lines += ["## Figures", ""]
-    for figure in figures:
-        caption = CAPTIONS.get(figure.stem, figure.stem)
-        lines += [f"![{caption}](figures/{figure.name})", "", f"*{caption}*", ""]
+    for name, _ in figures:
+        caption = esc(CAPTIONS.get(name.removesuffix(".png"), name.removesuffix(".png")))
+        lines += [f"![{caption}](figures/{name})", "", f"*{caption}*", ""]
     lines += [
         "## Assumptions",
         "",
@@ -171,8 +245,11 @@ def _markdown(folder: Path, manifest: dict[str, Any], tables, figures, assumptio
         "",
     ]
     for item in assumptions:
-        lines.append(f"- `{item['field']}` = {item['value']}: {item['source']}")
-    lines += ["", "## Reproduce", "", "```sh", *_reproduce_commands(folder, manifest), "```", ""]
+        lines.append(
+            f"- {_markdown_code(item['field'])} = {esc(item['value'])}: {esc(item['source'])}"
+        )
+    commands = _reproduce_commands(folder_name, manifest)
+    lines += ["", "## Reproduce", "", "```sh", *commands, "```", ""]
     return "\n".join(lines)
 
 
@@ -187,86 +264,182 @@ code,pre{background:#f3f3f3}
 """
 
 
-def _html(folder: Path, manifest: dict[str, Any], tables, figures, assumptions) -> str:
-    esc = html.escape
+def _html(
+    folder_name: str,
+    manifest: Mapping[str, Any],
+    tables: Mapping[str, pd.DataFrame],
+    figures: list[tuple[str, bytes]],
+    assumptions: list[dict[str, Any]],
+) -> str:
+    esc = html_text
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
         f"<title>{esc(manifest['title'])}</title>",
         f"<style>{_STYLE}</style></head><body>",
         f"<h1>{esc(manifest['title'])}</h1>",
-        f"<p>Scenario <code>{esc(manifest['scenario'])}</code>, {manifest['replications']} "
-        f"replications of {manifest['defendants']:,} defendants, seed {manifest['seed']}. "
+        f"<p>Scenario <code>{esc(manifest['scenario'])}</code>, "
+        f"{int(manifest['replications'])} replications of {int(manifest['defendants']):,} "
+        f"defendants, seed {int(manifest['seed'])}. "
         f"Config SHA-256 <code>{esc(manifest['config_sha256'])}</code>.</p>",
         "<p>Figures are means over replications with a 95% interval in brackets (t interval "
         "from the Monte Carlo standard error).</p>",
     ]
-    for title, header, rows in _headline_tables(tables):
-        parts.append(f"<h2>{esc(title)}</h2><table><tr>")
-        parts += [f"<th>{esc(h)}</th>" for h in header]
+    for title, header, rows in _headline_tables(tables, esc):
+        parts.append(f"<h2>{html.escape(title)}</h2><table><tr>")
+        parts += [f"<th>{html.escape(h)}</th>" for h in header]
         parts.append("</tr>")
-        for row in rows:
-            parts.append("<tr>" + "".join(f"<td>{esc(cell)}</td>" for cell in row) + "</tr>")
+        for row in rows:  # the cells' texts are escaped already (esc)
+            parts.append("<tr>" + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>")
         parts.append("</table>")
     parts.append("<h2>Figures</h2>")
-    for figure in figures:
-        data = base64.b64encode(figure.read_bytes()).decode("ascii")
-        caption = esc(CAPTIONS.get(figure.stem, figure.stem))
+    for name, data in figures:
+        encoded = base64.b64encode(data).decode("ascii")
+        caption = esc(CAPTIONS.get(name.removesuffix(".png"), name.removesuffix(".png")))
         parts.append(
-            f'<figure><img alt="{caption}" src="data:image/png;base64,{data}">'
+            f'<figure><img alt="{caption}" src="data:image/png;base64,{encoded}">'
             f"<figcaption>{caption}</figcaption></figure>"
         )
     parts.append("<h2>Assumptions</h2><ul>")
     for item in assumptions:
         parts.append(
-            f"<li><code>{esc(item['field'])}</code> = {esc(str(item['value']))}: "
+            f"<li><code>{esc(item['field'])}</code> = {esc(item['value'])}: "
             f"{esc(item['source'])}</li>"
         )
     parts.append("</ul><h2>Reproduce</h2><pre>")
-    parts.append(esc("\n".join(_reproduce_commands(folder, manifest))))
+    parts.append(html.escape("\n".join(_reproduce_commands(folder_name, manifest))))
     parts.append("</pre></body></html>")
     return "\n".join(parts) + "\n"
 
 
+def _figures(files: Mapping[str, bytes]) -> list[tuple[str, bytes]]:
+    """The figures to show, by name: PNG files (by their signature) with plain names."""
+    return [
+        (name, files[name])
+        for name in sorted(files)
+        if _FIGURE_NAME.fullmatch(name) and files[name].startswith(_PNG)
+    ]
+
+
+def _render(
+    folder_name: str,
+    manifest: Mapping[str, Any],
+    tables: Mapping[str, pd.DataFrame],
+    figures: list[tuple[str, bytes]],
+    assumptions: list[dict[str, Any]],
+) -> dict[str, bytes]:
+    """report.md and report.html, as bytes."""
+    return {
+        "report.md": _markdown(folder_name, manifest, tables, figures, assumptions).encode(),
+        "report.html": _html(folder_name, manifest, tables, figures, assumptions).encode(),
+    }
+
+
 def write_report(folder: Path, manifest: dict[str, Any], results: Results | None = None) -> None:
-    """Write ``report.md`` and ``report.html`` into an archive folder.
+    """Write ``report.md`` and ``report.html`` into an archive folder being written.
 
     Parameters
     ----------
     folder : pathlib.Path
-        The archive folder; its ``figures/*.png`` are shown.
+        The archive folder; its ``figures/*.png`` are shown (regular files only, read without
+        following links).
     manifest : dict
         The archive's manifest (title, scenario, size, seed, config hash, name).
     results : sim.analysis.results.Results, optional
-        The run's results, whose tables and assumptions the report shows; when omitted they
-        are read from the archive's ``tables/*.parquet`` and ``config.resolved.yaml``.
+        The run's results, whose tables and assumptions the report shows; when omitted the
+        archive is verified and its report rebuilt from its files (:func:`rebuild_report`, which
+        also updates the manifest).
     """
     if results is None:
-        tables = {p.stem: pd.read_parquet(p) for p in sorted((folder / "tables").glob("*.parquet"))}
-        listed = scenario_assumptions(load_scenario(folder / "config.resolved.yaml")[0])
-    else:
-        tables, listed = results.tables, results.summary["assumptions"]
-    figures = sorted((folder / "figures").glob("*.png"))
-    (folder / "report.md").write_text(
-        _markdown(folder, manifest, tables, figures, listed), encoding="utf-8"
+        rebuild_report(folder)
+        return
+    reports = _render(
+        folder.name,
+        manifest,
+        results.tables,
+        _figures(regular_files(folder, "figures")),
+        results.summary["assumptions"],
     )
-    (folder / "report.html").write_text(
-        _html(folder, manifest, tables, figures, listed), encoding="utf-8"
-    )
+    root = open_folder(folder)
+    try:
+        for name, data in reports.items():
+            replace_file(root, name, data)
+    finally:
+        os.close(root)
 
 
-def rebuild_report(folder: Path) -> None:
-    """Rebuild an archive's report from its files and update the manifest's hashes for it.
+def _used_by_report(path: str) -> bool:
+    return path.startswith("figures/") or path in {f"tables/{t}.parquet" for t in _REPORT_TABLES}
+
+
+#: What a damaged or forged table raises while the report reads it.
+_TABLE_ERRORS = (LookupError, ValueError, TypeError, AttributeError, OSError, pa.ArrowException)
+
+
+def rebuild_report(folder: Path) -> str:
+    """Verify an archive, rebuild its report from the verified files and update the manifest's
+    hashes for it; return the new manifest's SHA-256.
+
+    A missing or altered ``report.md`` or ``report.html`` does not stop the rebuild (it is what
+    the rebuild replaces); any other problem :func:`sim.output.manifest.read_archive` finds does.
+    The two reports and then the manifest are each replaced atomically
+    (:func:`sim.output.manifest.replace_file`).
 
     Raises
     ------
     sim.inputs.InputError
-        Not an archive.
+        Not an archive, an archive that fails verification, or tables the report cannot read.
     """
-    manifest = load_manifest(folder)
-    write_report(folder, manifest)
-    for name in ("report.md", "report.html"):
-        manifest.setdefault("files", {})[name] = sha256_file(folder / name)
-    staging = folder / f".{MANIFEST}.partial"
-    staging.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-    staging.replace(folder / MANIFEST)
+    archive = read_archive(folder, keep=_used_by_report)
+    blocking = [
+        p
+        for p in archive.problems
+        if not (p.path in REPORT_FILES and p.kind in ("missing", "altered"))
+    ]
+    if blocking or archive.scenario is None:
+        raise refusal(archive, blocking, "rebuild its report")
+    shown = printable(folder, 500)
+    tables = {}
+    for name in _REPORT_TABLES:
+        data = archive.contents.get(f"tables/{name}.parquet")
+        if data is None:
+            raise InputError(
+                f"{shown}: the report needs tables/{name}.parquet; the archive has none"
+            )
+        try:
+            tables[name] = pd.read_parquet(io.BytesIO(data))
+        except _TABLE_ERRORS as error:
+            raise InputError(
+                f"{shown}: tables/{name}.parquet: not a readable Parquet table: {printable(error)}"
+            ) from None
+    figures = _figures(
+        {
+            path.removeprefix("figures/"): data
+            for path, data in archive.contents.items()
+            if path.startswith("figures/")
+        }
+    )
+    try:
+        reports = _render(
+            folder.name,
+            archive.manifest,
+            tables,
+            figures,
+            scenario_assumptions(archive.scenario),
+        )
+    except _TABLE_ERRORS as error:
+        raise InputError(
+            f"{shown}: the report cannot be built from the archive's tables "
+            f"({type(error).__name__}: {printable(error)})"
+        ) from None
+    files = dict(archive.manifest["files"])
+    root = open_folder(folder)
+    try:
+        for name, data in reports.items():
+            files[name] = replace_file(root, name, data)
+        manifest = {**archive.manifest, "files": dict(sorted(files.items()))}
+        text = (json.dumps(manifest, indent=2) + "\n").encode()
+        replace_file(root, MANIFEST, text)
+    finally:
+        os.close(root)
+    return hashlib.sha256(text).hexdigest()

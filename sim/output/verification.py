@@ -1,60 +1,101 @@
 """Reading an archive someone else wrote: verifying it against its manifest and reproducing its
-tables from its config and seed (``sim verify``, ``sim reproduce``)."""
+tables from its config and seed (``sim verify``, ``sim reproduce``).
+
+An archive is hostile input (docs/archives.md). :func:`verify_archive` checks it as a closed world
+(:func:`sim.output.manifest.read_archive`) and reports the SHA-256 of its manifest, which
+identifies the whole archive when cited from outside it. :func:`reproduce_archive` refuses an
+archive that fails verification, then re-runs the verified config and compares, byte for byte,
+tables written to memory with the verified tables: nothing is written to disk.
+"""
 
 from __future__ import annotations
 
-import tempfile
+import io
 from pathlib import Path
+from typing import NamedTuple
 
-from sim.analysis.results import analyse
-from sim.output.archive import write_tables
-from sim.output.manifest import hash_files, load_manifest, sha256_file
+from sim.analysis.results import Results, analyse
+from sim.output.manifest import printable, read_archive, refusal
+from sim.output.tables import build_tables, defendant_sample
 
-__all__ = ["reproduce_archive", "verify_archive"]
-
-
-def verify_archive(folder: Path) -> list[str]:
-    """Re-hash every file; one line per altered, missing or unlisted file (empty: intact)."""
-    manifest = load_manifest(folder)
-    problems = []
-    listed = manifest.get("files", {})
-    for relative, expected in sorted(listed.items()):
-        path = folder / relative
-        if not path.is_file():
-            problems.append(f"missing: {relative}")
-        elif sha256_file(path) != expected:
-            problems.append(f"altered: {relative}")
-    for relative in sorted(hash_files(folder)):
-        if relative not in listed:
-            problems.append(f"not in the manifest: {relative}")
-    config = folder / "config.resolved.yaml"
-    if config.is_file() and sha256_file(config) != manifest.get("config_sha256"):
-        problems.append("altered: config.resolved.yaml (config_sha256 differs)")
-    return problems
+__all__ = ["Reproduction", "Verification", "reproduce_archive", "table_bytes", "verify_archive"]
 
 
-def reproduce_archive(folder: Path, workers: int = 1) -> list[str]:
-    """Re-run an archive's resolved config and seed; byte-compare every table.
+class Verification(NamedTuple):
+    """What ``sim verify`` found: one line per problem (none: intact), and the manifest's
+    SHA-256."""
 
-    Returns one line per table that differs or is missing (empty = identical).
+    problems: list[str]
+    manifest_sha256: str
+
+
+class Reproduction(NamedTuple):
+    """What ``sim reproduce`` found: one line per table that differs (none: every table
+    reproduced byte for byte), and the manifest's SHA-256."""
+
+    differences: list[str]
+    manifest_sha256: str
+
+
+def verify_archive(folder: Path) -> Verification:
+    """Check an archive against its manifest as a closed world.
+
+    Raises
+    ------
+    sim.inputs.InputError
+        No such folder, or no usable manifest.
     """
-    from sim.model.scenario import load_scenario
+    archive = read_archive(folder)
+    return Verification([str(problem) for problem in archive.problems], archive.manifest_sha256)
+
+
+def table_bytes(results: Results, sample: int) -> dict[str, bytes]:
+    """The Parquet bytes of a run's tables by file name, as
+    :func:`sim.output.archive.write_tables` writes them (pyarrow writes the same bytes to a
+    buffer as to a file), with the first ``sample`` defendants when ``sample``."""
+    tables = build_tables(results)
+    if sample:
+        tables["defendant_sample"] = defendant_sample(results.study, sample)
+    out = {}
+    for name, frame in tables.items():
+        buffer = io.BytesIO()
+        frame.to_parquet(buffer, index=False, engine="pyarrow")
+        out[f"{name}.parquet"] = buffer.getvalue()
+    return out
+
+
+def reproduce_archive(folder: Path, workers: int = 1) -> Reproduction:
+    """Verify an archive, re-run its resolved config and seed, and byte-compare every table.
+
+    Returns
+    -------
+    Reproduction
+        One line per table that differs, is missing from the archive or is not produced again.
+
+    Raises
+    ------
+    sim.inputs.InputError
+        Not an archive, or an archive that fails verification (nothing is run).
+    """
     from sim.run.runner import run_study
 
-    manifest = load_manifest(folder)
-    scenario, _ = load_scenario(folder / "config.resolved.yaml")
-    result = run_study(scenario, workers=workers)
+    archive = read_archive(folder, keep=lambda path: path.startswith("tables/"))
+    if archive.problems or archive.scenario is None:
+        raise refusal(archive, archive.problems, "reproduce it")
+    results = analyse(run_study(archive.scenario, workers=workers))
+    produced = table_bytes(results, archive.manifest.get("defendant_sample", 0))
+    archived = {
+        path.removeprefix("tables/"): data
+        for path, data in archive.contents.items()
+        if path.startswith("tables/")
+    }
     differences = []
-    with tempfile.TemporaryDirectory() as scratch:
-        fresh = Path(scratch) / "tables"
-        write_tables(analyse(result), fresh, int(manifest.get("defendant_sample") or 0))
-        archived = {p.name for p in (folder / "tables").glob("*.parquet")}
-        produced = {p.name for p in fresh.glob("*.parquet")}
-        for name in sorted(archived | produced):
-            if name not in produced:
-                differences.append(f"not produced again: tables/{name}")
-            elif name not in archived:
-                differences.append(f"missing from the archive: tables/{name}")
-            elif (fresh / name).read_bytes() != (folder / "tables" / name).read_bytes():
-                differences.append(f"differs: tables/{name}")
-    return differences
+    for name in sorted(archived.keys() | produced.keys()):
+        shown = printable(name)
+        if name not in produced:
+            differences.append(f"not produced again: tables/{shown}")
+        elif name not in archived:
+            differences.append(f"missing from the archive: tables/{shown}")
+        elif produced[name] != archived[name]:
+            differences.append(f"differs: tables/{shown}")
+    return Reproduction(differences, archive.manifest_sha256)
