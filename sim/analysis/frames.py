@@ -17,7 +17,7 @@ from sim.analysis.measures import Measures, Pair, estimates
 from sim.analysis.metrics import Estimate, balanced_histograms, histogram_mean
 from sim.guidelines.editions import edition
 from sim.run.runner import StudyResult
-from sim.run.tally import ENHANCEMENT_LEVELS, MAX_MONTHS, district_pairs
+from sim.run.tally import ENHANCEMENT_LEVELS, MAX_MONTHS
 
 __all__ = ["TABLE_NAMES", "tables_of"]
 
@@ -168,7 +168,7 @@ def _replications(study: StudyResult) -> pd.DataFrame:
                 }
             )
     differences = np.arange(2 * MAX_MONTHS + 1) - MAX_MONTHS
-    for p, (a, b) in enumerate(district_pairs(len(codes))):
+    for p, (a, b) in enumerate(study.scenario.district_pairs):
         histogram = tally.pair_difference[:, p]
         gaps = (histogram * differences).sum(axis=-1) / histogram.sum(axis=-1)
         for r in range(tally.replications):
@@ -221,7 +221,7 @@ def _pair_differences(study: StudyResult) -> pd.DataFrame:
         ("all_defendants", tally.pair_difference.sum(axis=0)),
         ("both_prosecuted", tally.pair_both_difference.sum(axis=0)),
     ):
-        for p, (a, b) in enumerate(district_pairs(len(codes))):
+        for p, (a, b) in enumerate(study.scenario.district_pairs):
             for index in np.flatnonzero(histograms[p]):
                 rows.append(
                     {
@@ -245,7 +245,7 @@ def _gap_by_cell(study: StudyResult) -> pd.DataFrame:
     base = edition(study.scenario.manual).reentry.base_offense_level
     counts = tally.cell_counts.sum(axis=0)  # (6, E)
     rows = []
-    for p, (a, b) in enumerate(district_pairs(len(codes))):
+    for p, (a, b) in enumerate(study.scenario.district_pairs):
         sums = tally.pair_cell_differences[:, p].sum(axis=0)
         for category in range(6):
             for enhancement in range(ENHANCEMENT_LEVELS):

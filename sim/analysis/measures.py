@@ -12,7 +12,7 @@ fields.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -365,8 +365,10 @@ def _gap_figures(histogram: np.ndarray, sums: np.ndarray) -> GapFigures:
     )
 
 
-def pair_figures(tally: StudyTally, codes: list[str]) -> tuple[Pair, ...]:
-    """Paired counterfactual gaps for every district pair: the same defendants in both.
+def pair_figures(
+    tally: StudyTally, codes: list[str], pairs: Sequence[tuple[int, int]] | None = None
+) -> tuple[Pair, ...]:
+    """Paired counterfactual gaps for every tallied district pair: the same defendants in both.
 
     Parameters
     ----------
@@ -374,11 +376,14 @@ def pair_figures(tally: StudyTally, codes: list[str]) -> tuple[Pair, ...]:
         The population's tally, or a profile's (its draws play the defendants).
     codes : list of str
         District codes in tally order.
+    pairs : sequence of (int, int), optional
+        The tallied pairs, in tally order (the scenario's ``district_pairs``); every pair
+        (:func:`sim.run.tally.district_pairs`) by default.
 
     Returns
     -------
     tuple of Pair
-        In :func:`sim.run.tally.district_pairs` order; differences are a − b in months.
+        In ``pairs`` order; differences are a − b in months.
     """
     balanced = balanced_histograms(tally)
     month_sums = (balanced * np.arange(balanced.shape[-1])).sum(axis=-1)  # (R, D)
@@ -391,8 +396,12 @@ def pair_figures(tally: StudyTally, codes: list[str]) -> tuple[Pair, ...]:
                 tally.pair_both_difference[:, p], tally.pair_both_sums[:, p]
             ),
         )
-        for p, (a, b) in enumerate(district_pairs(len(codes)))
+        for p, (a, b) in enumerate(_pairs(codes, pairs))
     )
+
+
+def _pairs(codes: list[str], pairs: Sequence[tuple[int, int]] | None) -> Sequence[tuple[int, int]]:
+    return district_pairs(len(codes)) if pairs is None else pairs
 
 
 def range_figures(tally: StudyTally) -> CrossDistrictRange:
@@ -440,11 +449,13 @@ def variance_figures(tally: StudyTally) -> VarianceShares:
     )
 
 
-def selection_figures(tally: StudyTally, codes: list[str]) -> tuple[SelectionSplit, ...]:
-    """:func:`sim.analysis.metrics.selection_vs_policy` for every district pair, over
-    replications."""
+def selection_figures(
+    tally: StudyTally, codes: list[str], pairs: Sequence[tuple[int, int]] | None = None
+) -> tuple[SelectionSplit, ...]:
+    """:func:`sim.analysis.metrics.selection_vs_policy` for every reported district pair
+    (``pairs``, every pair by default), over replications."""
     splits = []
-    for a, b in district_pairs(len(codes)):
+    for a, b in _pairs(codes, pairs):
         per_replication = [
             selection_vs_policy(tally.as_arrested_prosecuted[r], tally.selected_sums[r], a, b)
             for r in range(tally.replications)
@@ -462,8 +473,11 @@ def selection_figures(tally: StudyTally, codes: list[str]) -> tuple[SelectionSpl
     return tuple(splits)
 
 
-def inequality_figures(tally: StudyTally, codes: list[str]) -> Inequality:
-    """Gini, Theil T (between/within districts) and pairwise W1 / KS distances.
+def inequality_figures(
+    tally: StudyTally, codes: list[str], pairs: Sequence[tuple[int, int]] | None = None
+) -> Inequality:
+    """Gini, Theil T (between/within districts) and W1 / KS distances for every reported pair
+    (``pairs``, every pair by default).
 
     All on the balanced counterfactual design: Y = months, 0 for a declined defendant, every
     defendant in every district (so the districts' populations are identical and the between-
@@ -474,17 +488,17 @@ def inequality_figures(tally: StudyTally, codes: list[str]) -> Inequality:
     replications = range(tally.replications)
     theil = [theil_decomposition(balanced[r]) for r in replications]
     distances = []
-    for a, b in district_pairs(len(codes)):
-        pairs = [(balanced[r, a], balanced[r, b]) for r in replications]
+    for a, b in _pairs(codes, pairs):
+        histograms = [(balanced[r, a], balanced[r, b]) for r in replications]
         distances.append(
             Distance(
                 district_a=codes[a],
                 district_b=codes[b],
                 wasserstein_months=over_replications(
-                    np.array([wasserstein_from_histograms(*pair) for pair in pairs])
+                    np.array([wasserstein_from_histograms(*pair) for pair in histograms])
                 ),
                 kolmogorov_smirnov=over_replications(
-                    np.array([ks_from_histograms(*pair) for pair in pairs])
+                    np.array([ks_from_histograms(*pair) for pair in histograms])
                 ),
             )
         )
@@ -546,7 +560,7 @@ def profile_figures(study: StudyResult) -> dict[str, Profile]:
         name: Profile(
             name=name,
             districts={code: _profile_district(study, profile, d) for d, code in enumerate(codes)},
-            pairwise=pair_figures(profile.tally, codes),
+            pairwise=pair_figures(profile.tally, codes, study.scenario.district_pairs),
         )
         for name, profile in study.profiles.items()
     }

@@ -17,6 +17,7 @@ Quantiles of whole-month sentences use the inverse of the empirical distribution
 from __future__ import annotations
 
 import math
+import warnings
 from typing import NamedTuple
 
 import numpy as np
@@ -85,7 +86,8 @@ def over_replications(values: np.ndarray) -> Estimate:
     -------
     Estimate
         ``estimate`` = mean, ``mcse`` = standard deviation / √R, ``ci95`` = mean ± t(0.975, R−1)
-        x MCSE; ``mcse`` and ``ci95`` are None when R < 2.
+        x MCSE, over the R replications where the value is defined; ``mcse`` and ``ci95`` are
+        None when R < 2.
 
     Examples
     --------
@@ -93,12 +95,17 @@ def over_replications(values: np.ndarray) -> Estimate:
     0.5773502691896258
     """
     values = np.asarray(values, dtype=float)
-    r = values.shape[0]
-    estimate = np.nanmean(values, axis=0) if np.isfinite(values).any() else np.nan
-    if r < 2:
-        return Estimate(_number(estimate), None, None)
-    mcse = np.nanstd(values, axis=0, ddof=1) / math.sqrt(r)
-    half = stdtrit(r - 1, 0.975) * mcse  # the t quantile (scipy.stats.t.ppf, without its import)
+    # Replications where the figure is undefined (NaN: e.g. nobody prosecuted) are left out of
+    # the mean, the standard deviation and the count alike.
+    count = np.isfinite(values).sum(axis=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN column gives NaN, quietly
+        estimate = np.nanmean(values, axis=0)
+        if np.all(count < 2):
+            return Estimate(_number(estimate), None, None)
+        mcse = np.nanstd(values, axis=0, ddof=1) / np.sqrt(count)
+        # The t quantile (scipy.stats.t.ppf's own function, without its import cost).
+        half = stdtrit(count - 1, 0.975) * mcse
     return Estimate(
         _number(estimate), _number(mcse), (_number(estimate - half), _number(estimate + half))
     )
@@ -297,7 +304,11 @@ def selection_vs_policy(
 
     ``selected_count[a]`` = |S_a|, ``selected_sums[a, b]`` = Σ_{i ∈ S_a} Y_b(i).
     """
-    mean = np.asarray(selected_sums, dtype=float) / np.asarray(selected_count, dtype=float)[:, None]
+    with np.errstate(invalid="ignore", divide="ignore"):  # NaN where a district arrests nobody
+        mean = (
+            np.asarray(selected_sums, dtype=float)
+            / np.asarray(selected_count, dtype=float)[:, None]
+        )
     observed = mean[a, a] - mean[b, b]
     treatment = 0.5 * ((mean[a, a] - mean[a, b]) + (mean[b, a] - mean[b, b]))
     composition = 0.5 * ((mean[a, a] - mean[b, a]) + (mean[a, b] - mean[b, b]))

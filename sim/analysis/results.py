@@ -98,13 +98,14 @@ def analyse(study: StudyResult) -> Results:
         inequality and profiles, each figure an :class:`sim.analysis.metrics.Estimate`.
     """
     tally, codes = study.tally, study.scenario.district_codes
+    pairs = study.scenario.district_pairs
     return Results(
         study=study,
         districts=district_figures(study),
-        pairwise=pair_figures(tally, codes),
+        pairwise=pair_figures(tally, codes, pairs),
         cross_district_range=range_figures(tally),
         variance_shares=variance_figures(tally),
-        selection_vs_policy=selection_figures(tally, codes),
-        inequality=inequality_figures(tally, codes),
+        selection_vs_policy=selection_figures(tally, codes, pairs),
+        inequality=inequality_figures(tally, codes, pairs),
         profiles=profile_figures(study),
     )

@@ -12,6 +12,7 @@ so the resolved configuration an archive stores is exactly what ran.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -52,6 +53,11 @@ DEFAULT_SCENARIO = Path(__file__).resolve().parents[2] / "configs" / "california
 _REFERENCE = "configs/california-1995.yaml"
 
 
+#: Up to this many districts, ``pairs: auto`` tallies every pair (45 at 10 districts); beyond,
+#: every district against the first, so that the cost per district stays that of a small study.
+ALL_PAIRS_UP_TO = 10
+
+
 class StudySettings(StrictModel):
     """Size and seed of a study run."""
 
@@ -60,6 +66,10 @@ class StudySettings(StrictModel):
     defendants: Annotated[int, Field(ge=1, le=10**10)]
     block_size: Annotated[int, Field(ge=1, le=10**7)] = 50_000
     profile_draws: Annotated[int, Field(ge=1, le=10**7)] = 2_000
+    #: Which district pairs get paired-gap tallies: ``all`` (every pair: their number grows as
+    #: the square of the districts), ``reference`` (every district against the first listed), or
+    #: ``auto``: every pair up to :data:`ALL_PAIRS_UP_TO` districts, else ``reference``.
+    pairs: Literal["auto", "all", "reference"] = "auto"
 
 
 class AggravatedFelonyDefinition(StrictModel):
@@ -178,6 +188,15 @@ class Scenario(StrictModel):
     def district_codes(self) -> list[str]:
         """District codes in declaration order."""
         return list(self.districts)
+
+    @property
+    def district_pairs(self) -> tuple[tuple[int, int], ...]:
+        """The district index pairs (a, b) tallied and reported, by ``study.pairs``: every pair
+        a < b in declaration order, or (0, b) for every later district b."""
+        count, rule = len(self.districts), self.study.pairs
+        if rule == "all" or (rule == "auto" and count <= ALL_PAIRS_UP_TO):
+            return tuple(itertools.combinations(range(count), 2))
+        return tuple((0, b) for b in range(1, count))
 
     @property
     def date(self) -> dt.date:

@@ -125,7 +125,7 @@ def run_steps(
     outcome = _sentence_everywhere(scenario, facts, assessment, policy_u, judge_u, pleas)
     outcome = outcome._replace(arrest_district=arrest)
     lap("districts")
-    tally = tally_block(outcome)
+    tally = tally_block(outcome, scenario.district_pairs)
     lap("tally")
     return Piece(outcome, tally)
 

@@ -101,7 +101,7 @@ def _simulate_and_tally(task: tuple[Scenario, int, int, int]) -> tuple[int, Stud
     totals."""
     scenario, replication, start, stop = task
     reuse_freed_memory()  # also in worker processes
-    tally = StudyTally.empty(1, len(scenario.districts))
+    tally = StudyTally.empty(1, len(scenario.districts), len(scenario.district_pairs))
     for piece in random_block_pieces(start, stop):
         tally.add(0, _piece(scenario, replication, *piece).tally)
     return replication, tally
@@ -151,7 +151,7 @@ def simulate_profile(scenario: Scenario, index: int, name: str) -> ProfileTally:
         return records
 
     replications = scenario.study.replications
-    tally = StudyTally.empty(replications, districts)
+    tally = StudyTally.empty(replications, districts, len(scenario.district_pairs))
     offers = np.zeros((replications, districts, MAX_OFFERS + 1), dtype=np.int64)
     for replication in range(replications):
         block = RandomBlock(scenario.study.seed, replication, PROFILE_RANDOM_BLOCK + index)
@@ -205,7 +205,9 @@ def run_study(
     study = scenario.study
     first = 0 if previous is None else previous.tally.replications
     if previous is None:
-        tally = StudyTally.empty(study.replications, len(scenario.districts))
+        tally = StudyTally.empty(
+            study.replications, len(scenario.districts), len(scenario.district_pairs)
+        )
     else:
         tally = previous.tally.extended(study.replications)
     total = (study.replications - first) * study.defendants

@@ -15,6 +15,7 @@ Outcome conventions (docs in :mod:`sim.analysis.metrics`):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from itertools import combinations
 from typing import NamedTuple
 
@@ -49,7 +50,8 @@ _CATEGORIES = len(POSITION_CATEGORIES)
 
 
 def district_pairs(districts: int) -> list[tuple[int, int]]:
-    """District index pairs (a, b), a < b, in the order tallies and reports use."""
+    """Every district index pair (a, b), a < b, in the order tallies and reports use (a
+    scenario may tally fewer: :attr:`sim.model.scenario.Scenario.district_pairs`)."""
     return list(combinations(range(districts), 2))
 
 
@@ -112,8 +114,11 @@ class StudyTally(NamedTuple):
     pair_cell_differences: np.ndarray
 
     @classmethod
-    def empty(cls, replications: int, districts: int) -> StudyTally:
-        r, d, p = replications, districts, len(district_pairs(districts))
+    def empty(cls, replications: int, districts: int, pairs: int | None = None) -> StudyTally:
+        """Zeroed tallies for ``replications`` of ``districts`` and ``pairs`` district pairs
+        (every pair when None)."""
+        p = len(district_pairs(districts)) if pairs is None else pairs
+        r, d = replications, districts
         bins, diff_bins = MAX_MONTHS + 1, 2 * MAX_MONTHS + 1
         shapes = {
             "defendants": (r,),
@@ -152,7 +157,9 @@ class StudyTally(NamedTuple):
 
     def extended(self, replications: int) -> StudyTally:
         """A copy with room for ``replications`` (the existing ones kept first)."""
-        grown = StudyTally.empty(replications, self.counterfactual_prosecuted.shape[1])
+        grown = StudyTally.empty(
+            replications, self.counterfactual_prosecuted.shape[1], self.pair_difference.shape[1]
+        )
         for mine, theirs in zip(grown, self, strict=True):
             mine[: self.replications] = theirs
         return grown
@@ -174,12 +181,13 @@ def _percent_scaled(months: int, minimum: int) -> int:
 
 
 @njit(cache=True)
-def _tally_kernel(district_token, block, t):
+def _tally_kernel(district_token, pairs, block, t):
     """Reduce a block into zeroed one-replication tallies (index 0) in one pass; a status code.
 
-    ``district_token`` has length D. A tuple's length is a compile-time constant, so for a few
-    districts each count gets its own compiled kernel with the district and pair loops unrolled
-    (twice as fast); an array gives one kernel for any count.
+    ``district_token`` has length D and ``pairs`` holds the (a, b) district pairs tallied. A
+    tuple's length is a compile-time constant, so for a few districts each count gets its own
+    compiled kernel with the district and pair loops unrolled (twice as fast); arrays give one
+    kernel for any count.
     Stops at the first value that would fall outside a tally (status != _OK); the caller then
     discards the tallies.
     """
@@ -191,8 +199,7 @@ def _tally_kernel(district_token, block, t):
     # adds 1 to one bin: [prosecuted in both?, pair, Y_a − Y_b + M], [everywhere?, range].
     differences = np.zeros((2, t.pair_difference.shape[1], 2 * MAX_MONTHS + 1), np.int64)
     ranges = np.zeros((2, MAX_MONTHS + 1), np.int64)
-    # Σ Y_a over defendants declined in b [b, a]; Σ Y_d by (category, enhancement) cell.
-    declined_sums = np.zeros((districts, districts), np.int64)
+    # Σ Y_d by (category, enhancement) cell.
     cell_sums = np.zeros((6, ENHANCEMENT_LEVELS, districts), np.int64)
     squares = 0
     for i in range(n):
@@ -236,15 +243,13 @@ def _tally_kernel(district_token, block, t):
                 for b in range(districts):
                     t.selected_sums[0, arrest, b] += y[b]
 
-        p = 0
-        for a in range(districts):
-            if not block.prosecuted[i, a]:
-                for b in range(districts):
-                    declined_sums[a, b] += y[b]
-            for b in range(a + 1, districts):
-                both = np.int64(block.prosecuted[i, a] & block.prosecuted[i, b])
-                differences[both, p, y[a] - y[b] + MAX_MONTHS] += 1
-                p += 1
+        for p in range(len(pairs)):
+            a, b = pairs[p][0], pairs[p][1]
+            both = np.int64(block.prosecuted[i, a] & block.prosecuted[i, b])
+            differences[both, p, y[a] - y[b] + MAX_MONTHS] += 1
+            if both:  # Σ Y_a and Σ Y_b over those prosecuted in both
+                t.pair_both_sums[0, p, 0] += y[a]
+                t.pair_both_sums[0, p, 1] += y[b]
 
         low, high = y[0], y[0]
         for d in range(1, districts):
@@ -263,22 +268,14 @@ def _tally_kernel(district_token, block, t):
     t.range_histogram[0] = ranges[0] + ranges[1]
     t.pair_both_difference[0] = differences[1]
     t.pair_difference[0] = differences[0] + differences[1]
-    column_sums = np.zeros(districts, np.int64)  # Σ_i Y_id
     # The histograms count exactly the prosecuted defendants.
     for d in range(districts):
         for m in range(MAX_MONTHS + 1):
             t.counterfactual_prosecuted[0, d] += t.counterfactual_histogram[0, d, m]
             t.as_arrested_prosecuted[0, d] += t.as_arrested_histogram[0, d, m]
-            column_sums[d] += m * t.counterfactual_histogram[0, d, m]
-    p = 0
-    for a in range(districts):
-        for b in range(a + 1, districts):
-            # Σ Y_a over those prosecuted in both = Σ Y_a over all (Y_a = 0 where a declines)
-            # less Σ Y_a over those b declines; integer sums, so exact.
-            t.pair_both_sums[0, p, 0] = column_sums[a] - declined_sums[b, a]
-            t.pair_both_sums[0, p, 1] = column_sums[b] - declined_sums[a, b]
-            t.pair_cell_differences[0, p] = cell_sums[:, :, a] - cell_sums[:, :, b]
-            p += 1
+    for p in range(len(pairs)):
+        a, b = pairs[p][0], pairs[p][1]
+        t.pair_cell_differences[0, p] = cell_sums[:, :, a] - cell_sums[:, :, b]
     for d in range(districts):
         t.cell_totals[0] += cell_sums[:, :, d]
     return _OK
@@ -291,15 +288,27 @@ _PROBLEMS = {
 }
 
 
-def tally_block(outcome: BlockOutcome) -> StudyTally:
-    """Reduce a block's per-defendant outcomes to a one-replication :class:`StudyTally`."""
+def tally_block(
+    outcome: BlockOutcome, pairs: Sequence[tuple[int, int]] | None = None
+) -> StudyTally:
+    """Reduce a block's per-defendant outcomes to a one-replication :class:`StudyTally`.
+
+    Parameters
+    ----------
+    outcome : BlockOutcome
+    pairs : sequence of (int, int), optional
+        The district index pairs whose paired gaps are tallied; every pair a < b by default.
+    """
     n, districts = outcome.months.shape
     if districts == 0:
         raise ValueError("a block needs at least one district")
-    t = StudyTally.empty(1, districts)
+    pairs = district_pairs(districts) if pairs is None else pairs
+    t = StudyTally.empty(1, districts, len(pairs))
     t.defendants[0] = n
+    small = districts <= _UNROLLED_DISTRICTS
     status = _tally_kernel(
-        (0,) * districts if districts <= _UNROLLED_DISTRICTS else np.zeros(districts, np.int8),
+        (0,) * districts if small else np.zeros(districts, np.int8),
+        tuple(pairs) if small and pairs else np.array(pairs, dtype=np.int64).reshape(-1, 2),
         outcome,
         t,
     )

@@ -11,6 +11,7 @@ from scipy import stats
 
 from sim.analysis.measures import pair_figures
 from sim.analysis.metrics import (
+    Estimate,
     gini_from_histogram,
     ks_from_histograms,
     over_replications,
@@ -245,6 +246,13 @@ def test_over_replications_formula():
     assert figure.mcse == pytest.approx(mcse)
     half = stats.t.ppf(0.975, 3) * mcse
     assert list(figure.ci95) == pytest.approx([3.5 - half, 3.5 + half])
+
+
+def test_undefined_replications_are_left_out_of_mean_mcse_and_count():
+    with_gaps = over_replications(np.array([1.0, np.nan, 2.0, 3.0, np.nan]))
+    assert with_gaps == over_replications(np.array([1.0, 2.0, 3.0]))
+    assert over_replications(np.array([np.nan, 4.0])) == Estimate(4.0, None, None)
+    assert over_replications(np.array([np.nan, np.nan])) == Estimate(None, None, None)
 
 
 @pytest.mark.slow

@@ -287,3 +287,17 @@ def test_missing_or_empty_tables_are_skipped(tables, tmp_path):
     subset = {"variance_shares": tables["variance_shares"], "profiles": tables["profiles"][:0]}
     paths = plots.render_figures(subset, tmp_path, IDENTITY, dpi=72)
     assert [p.name for p in paths] == ["variance_shares.png", "variance_shares.svg"]
+
+
+def test_many_districts_show_the_reference_against_the_others_in_grey():
+    # 20 districts: one coloured line (the first) and one grey legend entry for the other 19.
+    rows = [
+        {"outcome": "prosecuted", "district": f"D{k:02d}", "months": m, "defendants": 1 + k}
+        for k in range(20)
+        for m in (k, k + 10)
+    ]
+    ax = plots.district_distributions(pd.DataFrame(rows))
+    labels = [text.get_text() for text in ax.get_legend().get_texts()]
+    assert labels == ["the other 19 districts", "D00"]
+    assert len(ax.get_lines()) == 20
+    assert ax.get_lines()[-1].get_label() == "D00"  # drawn last, on top

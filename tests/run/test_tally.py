@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from profiles import examples
 
-from sim.run.tally import MAX_MONTHS, BlockOutcome, StudyTally, tally_block
+from sim.run.tally import MAX_MONTHS, BlockOutcome, StudyTally, district_pairs, tally_block
 
 
 @st.composite
@@ -149,3 +149,28 @@ def test_a_sentence_above_max_months_raises(prosecuted):
 def test_values_outside_the_tallies_raise(changes):
     with pytest.raises(ValueError, match=r"outside|negative"):
         tally_block(_one_defendant(**changes))
+
+
+@examples(50)
+@given(block_outcomes(), st.data())
+def test_a_subset_of_pairs_tallies_exactly_those_pairs(outcome, data):
+    # A scenario may tally fewer pairs (study.pairs: reference); each tallied pair's figures
+    # must equal that pair's figures in the every-pair tally.
+    districts = outcome.months.shape[1]
+    every = district_pairs(districts)
+    chosen = data.draw(st.lists(st.sampled_from(every), unique=True)) if every else []
+    whole, subset = tally_block(outcome), tally_block(outcome, chosen)
+    for p, pair in enumerate(chosen):
+        q = every.index(pair)
+        for name in (
+            "pair_difference",
+            "pair_both_difference",
+            "pair_both_sums",
+            "pair_cell_differences",
+        ):
+            np.testing.assert_array_equal(
+                getattr(subset, name)[:, p], getattr(whole, name)[:, q], err_msg=name
+            )
+    for name in StudyTally._fields:
+        if not name.startswith("pair_"):
+            np.testing.assert_array_equal(getattr(subset, name), getattr(whole, name), name)

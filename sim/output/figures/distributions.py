@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
+import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 
@@ -17,6 +19,10 @@ from sim.output.figures.style import (
     _unique,
     _weighted_ecdf,
 )
+
+#: Beyond this many districts the lines are not told apart: the first district (the reference)
+#: is drawn in colour and the others in grey, under one legend entry.
+_DISTINCT_LINES = 12
 
 _OUTCOMES = {
     "prosecuted": "prosecuted defendants",
@@ -69,6 +75,8 @@ def district_distributions(
                 group["months"].to_numpy(), group["defendants"].to_numpy()
             )
             series.append((code, months, shares, _series_style(index)))
+        if len(series) > _DISTINCT_LINES:
+            series = _reference_and_others(series)
         _draw_ecdfs(ax, series, start=0.0)
         ax.set_xlim(left=0)
         declined = "; declined = 0" if outcome == "all_defendants" else ""
@@ -77,3 +85,16 @@ def district_distributions(
         ax.set_title(f"Sentences, {_OUTCOMES.get(outcome, outcome)}", loc="left")
         ax.legend(loc="lower right", handlelength=2.6)
     return ax
+
+
+def _reference_and_others(
+    series: list[tuple[str, np.ndarray, np.ndarray, dict[str, Any]]],
+) -> list[tuple[str, np.ndarray, np.ndarray, dict[str, Any]]]:
+    """The first district in its colour, drawn last (on top); every other in thin grey, with one
+    legend entry for them all."""
+    grey = {"color": "0.7", "linestyle": "-", "linewidth": 0.6}
+    others = [
+        ("_nolegend_" if k else f"the other {len(series) - 1} districts", v, s, grey)
+        for k, (_, v, s, _) in enumerate(series[1:])
+    ]
+    return [*others, series[0]]
