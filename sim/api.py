@@ -15,8 +15,8 @@ from typing import Any
 
 from sim.analysis.results import Results, analyse
 from sim.inputs import InputError
-from sim.model.scenario import Scenario, load_scenario
-from sim.run.runner import run_study
+from sim.model.scenario import Scenario, StudySettings, load_scenario
+from sim.run.runner import check_fits, most_replications, run_study
 
 __all__ = [
     "calculate_case",
@@ -56,6 +56,8 @@ def run_to_target(
     target_mcse : float
         Months; the headline figures are :attr:`sim.analysis.measures.Measures.headline_mcse`'s.
     max_replications : int
+        The cap; lowered to the most replications the scenario allows and whose tallies fit
+        (:func:`sim.run.runner.most_replications`), and reported as the cap in ``target``.
     workers : int
     progress : callable, optional
         ``progress(done, total)`` after each block, in defendants.
@@ -67,6 +69,10 @@ def run_to_target(
         replications, the largest headline MCSE reached, whether the target was reached).
     """
     replications = max(scenario.study.replications, 2)
+    # The cap can be no higher than the replications a scenario allows and whose tallies fit.
+    limit = StudySettings.model_fields["replications"].metadata
+    most = min(most_replications(scenario), *(c.le for c in limit if hasattr(c, "le")))
+    max_replications = max(min(max_replications, most), 2)
 
     def with_replications(count: int) -> Scenario:
         study = scenario.study.model_copy(update={"replications": count})
@@ -185,8 +191,11 @@ def sentencing_table(manual: int, output_format: str) -> str:
 
 
 def validate_scenario(path: str | Path) -> Scenario:
-    """A scenario file, loaded and validated with everything it extends (``sim validate``)."""
-    return load_scenario(path)[0]
+    """A scenario file, loaded and validated with everything it extends, and checked to fit
+    the tally memory budget (``sim validate``)."""
+    scenario = load_scenario(path)[0]
+    check_fits(scenario)
+    return scenario
 
 
 def verify_archive(folder: Path) -> tuple[list[str], str]:

@@ -35,25 +35,38 @@ EXIT_INPUT_ERROR = 2
 _OPTIONS = {
     "out": "--out",
     "target_mcse": "--target-mcse",
+    "max_replications": "--max-replications",
     "manual": "--manual",
     "format": "--format",
     "workers": "--workers",
+    "seed": "--seed",
+    "replications": "--replications",
+    "defendants": "--defendants",
+    "block_size": "--block-size",
 }
+#: Library argument names whose command parameter is named otherwise.
+_PARAMETERS = {"format": "output_format"}
 
 
 def _input_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     """Bad input: the message on stderr and exit code 2, never a traceback; an argument the
-    library names is named as the option that set it."""
+    library names is named as the option that set it, when it was set on the command line."""
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return command(*args, **kwargs)
         except InputError as error:
-            message = str(error)
-            if error.field in _OPTIONS:
-                message = f"{_OPTIONS[error.field]}: {error.detail}"
-            typer.echo(f"error: {message}", err=True)
+            if error.problems:
+                lines = [
+                    f"{_OPTIONS[name]}: {detail}"
+                    if name in _OPTIONS and kwargs.get(_PARAMETERS.get(name, name)) is not None
+                    else f"{name}: {detail}"
+                    for name, detail in error.problems
+                ]
+            else:
+                lines = [str(error)]
+            typer.echo("error: " + "\n".join(lines), err=True)
             raise typer.Exit(EXIT_INPUT_ERROR) from None
 
     return wrapper

@@ -99,13 +99,22 @@ class InputError(ValueError):
 
     ``field`` names the argument the message is about, when it is one (``"out"``), so that a
     front end can name it its own way (the command line says ``--out``); ``detail`` is the message
-    without it.
+    without it. An error about several arguments lists them in ``problems`` as
+    ``(field, detail)`` pairs, one line each.
     """
 
-    def __init__(self, message: str, field: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        field: str | None = None,
+        problems: list[tuple[str, str]] | None = None,
+    ) -> None:
+        if problems:
+            message = "\n".join(f"{name}: {detail}" for name, detail in problems)
         super().__init__(f"{field}: {message}" if field else message)
         self.field = field
         self.detail = message
+        self.problems = problems or ([(field, message)] if field else [])
 
 
 class _StrictSafeLoader(yaml.SafeLoader):

@@ -15,6 +15,7 @@ Outcome conventions (docs in :mod:`sim.analysis.metrics`):
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from itertools import combinations
 from typing import NamedTuple
@@ -117,6 +118,17 @@ class StudyTally(NamedTuple):
     def empty(cls, replications: int, districts: int, pairs: int | None = None) -> StudyTally:
         """Zeroed tallies for ``replications`` of ``districts`` and ``pairs`` district pairs
         (every pair when None)."""
+        shapes = cls._shapes(replications, districts, pairs)
+        return cls(**{name: np.zeros(shape, dtype=np.int64) for name, shape in shapes.items()})
+
+    @classmethod
+    def nbytes_for(cls, replications: int, districts: int, pairs: int | None = None) -> int:
+        """Bytes :meth:`empty` would allocate, computed without allocating."""
+        shapes = cls._shapes(replications, districts, pairs)
+        return 8 * sum(math.prod(shape) for shape in shapes.values())
+
+    @staticmethod
+    def _shapes(replications: int, districts: int, pairs: int | None) -> dict[str, tuple]:
         p = len(district_pairs(districts)) if pairs is None else pairs
         r, d = replications, districts
         bins, diff_bins = MAX_MONTHS + 1, 2 * MAX_MONTHS + 1
@@ -144,7 +156,7 @@ class StudyTally(NamedTuple):
             "cell_totals": (r, 6, ENHANCEMENT_LEVELS),
             "pair_cell_differences": (r, p, 6, ENHANCEMENT_LEVELS),
         }
-        return cls(**{name: np.zeros(shape, dtype=np.int64) for name, shape in shapes.items()})
+        return shapes
 
     @property
     def replications(self) -> int:
