@@ -136,6 +136,7 @@ def run_and_summarise(
             f"{target_mcse}: allowed: a positive number of months", field="target_mcse"
         )
     scenario, resolved = load_scenario(config, overrides)
+    check_fits(scenario)
     with contextlib.ExitStack() as stack:
         slot = None
         if archive:

@@ -190,6 +190,10 @@ def _construct_mapping(loader: _StrictSafeLoader, node: yaml.MappingNode) -> dic
         if key_node.tag == "tag:yaml.org,2002:merge":
             continue
         key = loader.construct_object(key_node)
+        if not isinstance(key, str | int | float | bool | dt.date) and key is not None:
+            raise yaml.constructor.ConstructorError(
+                None, None, "a key that is a list or a mapping; allowed: text", key_node.start_mark
+            )
         if key in seen:
             raise yaml.constructor.ConstructorError(
                 None, None, f"duplicate key {key!r}", key_node.start_mark
@@ -312,9 +316,12 @@ def load_mapping(path: str | Path) -> tuple[dict[str, Any], bool]:
         ) from None
     except yaml.YAMLError as error:
         raise InputError(_yaml_message(path, error)) from None
-    except (ValueError, RecursionError) as error:  # JSON: a duplicate key, depth, digits
-        problem = str(error) if isinstance(error, ValueError) else "nested too deeply"
-        raise InputError(f"{path}: malformed JSON: {problem}") from None
+    except RecursionError:  # the parsers recurse once per level: deeper than Python allows
+        kind = "JSON" if is_json else "YAML"
+        message = f"nested too deeply; allowed: at most {MAX_DEPTH} levels"
+        raise InputError(f"{path}: malformed {kind}: {message}") from None
+    except ValueError as error:  # JSON: a duplicate key, depth, digits
+        raise InputError(f"{path}: malformed JSON: {error}") from None
     if data is None:
         raise InputError(f"{path}: the file is empty; expected a mapping of keys to values")
     if not isinstance(data, Mapping):
@@ -376,7 +383,7 @@ def _model_at(model: type[BaseModel], loc: tuple[int | str, ...]) -> type[BaseMo
 
 
 #: Keys a message lists before it says how many more there are.
-_LISTED = 12
+_LISTED = 8
 
 
 def _listed(names: list[str], more: str = "") -> str:
@@ -414,7 +421,7 @@ def _shown(value: Any) -> str | None:
     or a list (the field names it; its content may be large or someone else's)."""
     if isinstance(value, Mapping | list | tuple | set):
         return None
-    text = repr(value)
+    text = value.isoformat() if isinstance(value, dt.date) else repr(value)
     return text if len(text) <= _SHOWN else text[: _SHOWN - 1] + "…"
 
 

@@ -29,7 +29,14 @@ from sim.guidelines.aggravated_felony import (
 from sim.guidelines.casefile import prior_problems
 from sim.guidelines.editions import FIRST_MANUAL, LAST_MANUAL, edition
 from sim.guidelines.statutes import ADAA_1988
-from sim.inputs import Date, InputError, load_mapping, problems_error, validate_model
+from sim.inputs import (
+    Date,
+    InputError,
+    load_mapping,
+    problems_error,
+    shown_path,
+    validate_model,
+)
 from sim.model.districts import DISTRICTS
 from sim.model.judge import JudgeConfig
 from sim.model.parameters import StrictModel
@@ -241,7 +248,10 @@ def resolve_scenario_mapping(path: str | Path, _chain: tuple[Path, ...] = ()) ->
         An unreadable or malformed file, a bad ``extends`` value or a cycle.
     """
     path = Path(path)
-    resolved = path.resolve()
+    try:
+        resolved = path.resolve()
+    except (OSError, RuntimeError):  # RuntimeError: a loop of symbolic links (Python < 3.13)
+        raise InputError(f"{shown_path(path)}: cannot be read: a loop of symbolic links") from None
     if resolved in _chain:
         cycle = " -> ".join(str(p) for p in (*_chain, resolved))
         raise InputError(f"{path}: extends: cycle of scenario files: {cycle}")
