@@ -43,8 +43,13 @@ def _watch_parent(parent: int) -> None:
 
 def _die_with_parent(parent: int) -> None:
     """Worker initializer: exit when the parent dies; leave Ctrl-C to the parent, which stops
-    the pool (a worker's own KeyboardInterrupt would only print a traceback)."""
+    the pool (a worker's own KeyboardInterrupt would only print a traceback); die quietly on
+    SIGTERM and SIGHUP (the pool stops its workers with SIGTERM; a handler inherited from the
+    parent would print a traceback)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), signal.SIG_DFL)
     watched = False
     if sys.platform.startswith("linux"):
         with contextlib.suppress(OSError, AttributeError):
