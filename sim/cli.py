@@ -212,7 +212,7 @@ def verify(folder: _Archive) -> None:
     comparing the manifest SHA-256 with one recorded elsewhere (docs/archives.md).
     """
     from sim.api import verify_archive
-    from sim.output.manifest import printable
+    from sim.inputs import printable
 
     shown = printable(folder, 500)
     problems, digest = verify_archive(folder)
@@ -241,7 +241,7 @@ def reproduce(
     because it fails sim verify (nothing is run) or has no usable manifest.
     """
     from sim.api import reproduce_archive
-    from sim.output.manifest import printable
+    from sim.inputs import printable
 
     shown = printable(folder, 500)
     differences, digest = reproduce_archive(folder, workers=workers)
@@ -264,7 +264,7 @@ def report(folder: _Archive) -> None:
     Exit 0, or 2 when the archive is refused (nothing is written) or has no usable manifest.
     """
     from sim.api import rebuild_report
-    from sim.output.manifest import printable
+    from sim.inputs import printable
 
     shown = printable(folder, 500)
     digest = rebuild_report(folder)

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from sim.inputs import escape_controls
+from sim.inputs import printable
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -73,7 +73,7 @@ def print_summary(summary: Mapping[str, Any]) -> None:
     # User text (titles, names) is printed as it is: never read as markup or emoji codes, and
     # control characters (a terminal escape in a scenario title) are escaped.
     console = Console(markup=False, emoji=False, highlight=False)
-    console.print(Text(escape_controls(summary["title"]), style="bold"))
+    console.print(Text(printable(summary["title"], None), style="bold"))
     console.print(
         f"{summary['replications']} replications x "
         f"{summary['defendants']:,} defendants, seed {summary['seed']}, "
@@ -98,7 +98,7 @@ def print_summary(summary: Mapping[str, Any]) -> None:
         f"{_estimate(inequality, 'theil_within', 3)}"
     )
     for name, by_district in summary["profiles"].items():
-        console.print(_profile(escape_controls(name), by_district))
+        console.print(_profile(printable(name, None), by_district))
 
 
 def _estimate(entry: Mapping[str, Any], key: str, digits: int = 1) -> str:
@@ -122,7 +122,7 @@ def _districts(districts: Mapping[str, Any]) -> Table:
     )
     for code, d in districts.items():
         table.add_row(
-            escape_controls(f"{code} {d['name']}"),
+            printable(f"{code} {d['name']}", None),
             _estimate(d, "prosecuted_share", 3),
             _estimate(d, "mean_months"),
             _estimate(d, "median_months"),
@@ -182,7 +182,7 @@ def _profile(name: str, by_district: Mapping[str, Any]) -> Table:
     for code, p in by_district.items():
         low, high = p["final_range_months"]
         shares = p["deal_shares"].items()
-        deals = escape_controls(", ".join(f"{deal} {share:.0%}" for deal, share in shares if share))
+        deals = printable(", ".join(f"{deal} {share:.0%}" for deal, share in shares if share), None)
         table.add_row(
             code,
             f"{low}–{high}",

@@ -288,6 +288,59 @@ def _yaml_message(path: Path, error: yaml.YAMLError) -> str:
     return f"{path}: {where}malformed YAML: {problem}"
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+def parse_document(data: bytes | str, where: str | Path, *, is_json: bool) -> Any:
+    """Parse a YAML or JSON document strictly: UTF-8; safe YAML tags only; no duplicate keys, no
+    key that is a list or mapping; at most :data:`MAX_DEPTH` levels, :data:`MAX_NODES` values
+    with aliases expanded and :data:`MAX_INTEGER_DIGITS` digits; in JSON no NaN or Infinity.
+
+    Parameters
+    ----------
+    data : bytes or str
+        The document.
+    where : str or pathlib.Path
+        What messages name (a file).
+    is_json : bool
+
+    Raises
+    ------
+    InputError
+        Naming ``where``, the line where known, and what is wrong.
+    """
+    if isinstance(data, bytes):
+        try:
+            data = data.decode("utf-8")
+        except UnicodeDecodeError as error:
+            message = f"not UTF-8 text (byte {error.start}); allowed: UTF-8"
+            raise InputError(f"{where}: {message}") from None
+    try:
+        if is_json:
+            parsed = json.loads(
+                data,
+                object_pairs_hook=_json_object,
+                parse_int=_json_int,
+                parse_constant=_no_constant,
+            )
+            _json_depth(parsed)
+            return parsed
+        return yaml.load(data, Loader=_StrictSafeLoader)
+    except json.JSONDecodeError as error:
+        raise InputError(
+            f"{where}: line {error.lineno}, column {error.colno}: malformed JSON: {error.msg}"
+        ) from None
+    except yaml.YAMLError as error:
+        raise InputError(_yaml_message(Path(where), error)) from None
+    except RecursionError:  # the parsers recurse once per level: deeper than Python allows
+        kind = "JSON" if is_json else "YAML"
+        message = f"nested too deeply; allowed: at most {MAX_DEPTH} levels"
+        raise InputError(f"{where}: malformed {kind}: {message}") from None
+    except ValueError as error:  # JSON: a duplicate key, depth, digits, NaN
+        raise InputError(f"{where}: malformed JSON: {printable(error)}") from None
+
+
 def load_mapping(path: str | Path) -> tuple[dict[str, Any], bool]:
     """Read a YAML or JSON file whose top level is a mapping.
 
@@ -302,26 +355,8 @@ def load_mapping(path: str | Path) -> tuple[dict[str, Any], bool]:
         that is not a mapping.
     """
     path = Path(path)
-    text = read_user_file(path)
     is_json = path.suffix.lower() == ".json"
-    try:
-        if is_json:
-            data = json.loads(text, object_pairs_hook=_json_object, parse_int=_json_int)
-            _json_depth(data)
-        else:
-            data = yaml.load(text, Loader=_StrictSafeLoader)
-    except json.JSONDecodeError as error:
-        raise InputError(
-            f"{path}: line {error.lineno}, column {error.colno}: malformed JSON: {error.msg}"
-        ) from None
-    except yaml.YAMLError as error:
-        raise InputError(_yaml_message(path, error)) from None
-    except RecursionError:  # the parsers recurse once per level: deeper than Python allows
-        kind = "JSON" if is_json else "YAML"
-        message = f"nested too deeply; allowed: at most {MAX_DEPTH} levels"
-        raise InputError(f"{path}: malformed {kind}: {message}") from None
-    except ValueError as error:  # JSON: a duplicate key, depth, digits
-        raise InputError(f"{path}: malformed JSON: {error}") from None
+    data = parse_document(read_user_file(path), path, is_json=is_json)
     if data is None:
         raise InputError(f"{path}: the file is empty; expected a mapping of keys to values")
     if not isinstance(data, Mapping):
@@ -425,20 +460,26 @@ def _shown(value: Any) -> str | None:
     return text if len(text) <= _SHOWN else text[: _SHOWN - 1] + "…"
 
 
-#: C0 and C1 control characters and DEL (a terminal acts on some of them).
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+#: C0 and C1 controls, DEL, and the invisible characters that reorder or split text (bidi
+#: overrides, line and paragraph separators, zero-width characters).
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
 
 
-def escape_controls(text: str) -> str:
-    """``text`` with its control characters written as escapes (``\\x1b``, ``\\n``), so that
-    user text printed on a terminal cannot act on it."""
-    return _CONTROL.sub(lambda m: repr(m[0])[1:-1], text)
+def printable(text: object, limit: int | None = 200) -> str:
+    """``text`` safe to print on a terminal or in a report: every control character (ESC …) and
+    invisible reordering character written as a ``\\x1b``-style escape; cut to ``limit``
+    characters (None: never cut)."""
+    shown = _UNPRINTABLE.sub(
+        lambda m: f"\\x{ord(m[0]):02x}" if ord(m[0]) < 0x100 else f"\\u{ord(m[0]):04x}",
+        str(text),
+    )
+    return shown if limit is None or len(shown) <= limit else shown[: limit - 1] + "…"
 
 
 def shown_path(path: str | Path) -> str:
-    """A path as a message shows it: cut in the middle past 120 characters, control characters
-    escaped (a file name can hold a terminal escape sequence)."""
-    text = escape_controls(str(path))
+    """A path as a message shows it: :func:`printable`, cut in the middle past 120 characters
+    (both ends of a long path say where it is)."""
+    text = printable(path, None)
     return text if len(text) <= 120 else f"{text[:60]}…{text[-59:]}"
 
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import hashlib
-import json
 import math
 import os
 import re
@@ -29,18 +28,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 # The strict JSON and YAML readers of sim.inputs (duplicate keys, depth, huge integers, alias
 # bombs), applied here to bytes already read and hashed rather than to a path.
 from sim.inputs import (
     MAX_FILE_BYTES,
     InputError,
-    _json_depth,
-    _json_int,
-    _json_object,
-    _StrictSafeLoader,
-    _yaml_message,
+    parse_document,
+    printable,
     validate_model,
 )
 from sim.model.scenario import Scenario
@@ -54,7 +48,6 @@ __all__ = [
     "hash_files",
     "load_manifest",
     "open_folder",
-    "printable",
     "read_archive",
     "refusal",
     "regular_files",
@@ -78,21 +71,8 @@ _O_FILE = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEX
 _O_DIR = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _O_NEW = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 _HEX64 = re.compile(r"[0-9a-f]{64}")
-#: C0 and C1 controls, DEL, and the invisible characters that reorder or split text (bidi
-#: overrides, line and paragraph separators, zero-width characters).
-_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
 #: Lines of a manifest's problems an error message lists.
 _LISTED = 20
-
-
-def printable(text: object, limit: int = 200) -> str:
-    """``text`` safe to print on a terminal or in a report: every control character (ESC …) and
-    invisible reordering character written as a ``\\x1b``-style escape; cut to ``limit``."""
-    shown = _UNPRINTABLE.sub(
-        lambda m: f"\\x{ord(m[0]):02x}" if ord(m[0]) < 0x100 else f"\\u{ord(m[0]):04x}",
-        str(text),
-    )
-    return shown if len(shown) <= limit else shown[: limit - 1] + "…"
 
 
 @dataclass(frozen=True)
@@ -411,32 +391,10 @@ _JSON_KINDS = {
 }
 
 
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a number JSON allows")
-
-
 def _parse_manifest(data: bytes, where: str) -> dict[str, Any]:
     """The manifest's JSON, strictly: UTF-8, no duplicate key, no NaN, bounded depth; and its
     shape (:data:`_ENTRIES`, ``files``)."""
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise InputError(f"{where}: not UTF-8 text (byte {error.start}); allowed: UTF-8") from None
-    try:
-        manifest = json.loads(
-            text,
-            object_pairs_hook=_json_object,
-            parse_int=_json_int,
-            parse_constant=_no_constant,
-        )
-        _json_depth(manifest)
-    except json.JSONDecodeError as error:
-        raise InputError(
-            f"{where}: line {error.lineno}, column {error.colno}: malformed JSON: {error.msg}"
-        ) from None
-    except (ValueError, RecursionError) as error:  # a duplicate key, depth, digits, NaN
-        problem = printable(error) if isinstance(error, ValueError) else "nested too deeply"
-        raise InputError(f"{where}: malformed JSON: {problem}") from None
+    manifest = parse_document(data, where, is_json=True)
     if not isinstance(manifest, dict):
         kind = _JSON_KINDS.get(type(manifest), "not an object")
         raise InputError(
@@ -523,7 +481,7 @@ def _path_problem(path: str) -> str | None:
         return "a NUL character"
     if "\\" in path:
         return "a backslash; allowed: / between folders"
-    if _UNPRINTABLE.search(path):
+    if printable(path, None) != path:
         return "a control character"
     if path.startswith("/"):
         return "an absolute path; allowed: a path inside the archive"
@@ -619,13 +577,9 @@ def _scenario(archive: Archive) -> Scenario | None:
         problems.append(Problem("invalid", CONFIG, f"larger than {MAX_FILE_BYTES:,} bytes"))
         return None
     try:
-        mapping = yaml.load(data.decode("utf-8"), Loader=_StrictSafeLoader)
-    except UnicodeDecodeError:
-        problems.append(Problem("invalid", CONFIG, "not UTF-8 text"))
-        return None
-    except yaml.YAMLError as error:
-        message = _yaml_message(Path(CONFIG), error).removeprefix(f"{CONFIG}: ")
-        problems.append(Problem("invalid", CONFIG, printable(message)))
+        mapping = parse_document(data, CONFIG, is_json=False)
+    except InputError as error:
+        problems.append(Problem("invalid", CONFIG, printable(str(error).removeprefix(CONFIG))))
         return None
     if not isinstance(mapping, dict):
         problems.append(Problem("invalid", CONFIG, "not a mapping of keys to values"))

@@ -29,12 +29,11 @@ import pandas as pd
 import pyarrow as pa
 
 from sim.analysis.results import Results
-from sim.inputs import InputError
+from sim.inputs import InputError, printable
 from sim.model.scenario import assumptions as scenario_assumptions
 from sim.output.manifest import (
     MANIFEST,
     open_folder,
-    printable,
     read_archive,
     refusal,
     regular_files,

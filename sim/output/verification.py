@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import NamedTuple
 
 from sim.analysis.results import Results, analyse
-from sim.output.manifest import printable, read_archive, refusal
+from sim.inputs import printable
+from sim.output.manifest import read_archive, refusal
 from sim.output.tables import build_tables, defendant_sample
 
 __all__ = ["Reproduction", "Verification", "reproduce_archive", "table_bytes", "verify_archive"]
