@@ -25,6 +25,7 @@ __all__ = [
     "run_and_summarise",
     "run_to_target",
     "sentencing_table",
+    "stale_staging",
     "validate_scenario",
     "verify_archive",
 ]
@@ -205,6 +206,14 @@ def verify_archive(folder: Path) -> tuple[list[str], str]:
     from sim.output.verification import verify_archive as verify
 
     return verify(folder)
+
+
+def stale_staging(folder: Path) -> list[Path]:
+    """Staging folders beside ``folder`` left by killed runs whose process is gone (``sim
+    verify`` reports them; the next ``sim run`` in that folder removes them)."""
+    from sim.output.archive import stale_partials
+
+    return stale_partials(Path(folder).absolute().parent)
 
 
 def reproduce_archive(folder: Path, workers: int = 1) -> tuple[list[str], str]:

@@ -211,12 +211,18 @@ def verify(folder: _Archive) -> None:
     usable manifest. A forgery that changes files and manifest together is caught only by
     comparing the manifest SHA-256 with one recorded elsewhere (docs/archives.md).
     """
-    from sim.api import verify_archive
+    from sim.api import stale_staging, verify_archive
     from sim.inputs import printable
 
     shown = printable(folder, 500)
     problems, digest = verify_archive(folder)
     typer.echo(f"{shown}: manifest sha256 {digest}")
+    for stale in stale_staging(folder):
+        typer.echo(
+            f"note: {printable(stale, 500)}: left by a killed run (its process is gone); the next "
+            "sim run in that folder removes it",
+            err=True,
+        )
     if problems:
         for problem in problems:
             typer.echo(f"{shown}: {problem}", err=True)

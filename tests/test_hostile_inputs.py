@@ -344,3 +344,17 @@ def test_target_mcse_never_doubles_past_what_fits(monkeypatch, no_figures):
     target = json.loads(result.output)["target"]
     assert target["max_replications"] == target["replications"] == 8
     assert not target["reached"]
+
+
+def test_verify_notes_a_stale_staging_folder_beside_the_archive(tmp_path, archived_run):
+    import shutil
+
+    running = [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit()]
+    if not running:
+        pytest.skip("needs /proc")
+    shutil.copytree(archived_run.folder, tmp_path / "archive")
+    stale = tmp_path / f".archive.{max(running) + 1}.abcdefgh.partial"
+    stale.mkdir()
+    result = runner.invoke(app, ["verify", str(tmp_path / "archive")])
+    assert_clean(result, 0, ["intact", f"note: {stale}: left by a killed run"])
+    assert stale.exists()  # verify only reports
