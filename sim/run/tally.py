@@ -318,9 +318,12 @@ def tally_block(
     t = StudyTally.empty(1, districts, len(pairs))
     t.defendants[0] = n
     small = districts <= _UNROLLED_DISTRICTS
+    # Every pair of a few districts: a tuple, unrolled like the districts; any other choice of
+    # pairs an array, so that the kernels compiled stay few (one per count, not per subset).
+    unrolled = small and len(pairs) > 0 and list(pairs) == district_pairs(districts)
     status = _tally_kernel(
         (0,) * districts if small else np.zeros(districts, np.int8),
-        tuple(pairs) if small and pairs else np.array(pairs, dtype=np.int64).reshape(-1, 2),
+        tuple(pairs) if unrolled else np.array(pairs, dtype=np.int64).reshape(-1, 2),
         outcome,
         t,
     )
