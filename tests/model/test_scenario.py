@@ -158,3 +158,39 @@ def test_a_district_judge_and_the_assumptions_it_brings():
     # The default declination split is an assumption of every district.
     default = listed["districts.CAC.prosecution.declined.administrative_removal"]
     assert default["value"] == 1.0
+
+
+def test_a_mapping_merged_from_both_is_partly_blamed_on_the_defaults(tmp_path):
+    data = copy.deepcopy(BASE)
+    data["district_defaults"] = {
+        "judge": {"range_position": {"distribution": "beta", "source": "x"}}
+    }
+    data["districts"]["CAS"]["judge"] = {"range_position": {"a": 2}}
+    with pytest.raises(InputError) as error:
+        validate_model(Scenario, data, tmp_path / "s.yaml")
+    lines = str(error.value).splitlines()
+    beta = "a and b are required for distribution beta"
+    assert any(
+        "districts.CAS.judge.range_position" in line
+        and beta in line
+        and line.endswith("(partly from district_defaults)")
+        for line in lines
+    ), lines
+    assert any(
+        "districts.CAC.judge.range_position" in line
+        and line.endswith("(value from district_defaults)")
+        for line in lines
+    ), lines
+    # A missing key of an inherited block is blamed on the defaults too.
+    data = copy.deepcopy(BASE)
+    offers = copy.deepcopy(data["districts"]["CAS"]["offers"])
+    del offers[0]["acceptance_probability"]
+    data["district_defaults"] = {"offers": offers}
+    for district in data["districts"].values():
+        district.pop("offers")
+    with pytest.raises(InputError) as error:
+        validate_model(Scenario, data, tmp_path / "s.yaml")
+    assert (
+        "districts.CAN.offers[0].acceptance_probability: required key is missing "
+        "(value from district_defaults)"
+    ) in str(error.value)
