@@ -416,18 +416,18 @@ def _target(
         )
     if reason is None:
         return Target(name, path, value, True, documented[0].source), []
-    only = ", ".join(f"{d.name}={d.value:g} ({d.source})" for d in DOCUMENTED_TARGETS)
-    why = f"{reason} (the only calibration target: {only}; docs/calibration.md)"
+    only = "; ".join(f"{d.name}={d.value:g} ({d.source})" for d in DOCUMENTED_TARGETS)
+    target = Target(name, path, value, False, reason)
     if not acknowledged:
-        return None, [
+        return target, [
             (
                 option,
-                f"not a documented calibration target: {why}; other outcome figures are "
-                "validation, not targets. To fit to it anyway, say so with "
-                "--allow-undocumented-target (the fit is then marked undocumented everywhere)",
+                f"not a documented calibration target ({reason}). The only one: {only} "
+                "(docs/calibration.md); other outcome figures are validation. To fit to it "
+                "anyway: --allow-undocumented-target",
             )
         ]
-    return Target(name, path, value, False, reason), []
+    return target, []
 
 
 def _figure(summary: Mapping[str, Any], path: tuple[str | int, ...]) -> tuple[Any, str | None]:
@@ -821,12 +821,19 @@ def _bracket(memo: _Memo, low: float, high: float) -> tuple[list[float], str, bo
         return [memo.best[0]], method, True, "residual within tolerance", memo
     except _OutOfEvaluations:
         return [memo.best[0]], method, False, "stopped: evaluation budget spent", memo
+    # The closest evaluated points on either side of the target: the step lies between them.
+    published = float(memo.published[0])
+    points = sorted((key[0], memo.seen[key][0][0]) for key in memo.seen)
+    below = [p for p in points if (p[1] - published) * at_low > 0]
+    above = [p for p in points if (p[1] - published) * at_high > 0]
+    near_low, near_high = max(below), min(above)
     return (
         [memo.best[0]],
         method,
         False,
-        f"the target lies inside a step of the simulated figure near {memo.best[0]:.6g}: no "
-        "value reaches it within the tolerance at this study size; use more defendants or "
+        f"the target {published:g} lies inside a step of the simulated figure, from "
+        f"{near_low[1]:.6g} at {near_low[0]:.15g} to {near_high[1]:.6g} at {near_high[0]:.15g}: "
+        "no value reaches it within the tolerance at this study size; use more defendants or "
         "replications, or a larger --tolerance",
         memo,
     )
