@@ -300,6 +300,17 @@ def _unknown(token: str, names: list[str], where: str) -> str:
     return f"no {token!r} at {where}; {hint}allowed: {listed}"
 
 
+def _raw_parameter(node: Any) -> bool:
+    """Whether ``node`` is a ``{value, unit, source}`` mapping with a numeric value."""
+    return (
+        isinstance(node, Mapping)
+        and {"value", "unit", "source"} <= set(node)
+        and isinstance(node["value"], int | float)
+        and not isinstance(node["value"], bool)
+        and math.isfinite(node["value"])
+    )
+
+
 def _own_bounds(parameter: Parameter) -> tuple[float, float, bool, bool]:
     """The ``value`` bounds of a parameter's type: (low, high, low is open, high is open)."""
     low, high, low_open, high_open = -math.inf, math.inf, False, False
@@ -329,10 +340,27 @@ def _free_parameter(text: str, scenario: Scenario) -> tuple[FreeParameter | None
         ]
     if path[-1] == "value":
         path = path[:-1]
+    if path[0] == "anchors":
+        return None, [
+            (
+                option,
+                "anchors only hold YAML text the districts copy when the file is read; changing "
+                "one changes nothing; allowed: the path where it is used, e.g. districts.CAS...",
+            )
+        ]
     node, why = _walk_model(scenario, path)
     if why is not None:
         return None, [(option, why)]
-    if not isinstance(node, Parameter):
+    if isinstance(node, Parameter):
+        own_low, own_high, low_open, high_open = _own_bounds(node)
+        initial, unit, source = node.value, node.unit, node.source
+    elif _raw_parameter(node):
+        # A documented number the scenario keeps as written (e.g. under district_defaults,
+        # checked only once merged into the districts): its type's range is not known here, so
+        # bounds must be given, and each bound is checked by validating the scenario there.
+        own_low, own_high, low_open, high_open = -math.inf, math.inf, True, True
+        initial, unit, source = float(node["value"]), str(node["unit"]), str(node["source"])
+    else:
         kind = "a number" if isinstance(node, int | float) else "not a number"
         return None, [
             (
@@ -341,7 +369,6 @@ def _free_parameter(text: str, scenario: Scenario) -> tuple[FreeParameter | None
                 "numeric parameter ({value, unit, source})",
             )
         ]
-    own_low, own_high, low_open, high_open = _own_bounds(node)
     own = f"{'(' if low_open else '['}{own_low:g}, {own_high:g}{')' if high_open else ']'}"
     if equals:
         low_text, colon, high_text = bounds.partition(":")
@@ -378,9 +405,9 @@ def _free_parameter(text: str, scenario: Scenario) -> tuple[FreeParameter | None
             path=path,
             low=low,
             high=high,
-            initial=node.value,
-            unit=node.unit,
-            original_source=node.source,
+            initial=initial,
+            unit=unit,
+            original_source=source,
         ),
         [],
     )

@@ -22,6 +22,7 @@ from sim.analysis.calibration import (
     prepare,
 )
 from sim.cli import app
+from sim.inputs import InputError
 from sim.model.scenario import DEFAULT_SCENARIO, load_scenario
 
 CONFIGS = DEFAULT_SCENARIO.parent
@@ -390,3 +391,17 @@ def test_a_target_the_bounds_cannot_reach_fails_and_writes_nothing(configs):
     assert not (configs / "california-1995-calibrated.yaml").exists()
     assert not (configs / "california-1995-calibrated.csv").exists()
     assert not list(configs.glob(".calibrate-*"))
+
+
+def test_a_path_into_anchors_is_refused(configs):
+    # `anchors` holds the YAML the districts copy: fitting it would change nothing.
+    with pytest.raises(InputError) as raised:
+        prepare(
+            configs / "california-1995.yaml",
+            ["districts.CAS.mean_months=15"],
+            ["anchors.plea-without-deal=0:1"],
+            OVERRIDES,
+            acknowledge_undocumented=True,
+        )
+    assert raised.value.problems[0][0] == "--free anchors.plea-without-deal=0:1"
+    assert "changes nothing" in raised.value.problems[0][1]
