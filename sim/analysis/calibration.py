@@ -739,6 +739,8 @@ class _Memo:
                 raise _OutOfEvaluations
             self.seen[key] = self.evaluate(list(key))
             self.order.append(key)
+            if not all(math.isfinite(f) for f in self.seen[key][0]):
+                raise _Undefined(key)
             if self.best is None or self._worst(key) < self._worst(self.best):
                 self.best = key
         residuals = np.asarray(self.seen[key][0], dtype=float) - self.published
@@ -753,6 +755,18 @@ class _Memo:
 
 class _OutOfEvaluations(Exception):  # noqa: N818 (a signal, not an error)
     """The evaluation budget is spent."""
+
+
+class _Undefined(Exception):  # noqa: N818 (a signal, not an error)
+    """A simulated figure is not a number (e.g. a mean over no sentenced defendant)."""
+
+    def __init__(self, key: tuple[float, ...]) -> None:
+        super().__init__(key)
+        self.key = key
+
+    def message(self) -> str:
+        values = ", ".join(f"{v:.6g}" for v in self.key)
+        return f"a simulated figure is not a number at parameters {values}: nothing to fit"
 
 
 def fit(
@@ -792,7 +806,7 @@ def fit(
         account, and the evaluations.
     """
     target = np.asarray(published, dtype=float)
-    memo = _Memo(evaluate, target, tolerance, max_evaluations)
+    memo = _Memo(evaluate, target, tolerance, max(max_evaluations, 2))
     low = np.array([b[0] for b in bounds], dtype=float)
     high = np.array([b[1] for b in bounds], dtype=float)
     if len(bounds) == 1 and len(target) == 1:
@@ -819,6 +833,8 @@ def fit(
         return list(memo.best), method, True, "every residual within tolerance", memo
     except _OutOfEvaluations:
         return list(memo.best), method, False, f"stopped after {max_evaluations} evaluations", memo
+    except _Undefined as undefined:
+        return list(undefined.key), method, False, undefined.message(), memo
     hit = memo._worst(memo.best) <= tolerance
     overdetermined = len(target) > len(bounds)
     converged = hit or (overdetermined and result.status > 0)
@@ -848,6 +864,8 @@ def _bracket(memo: _Memo, low: float, high: float) -> tuple[list[float], str, bo
         return [memo.best[0]], method, True, "residual within tolerance", memo
     except _OutOfEvaluations:
         return [memo.best[0]], method, False, "stopped: evaluation budget spent", memo
+    except _Undefined as undefined:
+        return list(undefined.key), method, False, undefined.message(), memo
     # The closest evaluated points on either side of the target: the step lies between them.
     published = float(memo.published[0])
     points = sorted((key[0], memo.seen[key][0][0]) for key in memo.seen)
@@ -894,7 +912,16 @@ def calibrate(
 
     def evaluate(values: Sequence[float]) -> tuple[list[float], list[float | None]]:
         nonlocal count
-        scenario = prepared.scenario_at(values)
+        try:
+            scenario = prepared.scenario_at(values)
+        except InputError as error:
+            tried = ", ".join(
+                f"{p.name}={v:.6g}" for p, v in zip(prepared.parameters, values, strict=True)
+            )
+            raise InputError(
+                f"the fit tried {tried}, which the scenario does not allow (narrow the bounds):"
+                f"\n{error}"
+            ) from None
         if not needs_profiles:  # profiles have their own streams: the figures do not change
             scenario = scenario.model_copy(update={"profiles": {}})
         summary = analyse(run_study(scenario, workers=workers)).summary

@@ -14,6 +14,7 @@ import yaml
 from typer.testing import CliRunner
 
 from sim.analysis.calibration import (
+    Calibration,
     _target,
     calibrate,
     fit,
@@ -24,6 +25,7 @@ from sim.analysis.calibration import (
 from sim.cli import app
 from sim.inputs import InputError
 from sim.model.scenario import DEFAULT_SCENARIO, load_scenario
+from sim.output.calibration import write_calibration
 
 CONFIGS = DEFAULT_SCENARIO.parent
 #: Small enough to take well under a second per evaluation once the kernels are compiled.
@@ -405,3 +407,86 @@ def test_a_path_into_anchors_is_refused(configs):
         )
     assert raised.value.problems[0][0] == "--free anchors.plea-without-deal=0:1"
     assert "changes nothing" in raised.value.problems[0][1]
+
+
+def test_a_figure_that_is_not_a_number_stops_the_fit():
+    def undefined(values):
+        return [math.nan if values[0] > 0.5 else values[0]], [None]
+
+    values, _, converged, message, _ = fit(undefined, [0.8], [(0.0, 1.0)], [0.2])
+    assert not converged
+    assert "not a number at parameters 1" in message
+    assert values == [1.0]
+
+
+def test_bounds_that_break_a_cross_field_rule_are_refused_before_the_fit(configs):
+    # Departure rates may sum to at most 1 (sim/model/judge.py): with an above-range rate of
+    # 0.3, a below-range rate of 0.8 is not allowed.
+    rate = {"unit": "probability", "source": "test", "assumption": True}
+    size = {"unit": "share of the sentence", "source": "test", "assumption": True}
+    departures = {
+        "non_government_below_rate": {"value": 0.1, **rate},
+        "non_government_below_fraction": {"value": 0.2, **size},
+        "above_rate": {"value": 0.3, **rate},
+        "above_fraction": {"value": 0.1, **size},
+    }
+    config = configs / "departures.yaml"
+    config.write_text(
+        yaml.safe_dump({"extends": "california-1995.yaml", "judge": {"departures": departures}}),
+        encoding="utf-8",
+    )
+    with pytest.raises(InputError) as raised:
+        prepare(
+            config,
+            ["districts.CAC.mean_months=20"],
+            ["judge.departures.non_government_below_rate=0:0.8"],
+            OVERRIDES,
+            acknowledge_undocumented=True,
+        )
+    ((option, detail),) = raised.value.problems
+    assert option == "--free judge.departures.non_government_below_rate"
+    assert detail.startswith("at 0.8 the scenario is invalid: ")
+    assert "exceeds 1" in detail
+
+
+def test_the_written_file_extends_the_original_from_another_folder(configs):
+    prepared = prepare(
+        configs / "california-1995.yaml",
+        ["districts.CAS.mean_months=15"],
+        [OFFER],
+        OVERRIDES,
+        acknowledge_undocumented=True,
+    )
+    calibration = Calibration(
+        targets=prepared.targets,
+        parameters=prepared.parameters,
+        fitted=[0.25],
+        simulated=[15.001],
+        mcse=[0.05],
+        tolerance=0.01,
+        method="test",
+        evaluations=1,
+        converged=True,
+        message="",
+        seed=1,
+        defendants=4000,
+        replications=2,
+    )
+    (configs / "fits").mkdir()
+    out = configs / "fits" / "cas.yaml"
+    written = write_calibration(calibration, prepared, out)
+    assert written == (out, configs / "fits" / "cas.csv")
+    assert yaml.safe_load(out.read_text(encoding="utf-8"))["extends"] == "../california-1995.yaml"
+    scenario = load_scenario(out)[0]
+    assert scenario.districts["CAS"].offers[0].offer_probability.value == 0.25
+    assert scenario.districts["CAN"].offers[0].offer_probability.value == 0.9
+    assert (
+        scenario.districts["CAS"].offers[1]
+        == load_scenario(configs / "california-1995.yaml")[0].districts["CAS"].offers[1]
+    )
+    # Written once: a second write without force is refused and leaves the files as they were.
+    before = out.read_bytes()
+    with pytest.raises(InputError):
+        write_calibration(calibration, prepared, out)
+    assert out.read_bytes() == before
+    assert sorted(p.name for p in (configs / "fits").iterdir()) == ["cas.csv", "cas.yaml"]
