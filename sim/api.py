@@ -286,8 +286,9 @@ def calibrate_scenario(
     -------
     dict
         ``scenario``, ``calibrated`` and ``table`` (the files written), ``method``,
-        ``converged``, ``message``, ``evaluations``, ``undocumented_targets`` and ``rows`` (the
-        calibration table).
+        ``converged``, ``message``, ``evaluations``, ``undocumented_targets``,
+        ``fitted_validation_figures`` (targets the scenario also lists under ``validation:``)
+        and ``rows`` (the calibration table).
 
     Raises
     ------
@@ -328,6 +329,7 @@ def calibrate_scenario(
     return calibration_summary(calibration) | {
         "calibrated": str(calibrated),
         "table": str(table),
+        "fitted_validation_figures": prepared.validation_targets,
     }
 
 

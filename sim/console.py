@@ -218,6 +218,12 @@ def print_undocumented(result: Mapping[str, Any]) -> None:
             "overall.mean_months=18, FY2013; docs/calibration.md); fitted because "
             "--allow-undocumented-target was given, and marked so in the file and the table\n"
         )
+    for name in result.get("fitted_validation_figures", []):
+        sys.stderr.write(
+            f"note: {printable(name)} is also listed under validation: in the scenario; fitted "
+            "to it, the calibrated scenario reproduces it by construction, so it no longer tests "
+            "the model\n"
+        )
 
 
 def print_calibration(result: Mapping[str, Any]) -> None:

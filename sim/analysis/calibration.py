@@ -570,6 +570,18 @@ class Prepared:
     targets: list[Target]
     parameters: list[FreeParameter]
 
+    @property
+    def validation_targets(self) -> list[str]:
+        """Targets the scenario also lists under ``validation:``: once fitted, such a figure
+        no longer tests the model (it is reproduced by construction)."""
+        listed = self.resolved.get("validation")
+        names = {
+            entry.get("name")
+            for entry in (listed if isinstance(listed, list) else [])
+            if isinstance(entry, Mapping)
+        }
+        return [t.name for t in self.targets if t.name in names]
+
     def scenario_at(self, values: Sequence[float], source: str = "calibration trial") -> Scenario:
         """The scenario with the free parameters at ``values`` (merged as the calibrated file
         will be, so that it runs exactly what the file will say).

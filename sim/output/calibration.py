@@ -115,6 +115,11 @@ def calibrated_yaml(
             f"# Target {target.name} = {target.value:g}{flag}: simulated {simulated:.6g}, "
             f"residual {residual:.4g}"
         )
+    for name in prepared.validation_targets:
+        lines.append(
+            f"# {name} is also listed under validation: fitted to it, it reproduces it by "
+            "construction and no longer tests the model."
+        )
     lines.append(f"# Table: {outputs(out)[1].name}; docs/calibration.md")
     body = yaml.safe_dump(
         {"extends": _relative(prepared.config, out), **override},

@@ -4,6 +4,7 @@ recovery and a hand-checkable share on the real simulation, determinism, the wri
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from pathlib import Path
@@ -490,3 +491,20 @@ def test_the_written_file_extends_the_original_from_another_folder(configs):
         write_calibration(calibration, prepared, out)
     assert out.read_bytes() == before
     assert sorted(p.name for p in (configs / "fits").iterdir()) == ["cas.csv", "cas.yaml"]
+
+
+def test_a_target_also_listed_as_validation_is_named(configs):
+    prepared = prepare(
+        configs / "california-1995.yaml",
+        ["districts.CAS.mean_months=15"],
+        [OFFER],
+        OVERRIDES,
+        acknowledge_undocumented=True,
+    )
+    assert prepared.validation_targets == []
+    validation = [
+        {"name": "districts.CAS.mean_months", "value": 15, "source": "x"},
+        {"name": "districts.CAC.mean_months", "value": 30, "source": "y"},
+    ]
+    listed = dataclasses.replace(prepared, resolved={**prepared.resolved, "validation": validation})
+    assert listed.validation_targets == ["districts.CAS.mean_months"]
