@@ -508,3 +508,24 @@ def test_a_target_also_listed_as_validation_is_named(configs):
     ]
     listed = dataclasses.replace(prepared, resolved={**prepared.resolved, "validation": validation})
     assert listed.validation_targets == ["districts.CAS.mean_months"]
+
+
+def test_a_list_a_district_takes_from_district_defaults_is_copied_from_there():
+    # Issue 12's district_defaults: a district without its own `offers` takes the defaults'
+    # list whole (lists are not merged), so the override writes that list with the fitted value.
+    deal = {"name": "deal", "offer_probability": {"value": 0.9, "unit": "p", "source": "s"}}
+    resolved = {
+        "district_defaults": {"offers": [deal], "prosecution": {"eligible": "all"}},
+        "districts": {"AZ": {"name": "D. Ariz."}, "CAS": {"offers": []}},
+    }
+    fitted = {"value": 0.5, "unit": "p", "source": "fitted", "assumption": True}
+    override = override_mapping(resolved, {("districts", "AZ", "offers", 0, "offer_probability"):
+                                           fitted})  # fmt: skip
+    assert override == {
+        "districts": {"AZ": {"offers": [{"name": "deal", "offer_probability": fitted}]}}
+    }
+    assert resolved["district_defaults"]["offers"][0]["offer_probability"]["value"] == 0.9
+    # Mappings on the way stay partial: the loader merges them key by key.
+    override = override_mapping(resolved, {("district_defaults", "prosecution", "probability"):
+                                           fitted})  # fmt: skip
+    assert override == {"district_defaults": {"prosecution": {"probability": fitted}}}
