@@ -248,7 +248,9 @@ def print_calibration(result: Mapping[str, Any]) -> None:
     targets = _table(
         "Targets", ("target", "published", "simulated", "residual", "MCSE", "documented")
     )
-    parameters = _table("Fitted parameters", ("parameter", "initial", "fitted", "bounds", "unit"))
+    parameters = _table(
+        "Fitted parameters", ("parameter", "initial", "fitted", "MCSE", "bounds", "unit")
+    )
     for row in result["rows"]:
         if row["kind"] == "target":
             targets.add_row(
@@ -264,6 +266,7 @@ def print_calibration(result: Mapping[str, Any]) -> None:
                 printable(row["name"]),
                 f"{row['initial']:.6g}",
                 f"{row['fitted']:.6g}",
+                "–" if row["mcse"] is None else f"{row['mcse']:.2g}",
                 f"{row['low']:g} to {row['high']:g}",
                 printable(row["unit"]),
             )

@@ -57,6 +57,7 @@ __all__ = [
     "Problem",
     "Target",
     "fit",
+    "fitted_mcse",
     "parse_path",
     "prepare",
 ]
@@ -174,6 +175,9 @@ class Calibration:
     defendants: int
     replications: int
     history: list[tuple[list[float], list[float]]] = field(default_factory=list)
+    #: Monte Carlo standard error of each fitted value (delta method: the figures' MCSEs through
+    #: the inverse of their derivatives); None where a derivative is zero or an MCSE unknown.
+    fitted_mcse: list[float | None] = field(default_factory=list)
 
     @property
     def residuals(self) -> list[float]:
@@ -212,7 +216,8 @@ class Calibration:
                     **common,
                 }
             )
-        for parameter, value in zip(self.parameters, self.fitted, strict=True):
+        fitted_mcse = self.fitted_mcse or [None] * len(self.parameters)
+        for parameter, value, mcse in zip(self.parameters, self.fitted, fitted_mcse, strict=True):
             rows.append(
                 {
                     "kind": "parameter",
@@ -220,6 +225,7 @@ class Calibration:
                     **empty,
                     "initial": parameter.initial,
                     "fitted": value,
+                    "mcse": mcse,
                     "low": parameter.low,
                     "high": parameter.high,
                     "unit": parameter.unit,
@@ -241,12 +247,14 @@ class Calibration:
             parts.append(f"{target.name}={target.value:g} ({note})")
         residuals = ", ".join(f"{r:.4g}" for r in self.residuals)
         parameter = self.parameters[index]
+        mcse = self.fitted_mcse[index] if self.fitted_mcse else None
+        uncertainty = "" if mcse is None else f", Monte Carlo SE of the value {mcse:.2g}"
         text = (
             f"fitted to {'; '.join(parts)} by sim calibrate (seed {self.seed}, "
             f"{self.defendants} defendants x {self.replications} replications, "
-            f"residual{'s' if len(self.residuals) > 1 else ''} {residuals}; {self.method}, "
-            f"{self.evaluations} evaluations); the scenario's value was {parameter.initial:g} "
-            f"({parameter.original_source})"
+            f"residual{'s' if len(self.residuals) > 1 else ''} {residuals}{uncertainty}; "
+            f"{self.method}, {self.evaluations} evaluations); the scenario's value was "
+            f"{parameter.initial:g} ({parameter.original_source})"
         )
         return text if len(text) <= 2000 else text[:1999] + "…"
 
@@ -896,6 +904,43 @@ def _bracket(memo: _Memo, low: float, high: float) -> tuple[list[float], str, bo
     )
 
 
+def fitted_mcse(
+    evaluate: Evaluator,
+    values: Sequence[float],
+    bounds: Sequence[tuple[float, float]],
+    mcse: Sequence[float | None],
+    step: float = 0.01,
+) -> list[float | None]:
+    """Monte Carlo standard errors of fitted values by the delta method.
+
+    The figures' derivatives J (targets x parameters) are central differences over ``step`` of
+    each parameter's bounds (one-sided at a bound); with the figures' MCSEs as a diagonal
+    covariance S, the fitted values' covariance is J⁺ S J⁺ᵀ (J⁺ the pseudo-inverse: J⁻¹ for as
+    many targets as parameters). Two simulations per parameter.
+
+    Returns
+    -------
+    list of float or None
+        Per parameter; all None when an MCSE is unknown or a derivative is zero (a flat figure
+        does not determine the parameter).
+    """
+    if any(m is None for m in mcse):
+        return [None] * len(values)
+    jacobian = np.zeros((len(mcse), len(values)))
+    for j, (low, high) in enumerate(bounds):
+        h = step * (high - low)
+        up, down = list(values), list(values)
+        up[j], down[j] = min(values[j] + h, high), max(values[j] - h, low)
+        jacobian[:, j] = (np.asarray(evaluate(up)[0]) - np.asarray(evaluate(down)[0])) / (
+            up[j] - down[j]
+        )
+    if not np.all(np.isfinite(jacobian)) or np.any(np.all(jacobian == 0, axis=0)):
+        return [None] * len(values)
+    inverse = np.linalg.pinv(jacobian)
+    covariance = inverse @ np.diag(np.square(np.asarray(mcse, dtype=float))) @ inverse.T
+    return [float(math.sqrt(max(v, 0.0))) for v in np.diag(covariance)]
+
+
 def calibrate(
     prepared: Prepared,
     *,
@@ -954,6 +999,10 @@ def calibrate(
         step=step,
     )
     simulated, mcse = memo.seen[tuple(values)]
+    bounds = [(p.low, p.high) for p in prepared.parameters]
+    uncertainty = (
+        fitted_mcse(evaluate, values, bounds, mcse, step) if converged else [None] * len(values)
+    )
     study = prepared.scenario.study
     calibration = Calibration(
         targets=prepared.targets,
@@ -963,13 +1012,14 @@ def calibrate(
         mcse=list(mcse),
         tolerance=tolerance,
         method=method,
-        evaluations=len(memo.seen),
+        evaluations=count,
         converged=converged,
         message=message,
         seed=study.seed,
         defendants=study.defendants,
         replications=study.replications,
         history=[(list(k), list(memo.seen[k][0])) for k in memo.order],
+        fitted_mcse=uncertainty,
     )
     if not converged:
         raise CalibrationError(message, calibration)

@@ -19,6 +19,7 @@ from sim.analysis.calibration import (
     _target,
     calibrate,
     fit,
+    fitted_mcse,
     override_mapping,
     parse_path,
     prepare,
@@ -529,3 +530,20 @@ def test_a_list_a_district_takes_from_district_defaults_is_copied_from_there():
     override = override_mapping(resolved, {("district_defaults", "prosecution", "probability"):
                                            fitted})  # fmt: skip
     assert override == {"district_defaults": {"prosecution": {"probability": fitted}}}
+
+
+def test_the_fitted_values_mcse_is_the_figures_mcse_through_the_slope():
+    # One target: f(x) = 3x + 2 with MCSE 0.3 -> the fitted x has MCSE 0.3 / 3 = 0.1.
+    assert fitted_mcse(linear, [3.0], [(0.0, 10.0)], [0.3]) == [pytest.approx(0.1)]
+
+    # Two: f = (x + y, x - 2y), MCSEs (0.3, 0.6): J⁻¹ = [[2, 1], [1, -1]] / 3, so
+    # var x = (4 * 0.09 + 0.36) / 9 = 0.08 and var y = (0.09 + 0.36) / 9 = 0.05.
+    def system(values):
+        x, y = values
+        return [x + y, x - 2 * y], [None, None]
+
+    mcse = fitted_mcse(system, [2.0, 1.0], [(0, 5), (0, 5)], [0.3, 0.6])
+    assert mcse == [pytest.approx(math.sqrt(0.08)), pytest.approx(math.sqrt(0.05))]
+    # A flat figure does not determine its parameter; an unknown MCSE gives none.
+    assert fitted_mcse(lambda v: ([1.0], [None]), [0.5], [(0, 1)], [0.1]) == [None]
+    assert fitted_mcse(linear, [3.0], [(0.0, 10.0)], [None]) == [None]
