@@ -20,6 +20,8 @@ from sim.run.runner import check_fits, most_replications, run_study
 
 __all__ = [
     "calculate_case",
+    "calibrate_scenario",
+    "calibration_summary",
     "rebuild_report",
     "reproduce_archive",
     "run_and_summarise",
@@ -232,3 +234,116 @@ def rebuild_report(folder: Path) -> str:
     from sim.output.report import rebuild_report as rebuild
 
     return rebuild(folder)
+
+
+def calibrate_scenario(
+    config: str | Path,
+    targets: list[str],
+    free: list[str],
+    overrides: Mapping[str, Any] | None = None,
+    *,
+    out: Path | None = None,
+    force: bool = False,
+    acknowledge_undocumented: bool = False,
+    tolerance: float = 0.01,
+    max_evaluations: int = 200,
+    workers: int = 1,
+    command: str = "",
+    on_evaluation: Callable[[int, list[float], list[float]], None] | None = None,
+) -> dict[str, Any]:
+    """Fit free parameters of a scenario to published figures and write the calibrated scenario
+    and its table (``sim calibrate``; docs/calibration.md).
+
+    Parameters
+    ----------
+    config : path
+        The scenario file.
+    targets : list of str
+        ``NAME=VALUE``: a path into ``sim run --json`` and the published value.
+    free : list of str
+        ``PATH`` or ``PATH=LOW:HIGH``: a documented parameter of the scenario and its bounds
+        (the parameter's own when omitted).
+    overrides : mapping, optional
+        ``study`` settings (``seed``, ``replications``, ``defendants``, ``block_size``).
+    out : path, optional
+        The calibrated scenario (default: ``<config stem>-calibrated.yaml`` beside ``config``);
+        the table goes beside it with the suffix ``.csv``.
+    force : bool
+        Replace existing output files.
+    acknowledge_undocumented : bool
+        Allow targets that are not the documented calibration target; they are marked so.
+    tolerance : float
+        A residual at most this, in the target's units, is a hit.
+    max_evaluations : int
+        Simulations allowed.
+    workers : int
+    command : str
+        The command line, recorded in the file's header.
+    on_evaluation : callable, optional
+        ``on_evaluation(k, values, figures)`` after each simulation.
+
+    Returns
+    -------
+    dict
+        ``scenario``, ``calibrated`` and ``table`` (the files written), ``method``,
+        ``converged``, ``message``, ``evaluations``, ``undocumented_targets``,
+        ``fitted_validation_figures`` (targets the scenario also lists under ``validation:``)
+        and ``rows`` (the calibration table).
+
+    Raises
+    ------
+    InputError
+        Every problem with the arguments at once, before any fit; nothing is written.
+    sim.analysis.calibration.CalibrationError
+        The fit did not reach the targets; nothing is written.
+    """
+    from sim.analysis.calibration import calibrate, prepare
+    from sim.output.calibration import check_outputs, write_calibration
+
+    config = Path(config)
+    out = Path(out) if out is not None else config.with_name(f"{config.stem}-calibrated.yaml")
+    output_problems = check_outputs(out, force)
+    try:
+        prepared = prepare(
+            config,
+            targets,
+            free,
+            overrides,
+            acknowledge_undocumented=acknowledge_undocumented,
+            tolerance=tolerance,
+        )
+    except InputError as error:
+        if output_problems and error.problems:
+            raise InputError("bad calibration", problems=error.problems + output_problems) from None
+        raise
+    if output_problems:
+        raise InputError("bad calibration", problems=output_problems)
+    calibration = calibrate(
+        prepared,
+        tolerance=tolerance,
+        max_evaluations=max_evaluations,
+        workers=workers,
+        on_evaluation=on_evaluation,
+    )
+    calibrated, table = write_calibration(calibration, prepared, out, force=force, command=command)
+    return calibration_summary(calibration) | {
+        "calibrated": str(calibrated),
+        "table": str(table),
+        "fitted_validation_figures": prepared.validation_targets,
+    }
+
+
+def calibration_summary(calibration: Any) -> dict[str, Any]:
+    """A calibration as a JSON-ready mapping (also for a failed fit's report)."""
+    return {
+        "method": calibration.method,
+        "converged": calibration.converged,
+        "message": calibration.message,
+        "evaluations": calibration.evaluations,
+        "tolerance": calibration.tolerance,
+        "seed": calibration.seed,
+        "defendants": calibration.defendants,
+        "replications": calibration.replications,
+        "undocumented_targets": [t.name for t in calibration.targets if not t.documented],
+        "rows": calibration.rows(),
+    }

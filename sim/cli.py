@@ -43,6 +43,7 @@ _OPTIONS = {
     "replications": "--replications",
     "defendants": "--defendants",
     "block_size": "--block-size",
+    "tolerance": "--tolerance",
 }
 #: Library argument names whose command parameter is named otherwise.
 _PARAMETERS = {"format": "output_format"}
@@ -195,6 +196,106 @@ def run(
     else:
         print_summary(summary)
         typer.echo(f"results: {summary['archive']}")
+
+
+@app.command()
+@_input_errors
+def calibrate(
+    config: Annotated[Path, typer.Argument(help="Scenario file (YAML).")],
+    target: Annotated[
+        list[str],
+        typer.Option(
+            "--target",
+            help="NAME=VALUE: a figure of sim run --json (e.g. overall.mean_months) and the "
+            "published value to hit. Repeatable.",
+        ),
+    ],
+    free: Annotated[
+        list[str],
+        typer.Option(
+            "--free",
+            help="PATH[=LOW:HIGH]: a documented parameter to fit (e.g. districts.CAS.offers[0]."
+            "offer_probability), within LOW:HIGH or its own bounds. Repeatable.",
+        ),
+    ],
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="The calibrated scenario (default: CONFIG's stem + -calibrated.yaml beside "
+            "it); the table is written beside it as .csv.",
+        ),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace existing output files.")] = False,
+    allow_undocumented: Annotated[
+        bool,
+        typer.Option(
+            "--allow-undocumented-target",
+            help="Fit to a figure that is not the documented calibration target (FY2013 mean "
+            "sentence, 18 months); the fit is marked undocumented everywhere.",
+        ),
+    ] = False,
+    tolerance: Annotated[
+        float,
+        typer.Option("--tolerance", help="A residual at most this (target units) is a hit."),
+    ] = 0.01,
+    max_evaluations: Annotated[
+        int, typer.Option("--max-evaluations", help="Simulations allowed.", min=2)
+    ] = 200,
+    defendants: _Defendants = None,
+    replications: _Replications = None,
+    seed: _Seed = None,
+    block_size: _BlockSize = None,
+    workers: Annotated[int, typer.Option("--workers", help="Worker processes.", min=1)] = 1,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Fit free scenario parameters to published figures (common random numbers, scipy) and
+    write the calibrated scenario (extends CONFIG) and its calibration table.
+
+    Only the FY2013 mean sentence of § 2L1.2 offenders (overall.mean_months=18, USSC 2015) is a
+    documented target; any other needs --allow-undocumented-target. Exit 0 when fitted, 1 when
+    the fit failed (nothing written), 2 for bad input (nothing run).
+    """
+    from sim.analysis.calibration import CalibrationError
+    from sim.api import calibrate_scenario, calibration_summary
+    from sim.console import print_calibration, print_evaluation, print_undocumented
+
+    overrides = {
+        "defendants": defendants,
+        "replications": replications,
+        "seed": seed,
+        "block_size": block_size,
+    }
+    try:
+        result = calibrate_scenario(
+            config,
+            target,
+            free,
+            overrides,
+            out=out,
+            force=force,
+            acknowledge_undocumented=allow_undocumented,
+            tolerance=tolerance,
+            max_evaluations=max_evaluations,
+            workers=workers,
+            command=" ".join(["sim", *sys.argv[1:]]),
+            on_evaluation=None if as_json else print_evaluation,
+        )
+    except CalibrationError as failure:
+        summary = calibration_summary(failure.calibration)
+        if as_json:
+            typer.echo(json.dumps(summary, indent=2, ensure_ascii=False))
+        else:
+            print_calibration(summary)
+        typer.echo(f"error: calibration failed: {failure}; nothing was written", err=True)
+        raise typer.Exit(1) from None
+    print_undocumented(result)
+    if as_json:
+        typer.echo(json.dumps(result, indent=2, ensure_ascii=False))
+    else:
+        print_calibration(result)
+        typer.echo(f"calibrated scenario: {result['calibrated']}")
+        typer.echo(f"calibration table: {result['table']}")
 
 
 _Archive = Annotated[Path, typer.Argument(help="An archive folder written by sim run.")]

@@ -14,7 +14,13 @@ from sim.inputs import printable
 if TYPE_CHECKING:
     from rich.table import Table
 
-__all__ = ["print_summary", "progress_bar"]
+__all__ = [
+    "print_calibration",
+    "print_evaluation",
+    "print_summary",
+    "print_undocumented",
+    "progress_bar",
+]
 
 #: Defendants above which a progress bar is shown on a terminal.
 _PROGRESS_THRESHOLD = 500_000
@@ -191,3 +197,79 @@ def _profile(name: str, by_district: Mapping[str, Any]) -> Table:
             deals,
         )
     return table
+
+
+def print_evaluation(count: int, values: list[float], figures: list[float]) -> None:
+    """One line on stderr per simulation of a calibration: the parameters and the figures."""
+    import sys
+
+    shown = ", ".join(f"{v:.6g}" for v in values)
+    got = ", ".join(f"{f:.6g}" for f in figures)
+    sys.stderr.write(f"evaluation {count}: parameters {shown} -> {got}\n")
+
+
+def print_undocumented(result: Mapping[str, Any]) -> None:
+    """A warning on stderr for each target that is not a documented calibration target."""
+    import sys
+
+    for name in result.get("undocumented_targets", []):
+        sys.stderr.write(
+            f"warning: {printable(name)} is not a documented calibration target (the only one: "
+            "overall.mean_months=18, FY2013; docs/calibration.md); fitted because "
+            "--allow-undocumented-target was given, and marked so in the file and the table\n"
+        )
+    for name in result.get("fitted_validation_figures", []):
+        sys.stderr.write(
+            f"note: {printable(name)} is also listed under validation: in the scenario; fitted "
+            "to it, the calibrated scenario reproduces it by construction, so it no longer tests "
+            "the model\n"
+        )
+
+
+def print_calibration(result: Mapping[str, Any]) -> None:
+    """Print the calibration table (rich, stdout): targets, then the fitted parameters.
+
+    Parameters
+    ----------
+    result : mapping
+        What :func:`sim.api.calibrate_scenario` returns (or
+        :func:`sim.api.calibration_summary` of a failed fit).
+    """
+    from rich.console import Console
+
+    console = Console(markup=False, emoji=False, highlight=False)
+    console.print(
+        f"{result['method']}: {result['evaluations']} evaluations, "
+        f"{'converged' if result['converged'] else 'NOT converged'} "
+        f"({printable(result['message'])}); "
+        f"seed {result['seed']}, {result['replications']} replications x "
+        f"{result['defendants']:,} defendants; tolerance {result['tolerance']:g}"
+    )
+    targets = _table(
+        "Targets", ("target", "published", "simulated", "residual", "MCSE", "documented")
+    )
+    parameters = _table(
+        "Fitted parameters", ("parameter", "initial", "fitted", "MCSE", "bounds", "unit")
+    )
+    for row in result["rows"]:
+        if row["kind"] == "target":
+            targets.add_row(
+                printable(row["name"]),
+                f"{row['published']:g}",
+                f"{row['simulated']:.4f}",
+                f"{row['residual']:+.4f}",
+                "–" if row["mcse"] is None else f"{row['mcse']:.4f}",
+                "yes" if row["documented"] else "NO",
+            )
+        else:
+            parameters.add_row(
+                printable(row["name"]),
+                f"{row['initial']:.6g}",
+                f"{row['fitted']:.6g}",
+                "–" if row["mcse"] is None else f"{row['mcse']:.2g}",
+                f"{row['low']:g} to {row['high']:g}",
+                printable(row["unit"]),
+            )
+    for table in (targets, parameters):
+        table.columns[0].overflow = "fold"
+        console.print(table)
