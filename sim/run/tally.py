@@ -48,6 +48,8 @@ ENHANCEMENT_LEVELS = 49
 PERCENT_SCALE = 10**9
 
 _CATEGORIES = len(POSITION_CATEGORIES)
+#: The USSC's "within range" position category (overall validation view, issue 12).
+_WITHIN_RANGE = POSITION_CATEGORIES.index("within_range")
 
 
 def district_pairs(districts: int) -> list[tuple[int, int]]:
@@ -89,6 +91,11 @@ class StudyTally(NamedTuple):
     (R, 6, ENHANCEMENT_LEVELS) defendants and Σ_i Σ_d Y_id by category and enhancement;
     ``pair_cell_differences`` (R, P, 6, ENHANCEMENT_LEVELS) Σ (Y_a − Y_b) by the same cells (the
     Chapter Two offense level is 8 + the enhancement).
+
+    Overall validation view (as-arrested, every district pooled), by § 2L1.2(b) levels applied
+    (R, ENHANCEMENT_LEVELS): ``as_arrested_enhancement_counts`` sentenced defendants,
+    ``as_arrested_enhancement_months`` Σ of their months, ``as_arrested_enhancement_within``
+    those sentenced within the range (position category ``within_range``).
     """
 
     defendants: np.ndarray
@@ -113,6 +120,10 @@ class StudyTally(NamedTuple):
     cell_counts: np.ndarray
     cell_totals: np.ndarray
     pair_cell_differences: np.ndarray
+    # overall validation view (issue 12)
+    as_arrested_enhancement_counts: np.ndarray
+    as_arrested_enhancement_months: np.ndarray
+    as_arrested_enhancement_within: np.ndarray
 
     @classmethod
     def empty(cls, replications: int, districts: int, pairs: int | None = None) -> StudyTally:
@@ -155,6 +166,10 @@ class StudyTally(NamedTuple):
             "cell_counts": (r, 6, ENHANCEMENT_LEVELS),
             "cell_totals": (r, 6, ENHANCEMENT_LEVELS),
             "pair_cell_differences": (r, p, 6, ENHANCEMENT_LEVELS),
+            # overall validation view (issue 12)
+            "as_arrested_enhancement_counts": (r, ENHANCEMENT_LEVELS),
+            "as_arrested_enhancement_months": (r, ENHANCEMENT_LEVELS),
+            "as_arrested_enhancement_within": (r, ENHANCEMENT_LEVELS),
         }
         return shapes
 
@@ -274,6 +289,13 @@ def _tally_kernel(district_token, pairs, block, t):
         t.cell_counts[0, category, enhancement] += 1
         for d in range(districts):
             cell_sums[category, enhancement, d] += y[d]
+
+        # overall validation view (issue 12): the as-arrested sentence by § 2L1.2(b) levels.
+        if 0 <= arrest < districts and block.prosecuted[i, arrest]:
+            t.as_arrested_enhancement_counts[0, enhancement] += 1
+            t.as_arrested_enhancement_months[0, enhancement] += y[arrest]
+            if block.position_category[i, arrest] == _WITHIN_RANGE:
+                t.as_arrested_enhancement_within[0, enhancement] += 1
 
     t.defendant_total_squares[0] = squares
     t.range_both_histogram[0] = ranges[1]
