@@ -251,7 +251,7 @@ COMMAND_LINES = {
     ),
     "replications over the tally budget": (
         ["--replications", "20000"],
-        ["--replications: 20,000 replications", "GiB of tallies", "at most 9,523"],
+        ["--replications: 20,000 replications", "GiB of tallies", "at most 9,449"],
     ),
     "a block too small": (["--block-size", "5"], ["--block-size: 5", "greater than or equal"]),
     "a target of zero": (["--target-mcse", "0"], ["--target-mcse"]),
