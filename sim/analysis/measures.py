@@ -3,7 +3,8 @@
 Every figure over replications is an :class:`~sim.analysis.metrics.Estimate` (estimate, MCSE,
 95% interval); the records below group them as the study reports them: per district (both
 views), per district pair (paired gaps), the cross-district range, variance shares, selection vs
-policy, inequality, and the named profiles. :class:`Measures` holds all of them for one run;
+policy, inequality, the named profiles, the headline gap (:data:`HEADLINE_DEFINITION`) and the
+overall as-arrested aggregate. :class:`Measures` holds all of them for one run;
 :class:`sim.analysis.results.Results` adds its summary and tables.
 
 Field order is report order: the JSON summary and the tables list figures in the order of the

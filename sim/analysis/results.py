@@ -97,7 +97,8 @@ def analyse(study: StudyResult) -> Results:
     -------
     Results
         Districts, pairwise gaps, cross-district range, variance shares, selection vs policy,
-        inequality and profiles, each figure an :class:`sim.analysis.metrics.Estimate`.
+        inequality, profiles, the headline gap and the overall as-arrested figures, each figure
+        an :class:`sim.analysis.metrics.Estimate`.
     """
     tally, codes = study.tally, study.scenario.district_codes
     pairs = study.scenario.district_pairs

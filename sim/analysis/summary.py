@@ -1,7 +1,9 @@
 """The JSON summary of a run (what ``sim run --json`` prints and ``summary.json`` holds).
 
 Read it as :attr:`sim.analysis.results.Results.summary`. Each estimate ``x`` of a record appears
-as three keys, ``x``, ``x_mcse`` and ``x_ci95`` (a two-item list or null).
+as three keys, ``x``, ``x_mcse`` and ``x_ci95`` (a two-item list or null); the ``headline``'s
+figures are ``{estimate, mcse, ci95}`` entries, and ``validation`` gives
+``simulated: {estimate, mcse}``. :func:`figure_index` finds every figure by its path.
 """
 
 from __future__ import annotations

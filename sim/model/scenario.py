@@ -148,7 +148,9 @@ class Scenario(StrictModel):
     #: The pair the headline gap compares (default: the first two listed districts).
     headline: HeadlinePair | None = None
     #: Published outcome figures to report beside the simulated ones.
-    validation: list[PublishedFigure] = Field(default_factory=list)
+    validation: Annotated[list[PublishedFigure], Field(max_length=500)] = Field(
+        default_factory=list
+    )
 
     @property
     def headline_pair(self) -> tuple[int, int] | None:
