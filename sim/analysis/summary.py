@@ -14,6 +14,7 @@ from typing import Any
 
 from sim.analysis.measures import DistrictFigures, Headline, Measures, Pair
 from sim.analysis.metrics import Estimate
+from sim.inputs import InputError
 from sim.model.scenario import PublishedFigure, assumptions
 from sim.run.streams import SEED_SCHEME
 
@@ -156,15 +157,19 @@ def validation_entries(
 
     Raises
     ------
-    KeyError
+    InputError
         A name that is no figure of the summary (:func:`sim.analysis.validation.check_validation`
-        finds these when the scenario is loaded).
+        finds these, with close matches, when a scenario is loaded to run; this is for a
+        scenario that reaches the analysis another way, e.g. an archive's).
     """
     index = figure_index(summary)
     entries = []
-    for figure in published:
+    for k, figure in enumerate(published):
         if figure.name not in index:
-            raise KeyError(f"validation: {figure.name!r} is not a figure of the summary")
+            raise InputError(
+                f"{figure.name!r}: not a figure of the summary (sim run --json)",
+                field=f"validation[{k}].name",
+            )
         estimate, mcse = index[figure.name]
         entries.append(
             {

@@ -325,7 +325,8 @@ def test_figure_paths_reach_every_estimate_of_the_summary(results):
 
 def test_an_unknown_name_is_an_error():
     summary = {"overall": {"mean_months": 1.0, "mean_months_mcse": 0.1}}
-    with pytest.raises(KeyError, match=re.escape("'overall.mean' is not a figure")):
+    message = "validation[0].name: 'overall.mean': not a figure"
+    with pytest.raises(InputError, match=re.escape(message)):
         validation_entries(summary, [PublishedFigure(name="overall.mean", value=1, source="s")])
 
 
