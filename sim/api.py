@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from sim.analysis.results import Results, analyse
+from sim.analysis.validation import check_validation
 from sim.inputs import InputError
-from sim.model.scenario import Scenario, StudySettings, load_scenario
+from sim.model.scenario import DEFAULT_SCENARIO, Scenario, StudySettings, load_scenario
 from sim.run.runner import check_fits, most_replications, run_study
 
 __all__ = [
@@ -139,6 +140,7 @@ def run_and_summarise(
             f"{target_mcse}: allowed: a positive number of months", field="target_mcse"
         )
     scenario, resolved = load_scenario(config, overrides)
+    check_validation(scenario, DEFAULT_SCENARIO if config is None else config)
     check_fits(scenario)
     with contextlib.ExitStack() as stack:
         slot = None
@@ -195,9 +197,11 @@ def sentencing_table(manual: int, output_format: str) -> str:
 
 
 def validate_scenario(path: str | Path) -> Scenario:
-    """A scenario file, loaded and validated with everything it extends, and checked to fit
-    the tally memory budget (``sim validate``)."""
+    """A scenario file, loaded and validated with everything it extends, its ``validation``
+    names checked against the summary's figures, and checked to fit the tally memory budget
+    (``sim validate``)."""
     scenario = load_scenario(path)[0]
+    check_validation(scenario, path)
     check_fits(scenario)
     return scenario
 

@@ -13,6 +13,7 @@ from sim.inputs import printable
 
 if TYPE_CHECKING:
     from rich.table import Table
+    from rich.text import Text
 
 __all__ = [
     "print_calibration",
@@ -92,19 +93,63 @@ def print_summary(summary: Mapping[str, Any]) -> None:
             f"{'reached' if t['reached'] else 'NOT reached'} with {t['replications']} "
             f"replications (largest headline MCSE {t['headline_max_mcse_months']:.3f})"
         )
+    if summary.get("headline") is not None:
+        for line in _headline(summary["headline"]):
+            console.print(line)
     console.print(_districts(summary["districts"]))
     console.print(_pairs(summary["pairwise"]))
     console.print(_variance(summary["variance_shares"]))
     console.print(_selection(summary["selection_vs_policy"]))
     inequality = summary["inequality"]
     console.print(
-        "Inequality (declined = 0): Gini "
+        "Inequality, every defendant in every district (declined = 0 months): Gini "
         f"{_estimate(inequality, 'gini', 3)}; Theil T between districts "
         f"{_estimate(inequality, 'theil_between', 3)}, within "
         f"{_estimate(inequality, 'theil_within', 3)}"
     )
+    if "overall" in summary:
+        console.print(_overall(summary["overall"]))
+    if summary.get("validation"):
+        console.print(_validation(summary["validation"]))
     for name, by_district in summary["profiles"].items():
         console.print(_profile(printable(name, None), by_district))
+
+
+def _nested(entry: Mapping[str, Any] | None, digits: int = 1, percent: bool = False) -> str:
+    """An ``{estimate, mcse, ci95}`` entry as ``x ± mcse`` (as percentages with ``percent``)."""
+    if entry is None or entry["estimate"] is None:
+        return "–"
+    scale = 100 if percent else 1
+    mcse = None if entry["mcse"] is None else entry["mcse"] * scale
+    text = _figure(entry["estimate"] * scale, mcse, digits)
+    return f"{text}%" if percent else text
+
+
+def _headline(headline: Mapping[str, Any]) -> list[Text]:
+    """The headline gap first, its interval, its population and the declined shares beside
+    it; then its definition."""
+    from rich.text import Text
+
+    a, b = printable(headline["from"], None), printable(headline["to"], None)
+    gap = headline["gap_months"]
+    interval = (
+        f" (95% CI {gap['ci95'][0]:.2f} to {gap['ci95'][1]:.2f})"
+        if gap["ci95"] is not None and None not in gap["ci95"]
+        else ""
+    )
+    declined = ", ".join(
+        f"{printable(code, None)} {_nested(share, 1, percent=True)}"
+        for code, share in headline["declined_share"].items()
+    )
+    return [
+        Text(
+            f"Headline gap {a} − {b}: {_nested(gap, 2)} months{interval}, among the "
+            f"{_nested(headline['both_prosecuted_share'], 1, percent=True)} of defendants both "
+            f"districts prosecute; declined: {declined}",
+            style="bold",
+        ),
+        Text(printable(headline["definition"], None), style="italic"),
+    ]
 
 
 def _estimate(entry: Mapping[str, Any], key: str, digits: int = 1) -> str:
@@ -123,7 +168,7 @@ def _table(title: str, columns: tuple[str, ...]) -> Table:
 
 def _districts(districts: Mapping[str, Any]) -> Table:
     table = _table(
-        "Districts: every defendant sentenced everywhere (months among prosecuted)",
+        "Districts: every defendant sentenced in every district (months among prosecuted)",
         ("district", "prosecuted", "mean", "median", "90th pct", "as arrested: mean"),
     )
     for code, d in districts.items():
@@ -140,8 +185,14 @@ def _districts(districts: Mapping[str, Any]) -> Table:
 
 def _pairs(pairwise: list[Mapping[str, Any]]) -> Table:
     table = _table(
-        "Paired gaps, same defendants (a − b, months; declined = 0 unless both prosecuted)",
-        ("a − b", "mean gap", "median", ">12 months apart", "both prosecuted: mean"),
+        "Paired gaps, same defendants (a − b, months)",
+        (
+            "a − b",
+            "every defendant (declined = 0): mean",
+            "median",
+            ">12 months apart",
+            "both prosecute: mean",
+        ),
     )
     for pair in pairwise:
         everyone, both = pair["all_defendants"], pair["both_prosecuted"]
@@ -273,3 +324,58 @@ def print_calibration(result: Mapping[str, Any]) -> None:
     for table in (targets, parameters):
         table.columns[0].overflow = "fold"
         console.print(table)
+
+
+def _overall(overall: Mapping[str, Any]) -> Table:
+    table = _table(
+        "Overall, as arrested (every district pooled, caseload-weighted; months among sentenced)",
+        (
+            "sentenced",
+            "share",
+            "mean",
+            "median",
+            "imprisoned",
+            "≤ 120 months",
+            "within range",
+        ),
+    )
+    table.add_row(
+        "all",
+        "1",
+        _estimate(overall, "mean_months"),
+        _estimate(overall, "median_months", 0),
+        _estimate(overall, "imprisonment_share", 3),
+        _estimate(overall, "share_at_most_120_months", 3),
+        _estimate(overall["position_shares"], "within_range", 3),
+    )
+    for levels, figures in overall["by_enhancement"].items():
+        if not figures["share"]:  # a level no defendant reached
+            continue
+        table.add_row(
+            f"§ 2L1.2(b) +{levels}",
+            _estimate(figures, "share", 3),
+            _estimate(figures, "mean_months"),
+            "",
+            "",
+            "",
+            _estimate(figures, "within_range_share", 3),
+        )
+    return table
+
+
+def _validation(entries: list[Mapping[str, Any]]) -> Table:
+    table = _table(
+        "Validation: published figures beside the simulated ones (not calibrated to)",
+        ("figure", "published", "simulated", "difference", "source"),
+    )
+    for entry in entries:
+        simulated = entry["simulated"]
+        difference = entry["difference"]
+        table.add_row(
+            printable(entry["name"], None),
+            f"{entry['published']:g}",
+            _figure(simulated["estimate"], simulated["mcse"], 3),
+            "–" if difference is None else f"{difference:+.3f}",
+            printable(entry["source"], 200),
+        )
+    return table

@@ -252,7 +252,7 @@ COMMAND_LINES = {
     ),
     "replications over the tally budget": (
         ["--replications", "20000"],
-        # The most that fit the budget (9,506 for the default scenario's tallies in issue 12).
+        # The most that fit the budget (9,433 for the default scenario's tallies in issue 12).
         [
             "--replications: 20,000 replications",
             "GiB of tallies",

@@ -8,6 +8,7 @@ reader sees in a chart or a report is in a table. Figures over replications carr
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -33,6 +34,9 @@ TABLE_NAMES = (
     "distributions",
     "pair_differences",
     "gap_by_cell",
+    "headline",
+    "overall",
+    "validation",
 )
 
 _FIGURE_COLUMNS = ["estimate", "mcse", "ci95_low", "ci95_high"]
@@ -286,7 +290,62 @@ def _gap_by_cell(study: StudyResult) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
-def tables_of(measures: Measures) -> dict[str, pd.DataFrame]:
+def _headline(measures: Measures) -> pd.DataFrame:
+    """The headline gap, the share both districts prosecute and each district's declined
+    share (no rows with a single district)."""
+    headline = measures.headline
+    rows = []
+    if headline is not None:
+        keys = {"district_from": headline.district_from, "district_to": headline.district_to}
+        rows += [
+            {**keys, "metric": "gap_months", "district": None, **_figure(headline.gap_months)},
+            {
+                **keys,
+                "metric": "both_prosecuted_share",
+                "district": None,
+                **_figure(headline.both_prosecuted_share),
+            },
+        ]
+        rows += [
+            {**keys, "metric": "declined_share", "district": code, **_figure(value)}
+            for code, value in headline.declined_share.items()
+        ]
+    columns = ["district_from", "district_to", "metric", "district", *_FIGURE_COLUMNS]
+    return _frame(rows, columns)
+
+
+def _overall(measures: Measures) -> pd.DataFrame:
+    """The as-arrested aggregate over every district: its figures (``enhancement_levels``
+    null), then each § 2L1.2(b) level's."""
+    overall = measures.overall
+    rows = _figure_rows(overall, enhancement_levels=None)
+    for levels, figures in overall.by_enhancement.items():
+        rows += _figure_rows(figures, enhancement_levels=levels)
+    return _frame(rows, ["enhancement_levels", "metric", *_FIGURE_COLUMNS])
+
+
+def _validation(entries: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
+    """Published figures beside the simulated ones (the summary's ``validation``)."""
+    rows = [
+        {
+            "name": entry["name"],
+            "published": entry["published"],
+            "estimate": entry["simulated"]["estimate"],
+            "mcse": entry["simulated"]["mcse"],
+            "difference": entry["difference"],
+            "source": entry["source"],
+        }
+        for entry in entries
+    ]
+    columns = ["name", "published", "estimate", "mcse", "difference", "source"]
+    frame = pd.DataFrame(rows, columns=columns)
+    numbers = {column: "float64" for column in ("published", "estimate", "mcse", "difference")}
+    return frame.astype({**numbers, "name": object, "source": object})
+
+
+def tables_of(
+    measures: Measures, validation: Sequence[Mapping[str, Any]] = ()
+) -> dict[str, pd.DataFrame]:
     """Every table of :data:`TABLE_NAMES` for a run's figures and tallies.
 
     Parameters
@@ -295,6 +354,9 @@ def tables_of(measures: Measures) -> dict[str, pd.DataFrame]:
         The run's figures (a :class:`sim.analysis.results.Results`); the histogram tables
         (``replications``, ``distributions``, ``pair_differences``, ``gap_by_cell``) read its
         ``study`` tallies.
+    validation : sequence of mapping
+        The summary's ``validation`` entries (:func:`sim.analysis.summary.validation_entries`),
+        for the ``validation`` table.
 
     Returns
     -------
@@ -313,4 +375,7 @@ def tables_of(measures: Measures) -> dict[str, pd.DataFrame]:
         "distributions": _distributions(study),
         "pair_differences": _pair_differences(study),
         "gap_by_cell": _gap_by_cell(study),
+        "headline": _headline(measures),
+        "overall": _overall(measures),
+        "validation": _validation(validation),
     }

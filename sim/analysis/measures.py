@@ -3,7 +3,8 @@
 Every figure over replications is an :class:`~sim.analysis.metrics.Estimate` (estimate, MCSE,
 95% interval); the records below group them as the study reports them: per district (both
 views), per district pair (paired gaps), the cross-district range, variance shares, selection vs
-policy, inequality, and the named profiles. :class:`Measures` holds all of them for one run;
+policy, inequality, the named profiles, the headline gap (:data:`HEADLINE_DEFINITION`) and the
+overall as-arrested aggregate. :class:`Measures` holds all of them for one run;
 :class:`sim.analysis.results.Results` adds its summary and tables.
 
 Field order is report order: the JSON summary and the tables list figures in the order of the
@@ -31,20 +32,25 @@ from sim.analysis.metrics import (
     variance_shares,
     wasserstein_from_histograms,
 )
+from sim.guidelines.editions import edition
 from sim.model.judge import POSITION_CATEGORIES
 from sim.run.runner import ProfileTally, StudyResult
 from sim.run.tally import MAX_MONTHS, PERCENT_SCALE, StudyTally, district_pairs
 
 __all__ = [
+    "HEADLINE_DEFINITION",
     "ArrestedFigures",
     "CrossDistrictRange",
     "DeclinedFigures",
     "Distance",
     "District",
     "DistrictFigures",
+    "EnhancementFigures",
     "GapFigures",
+    "Headline",
     "Inequality",
     "Measures",
+    "OverallFigures",
     "Pair",
     "Profile",
     "ProfileDistrict",
@@ -53,8 +59,11 @@ __all__ = [
     "VarianceShares",
     "declined_figures",
     "district_figures",
+    "enhancement_levels",
     "estimates",
+    "headline_figures",
     "inequality_figures",
+    "overall_figures",
     "pair_figures",
     "profile_figures",
     "range_figures",
@@ -218,6 +227,56 @@ class Profile:
     pairwise: tuple[Pair, ...]
 
 
+#: The headline gap's definition, one sentence (``{a}`` and ``{b}``: the two district codes).
+HEADLINE_DEFINITION = (
+    "The mean difference in months between the sentences the same defendant receives in {a} "
+    "and in {b} ({a} minus {b}), among the defendants both districts prosecute; a defendant "
+    "either district declines is not counted as 0 months but in that district's declined share."
+)
+
+
+@dataclass(frozen=True)
+class Headline:
+    """The headline gap (:data:`HEADLINE_DEFINITION`): district ``district_from`` minus
+    ``district_to`` among defendants both prosecute, the share of defendants both prosecute,
+    and each district's declined share (of every defendant, counterfactual view) beside it."""
+
+    district_from: str
+    district_to: str
+    definition: str
+    gap_months: Estimate
+    both_prosecuted_share: Estimate
+    declined_share: Mapping[str, Estimate]
+
+
+@dataclass(frozen=True)
+class EnhancementFigures:
+    """Sentenced defendants at one § 2L1.2(b) level, as arrested, every district pooled: their
+    share of all sentenced, mean months, and share sentenced within the guideline range."""
+
+    share: Estimate
+    mean_months: Estimate
+    within_range_share: Estimate
+
+
+@dataclass(frozen=True)
+class OverallFigures:
+    """The as-arrested, caseload-weighted aggregate over every district (what national
+    sentencing statistics observe): months among sentenced defendants, each arrested in one
+    district by the caseload mix. ``prosecuted_share`` is of every defendant;
+    ``imprisonment_share`` counts sentences above 0 months; ``position_shares`` by USSC position
+    category; ``by_enhancement`` by the § 2L1.2(b) levels applied (the cumulative total under
+    the 2016 text), keyed by the levels as text, every level the Manual's § 2L1.2 can apply."""
+
+    prosecuted_share: Estimate
+    mean_months: Estimate
+    median_months: Estimate
+    imprisonment_share: Estimate
+    share_at_most_120_months: Estimate
+    position_shares: Mapping[str, Estimate]
+    by_enhancement: Mapping[str, EnhancementFigures]
+
+
 @dataclass(frozen=True, eq=False)
 class Measures:
     """Every typed figure of one run (:class:`sim.analysis.results.Results` is built of these).
@@ -233,13 +292,16 @@ class Measures:
     selection_vs_policy: tuple[SelectionSplit, ...]
     inequality: Inequality
     profiles: Mapping[str, Profile]
+    headline: Headline | None
+    overall: OverallFigures
 
     @property
     def headline_mcse(self) -> float:
-        """The largest MCSE among the headline figures (months): each district's mean months
-        and each pair's mean paired difference (all defendants); infinite while any is
-        unknown."""
-        errors = [district.mean_months.mcse for district in self.districts.values()]
+        """The largest MCSE among the headline figures (months): the headline gap, each
+        district's mean months and each pair's mean paired difference (all defendants);
+        infinite while any is unknown."""
+        errors = [] if self.headline is None else [self.headline.gap_months.mcse]
+        errors += [district.mean_months.mcse for district in self.districts.values()]
         errors += [pair.all_defendants.mean_difference_months.mcse for pair in self.pairwise]
         known = [e for e in errors if e is not None]
         return max(known) if len(known) == len(errors) and known else float("inf")
@@ -619,3 +681,113 @@ def profile_figures(study: StudyResult) -> dict[str, Profile]:
         )
         for name, profile in study.profiles.items()
     }
+
+
+def headline_figures(study: StudyResult) -> Headline | None:
+    """The headline gap of the scenario's headline pair (``headline``, default the first two
+    listed districts), per replication and over replications; None with a single district.
+
+    Parameters
+    ----------
+    study : sim.run.runner.StudyResult
+
+    Returns
+    -------
+    Headline or None
+        The gap from − to among defendants both prosecute (from the tallied pair, its sign
+        turned when the pair is tallied the other way round), the share of defendants both
+        prosecute, and each district's declined share (1 − its counterfactual prosecuted
+        share).
+    """
+    scenario, t = study.scenario, study.tally
+    chosen = scenario.headline_pair
+    if chosen is None:
+        return None
+    a, b = chosen
+    pairs = list(scenario.district_pairs)
+    sign = 1 if chosen in pairs else -1
+    p = pairs.index(chosen if sign == 1 else (b, a))
+    histogram = t.pair_both_difference[:, p]
+    both = histogram.sum(axis=-1)
+    differences = np.arange(histogram.shape[-1]) - MAX_MONTHS
+    gaps = sign * _ratio((histogram * differences).sum(axis=-1), both)
+    codes = scenario.district_codes
+    return Headline(
+        district_from=codes[a],
+        district_to=codes[b],
+        definition=HEADLINE_DEFINITION.format(a=codes[a], b=codes[b]),
+        gap_months=over_replications(gaps),
+        both_prosecuted_share=over_replications(_ratio(both, t.defendants)),
+        declined_share={
+            codes[d]: over_replications(
+                1.0 - _ratio(t.counterfactual_prosecuted[:, d], t.defendants)
+            )
+            for d in (a, b)
+        },
+    )
+
+
+def enhancement_levels(manual: int) -> list[int]:
+    """Every total of § 2L1.2(b) levels the Manual's text can apply, ascending.
+
+    Each specific offense characteristic applies the greatest of its rules or none; the total
+    is the sum over characteristics (one characteristic before the 2016 text, three after).
+
+    >>> enhancement_levels(1995)
+    [0, 4, 16]
+    >>> enhancement_levels(2002)
+    [0, 4, 8, 12, 16]
+    """
+    totals = {0}
+    for characteristic in edition(manual).reentry.characteristics:
+        levels = {0} | {
+            level for rule in characteristic.rules for level in (rule.levels, rule.without_points)
+        }
+        totals = {total + level for total in totals for level in levels}
+    return sorted(totals)
+
+
+def overall_figures(study: StudyResult) -> OverallFigures:
+    """The as-arrested aggregate over every district (:class:`OverallFigures`), each figure per
+    replication and then over replications.
+
+    The as-arrested view assigns each defendant one district with probability proportional to
+    its caseload weight (:mod:`sim.model.arrest`), so pooling the districts' as-arrested
+    sentences is the caseload-weighted aggregate.
+    """
+    t = study.tally
+    histogram = t.as_arrested_histogram.sum(axis=1)  # (R, M+1)
+    sentenced = histogram.sum(axis=-1)
+    positions = t.as_arrested_positions.sum(axis=1)
+    counts = t.as_arrested_enhancement_counts
+    levels = sorted(
+        set(enhancement_levels(study.scenario.manual))
+        | {int(k) for k in np.flatnonzero(counts.sum(axis=0))}
+    )
+    return OverallFigures(
+        prosecuted_share=over_replications(
+            _ratio(t.as_arrested_prosecuted.sum(axis=1), t.defendants)
+        ),
+        mean_months=over_replications(histogram_mean(histogram)),
+        median_months=over_replications(histogram_quantile(histogram, 0.5)),
+        imprisonment_share=over_replications(_ratio(histogram[:, 1:].sum(axis=-1), sentenced)),
+        share_at_most_120_months=over_replications(
+            _ratio(histogram[:, : 120 + 1].sum(axis=-1), sentenced)
+        ),
+        position_shares={
+            category: over_replications(_ratio(positions[:, k], positions.sum(axis=-1)))
+            for k, category in enumerate(POSITION_CATEGORIES)
+        },
+        by_enhancement={
+            str(level): EnhancementFigures(
+                share=over_replications(_ratio(counts[:, level], counts.sum(axis=-1))),
+                mean_months=over_replications(
+                    _ratio(t.as_arrested_enhancement_months[:, level], counts[:, level])
+                ),
+                within_range_share=over_replications(
+                    _ratio(t.as_arrested_enhancement_within[:, level], counts[:, level])
+                ),
+            )
+            for level in levels
+        },
+    )

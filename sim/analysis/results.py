@@ -27,7 +27,9 @@ from sim.analysis.frames import tables_of
 from sim.analysis.measures import (
     Measures,
     district_figures,
+    headline_figures,
     inequality_figures,
+    overall_figures,
     pair_figures,
     profile_figures,
     range_figures,
@@ -59,7 +61,7 @@ class Results(Measures):
     def tables(self) -> Mapping[str, pd.DataFrame]:
         """The tidy tables by name (:func:`sim.analysis.frames.tables_of`), read-only: what
         the archive writes as Parquet."""
-        return MappingProxyType(tables_of(self))
+        return MappingProxyType(tables_of(self, self.summary["validation"]))
 
     def to_df(self, name: str) -> pd.DataFrame:
         """One of :attr:`tables`, as a copy the caller may change.
@@ -95,7 +97,8 @@ def analyse(study: StudyResult) -> Results:
     -------
     Results
         Districts, pairwise gaps, cross-district range, variance shares, selection vs policy,
-        inequality and profiles, each figure an :class:`sim.analysis.metrics.Estimate`.
+        inequality, profiles, the headline gap and the overall as-arrested figures, each figure
+        an :class:`sim.analysis.metrics.Estimate`.
     """
     tally, codes = study.tally, study.scenario.district_codes
     pairs = study.scenario.district_pairs
@@ -108,4 +111,6 @@ def analyse(study: StudyResult) -> Results:
         selection_vs_policy=selection_figures(tally, codes, pairs),
         inequality=inequality_figures(tally, codes, pairs),
         profiles=profile_figures(study),
+        headline=headline_figures(study),
+        overall=overall_figures(study),
     )

@@ -49,7 +49,9 @@ from sim.model.profiles import ProfileRecord
 
 __all__ = [
     "DEFAULT_SCENARIO",
+    "HeadlinePair",
     "ProfileRecord",
+    "PublishedFigure",
     "Scenario",
     "StudySettings",
     "assumptions",
@@ -107,6 +109,26 @@ class AggravatedFelonyDefinition(StrictModel):
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
 
+# --- headline and validation (issue 12) -------------------------------------------------------
+class HeadlinePair(StrictModel):
+    """The district pair the headline gap compares (``from`` − ``to``); each defaults to the
+    first listed district the other does not name."""
+
+    from_: Annotated[str | None, Field(alias="from")] = None
+    to: str | None = None
+
+
+class PublishedFigure(StrictModel):
+    """A published outcome figure reported beside the simulated one (validation, never a
+    calibration target): ``name`` is a path to a figure of ``sim run --json``, e.g.
+    ``overall.mean_months`` (checked against the summary's structure by
+    :func:`sim.analysis.validation.check_validation`)."""
+
+    name: Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.:\[\]-]+$")]
+    value: Annotated[float, Field(allow_inf_nan=False, ge=-1e9, le=1e9)]
+    source: Annotated[str, Field(min_length=1, max_length=2000)]
+
+
 class Scenario(StrictModel):
     """A complete study scenario."""
 
@@ -128,6 +150,62 @@ class Scenario(StrictModel):
     )
     #: A place for YAML anchors (``&name``) shared by several districts; otherwise ignored.
     anchors: dict[str, Any] = Field(default_factory=dict)
+    # --- headline and validation (issue 12) ---------------------------------------------------
+    #: The pair the headline gap compares (default: the first two listed districts).
+    headline: HeadlinePair | None = None
+    #: Published outcome figures to report beside the simulated ones.
+    validation: Annotated[list[PublishedFigure], Field(max_length=500)] = Field(
+        default_factory=list
+    )
+
+    @property
+    def headline_pair(self) -> tuple[int, int] | None:
+        """District indices (from, to) of the headline gap; None with a single district."""
+        codes = self.district_codes
+        chosen = self.headline or HeadlinePair()
+        start = chosen.from_ or next((c for c in codes if c != chosen.to), None)
+        end = chosen.to or next((c for c in codes if c != start), None)
+        if start not in codes or end not in codes or start == end:
+            return None
+        return codes.index(start), codes.index(end)
+
+    def _headline_problems(self) -> list[tuple[tuple[str | int, ...], Any, str]]:
+        """A headline pair that names an unlisted district, one district twice, or a pair whose
+        paired gaps are not tallied (``study.pairs``)."""
+        if self.headline is None:
+            return []
+        codes, problems = self.district_codes, []
+        for key, code in (("from", self.headline.from_), ("to", self.headline.to)):
+            if code is not None and code not in codes:
+                allowed = (
+                    f"allowed: a listed district ({', '.join(codes[:8])}{', …' * (len(codes) > 8)})"
+                )
+                problems.append((("headline", key), code, f"not a listed district; {allowed}"))
+        if problems:
+            return problems
+        pair = self.headline_pair
+        if pair is None:
+            problems.append(
+                (
+                    ("headline",),
+                    self.headline.model_dump(by_alias=True),
+                    "the headline compares two different listed districts; allowed: two distinct "
+                    "listed districts",
+                )
+            )
+        elif pair not in self.district_pairs and pair[::-1] not in self.district_pairs:
+            problems.append(
+                (
+                    ("headline",),
+                    self.headline.model_dump(by_alias=True),
+                    f"this pair's paired gaps are not tallied (study.pairs: {self.study.pairs} "
+                    f"tallies each district against {codes[0]} only); allowed: a pair with "
+                    f"{codes[0]}, or study.pairs: all",
+                )
+            )
+        return problems
+
+    # --- end of headline and validation -------------------------------------------------------
 
     @model_validator(mode="wrap")
     @classmethod
@@ -173,6 +251,7 @@ class Scenario(StrictModel):
                 problems.append(
                     (("profiles", name), name, "allowed: lower-case letters, digits and hyphens")
                 )
+        problems += self._headline_problems()
         return problems
 
     def _edition_problems(self) -> list[tuple[tuple[str | int, ...], Any, str]]:

@@ -23,11 +23,12 @@ import os
 import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pandas as pd
 import pyarrow as pa
 
+from sim.analysis.measures import HEADLINE_DEFINITION
 from sim.analysis.results import Results
 from sim.inputs import InputError, printable
 from sim.model.scenario import assumptions as scenario_assumptions
@@ -53,6 +54,8 @@ __all__ = [
 REPORT_FILES = ("report.md", "report.html")
 #: The tables the report reads.
 _REPORT_TABLES = ("districts", "pairwise", "variance_shares", "selection_vs_policy")
+#: Tables the report shows when the archive has them (archives written before issue 12 do not).
+_OPTIONAL_TABLES = ("headline", "overall", "validation")
 #: Figures the report shows: PNG files with plain names.
 _FIGURE_NAME = re.compile(r"[A-Za-z0-9_-]{1,100}\.png")
 _PNG = b"\x89PNG\r\n\x1a\n"
@@ -117,10 +120,147 @@ def _interval(row: pd.Series, digits: int = 1) -> str:
     return text
 
 
-def _headline_tables(
+def _percent(row: pd.Series) -> str:
+    """A share as a percentage with its 95% interval in brackets."""
+    if pd.isna(row["estimate"]):
+        return "–"
+    text = f"{100 * row['estimate']:.1f}%"
+    if not pd.isna(row.get("ci95_low")) and not pd.isna(row.get("mcse")):
+        text += f" [{100 * row['ci95_low']:.1f}, {100 * row['ci95_high']:.1f}]"
+    return text
+
+
+class _Headline(NamedTuple):
+    """The headline's parts as text (escaped): the title, the gap, what it is among, the
+    declined shares, and the definition."""
+
+    title: str
+    gap: str
+    among: str
+    declined: str
+    definition: str
+
+
+def _headline(tables: Mapping[str, pd.DataFrame], esc: Callable[[object], str]) -> _Headline | None:
+    """The headline gap from the ``headline`` table (None without one, or with no rows)."""
+    frame = tables.get("headline")
+    if frame is None or frame.empty:
+        return None
+    a, b = frame["district_from"].iloc[0], frame["district_to"].iloc[0]
+    rows = frame.set_index(["metric", frame["district"].fillna("")])
+    declined = "; ".join(
+        f"{esc(code)} {_percent(rows.loc[('declined_share', code)])}"
+        for code in frame.loc[frame["metric"] == "declined_share", "district"]
+    )
+    return _Headline(
+        title=f"Headline: {esc(a)} − {esc(b)} paired gap",
+        gap=f"{_interval(rows.loc[('gap_months', '')], 2)} months",
+        among=f"{esc(a)} minus {esc(b)}, among the defendants both districts prosecute "
+        f"({_percent(rows.loc[('both_prosecuted_share', '')])} of defendants)",
+        declined=f"Declined (no § 1326 sentence; not counted as 0 months): {declined}.",
+        definition=esc(HEADLINE_DEFINITION.format(a=a, b=b)),
+    )
+
+
+#: Labels of the overall table's figures, and the digits they are shown with.
+_OVERALL_LABELS = {
+    "prosecuted_share": ("prosecuted, share of defendants", 3),
+    "mean_months": ("mean months", 1),
+    "median_months": ("median months", 0),
+    "imprisonment_share": ("imprisoned (more than 0 months), share", 3),
+    "share_at_most_120_months": ("at most 120 months, share", 3),
+}
+#: The USSC position categories as the report names them.
+_POSITION_LABELS = {
+    "within_range": "within range",
+    "early_disposition_5k3_1": "early disposition (§ 5K3.1)",
+    "other_government_below": "other government-sponsored below range",
+    "non_government_below": "non-government-sponsored below range",
+    "above_range": "above range",
+}
+
+
+def _overall_tables(
     tables: Mapping[str, pd.DataFrame], esc: Callable[[object], str]
 ) -> list[tuple[str, list[str], list[list[str]]]]:
-    """(title, header, rows) of the report's headline tables; every text read from the tables
+    """The overall (as-arrested, pooled) figures and their split by § 2L1.2(b) levels."""
+    frame = tables.get("overall")
+    if frame is None or frame.empty:
+        return []
+    pooled = frame[frame["enhancement_levels"].isna()]
+    rows = []
+    for _, row in pooled.iterrows():
+        metric = row["metric"]
+        if metric in _OVERALL_LABELS:
+            label, digits = _OVERALL_LABELS[metric]
+        else:  # position_shares:CATEGORY
+            category = metric.partition(":")[2]
+            label, digits = f"{_POSITION_LABELS.get(category, category)}, share", 3
+        rows.append([esc(label), _interval(row, digits)])
+    levels = []
+    by_level = frame[frame["enhancement_levels"].notna()]
+    for level, group in by_level.groupby("enhancement_levels", sort=False):
+        metric = group.set_index("metric")
+        if not metric.loc["share", "estimate"] > 0:  # a level no sentenced defendant reached
+            continue
+        levels.append(
+            [
+                f"+{esc(level)}",
+                _interval(metric.loc["share"], 3),
+                _interval(metric.loc["mean_months"]),
+                _interval(metric.loc["within_range_share"], 3),
+            ]
+        )
+    return [
+        (
+            "Overall, as arrested (every district pooled, caseload-weighted; months among "
+            "sentenced defendants)",
+            ["figure", "estimate"],
+            rows,
+        ),
+        (
+            "Overall, by § 2L1.2(b) levels applied",
+            ["levels", "share of sentenced", "mean months", "within-range share"],
+            levels,
+        ),
+    ]
+
+
+def _validation_table(
+    tables: Mapping[str, pd.DataFrame], esc: Callable[[object], str]
+) -> list[tuple[str, list[str], list[list[str]]]]:
+    """Published figures beside the simulated ones, when the scenario lists any."""
+    frame = tables.get("validation")
+    if frame is None or frame.empty:
+        return []
+
+    def number(value: float, digits: int = 3, sign: str = "") -> str:
+        return "–" if pd.isna(value) else f"{value:{sign}.{digits}f}"
+
+    rows = [
+        [
+            esc(row["name"]),
+            number(row["published"]),
+            number(row["estimate"]),
+            number(row["mcse"], 4),
+            number(row["difference"], sign="+"),
+            esc(row["source"]),
+        ]
+        for _, row in frame.iterrows()
+    ]
+    return [
+        (
+            "Validation: published figures beside the simulated ones (reported, not calibrated to)",
+            ["figure", "published", "simulated", "MCSE", "simulated − published", "source"],
+            rows,
+        )
+    ]
+
+
+def _figure_tables(
+    tables: Mapping[str, pd.DataFrame], esc: Callable[[object], str]
+) -> list[tuple[str, list[str], list[list[str]]]]:
+    """(title, header, rows) of the report's tables; every text read from the tables
     (district codes and names, components) is passed through ``esc``."""
     districts = tables["districts"]
     counterfactual = districts[districts["view"] == "counterfactual"]
@@ -162,9 +302,9 @@ def _headline_tables(
             "Paired gaps, same defendants (months, a − b)",
             [
                 "pair",
-                "mean gap (declined = 0)",
+                "mean gap, every defendant (declined = 0 months)",
                 "share > 12 months apart",
-                "mean gap (both prosecuted)",
+                "mean gap, both prosecute",
             ],
             pair_rows,
         )
@@ -195,7 +335,7 @@ def _headline_tables(
             sel_rows,
         )
     )
-    return out
+    return out + _overall_tables(tables, esc) + _validation_table(tables, esc)
 
 
 def _reproduce_commands(folder_name: str, manifest: Mapping[str, Any]) -> list[str]:
@@ -229,7 +369,16 @@ def _markdown(
         "Monte Carlo standard error).",
         "",
     ]
-    for title, header, rows in _headline_tables(tables, esc):
+    if (headline := _headline(tables, esc)) is not None:
+        lines += [
+            f"## {headline.title}",
+            "",
+            f"**{headline.gap}**: {headline.among}. {headline.declined}",
+            "",
+            f"*{headline.definition}*",
+            "",
+        ]
+    for title, header, rows in _figure_tables(tables, esc):
         lines += [f"## {title}", "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
         lines += ["| " + " | ".join(row) + " |" for row in rows]
         lines.append("")
@@ -284,7 +433,13 @@ def _html(
         "<p>Figures are means over replications with a 95% interval in brackets (t interval "
         "from the Monte Carlo standard error).</p>",
     ]
-    for title, header, rows in _headline_tables(tables, esc):
+    if (headline := _headline(tables, esc)) is not None:
+        parts += [
+            f"<h2>{headline.title}</h2>",
+            f"<p><strong>{headline.gap}</strong>: {headline.among}. {headline.declined}</p>",
+            f"<p><em>{headline.definition}</em></p>",
+        ]
+    for title, header, rows in _figure_tables(tables, esc):
         parts.append(f"<h2>{html.escape(title)}</h2><table><tr>")
         parts += [f"<th>{html.escape(h)}</th>" for h in header]
         parts.append("</tr>")
@@ -368,7 +523,8 @@ def write_report(folder: Path, manifest: dict[str, Any], results: Results | None
 
 
 def _used_by_report(path: str) -> bool:
-    return path.startswith("figures/") or path in {f"tables/{t}.parquet" for t in _REPORT_TABLES}
+    shown = (*_REPORT_TABLES, *_OPTIONAL_TABLES)
+    return path.startswith("figures/") or path in {f"tables/{t}.parquet" for t in shown}
 
 
 #: What a damaged or forged table raises while the report reads it.
@@ -399,8 +555,10 @@ def rebuild_report(folder: Path) -> str:
         raise refusal(archive, blocking, "rebuild its report")
     shown = printable(folder, 500)
     tables = {}
-    for name in _REPORT_TABLES:
+    for name in (*_REPORT_TABLES, *_OPTIONAL_TABLES):
         data = archive.contents.get(f"tables/{name}.parquet")
+        if data is None and name in _OPTIONAL_TABLES:
+            continue
         if data is None:
             raise InputError(
                 f"{shown}: the report needs tables/{name}.parquet; the archive has none"

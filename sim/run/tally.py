@@ -50,6 +50,8 @@ PERCENT_SCALE = 10**9
 
 _CATEGORIES = len(POSITION_CATEGORIES)
 _DECLINED = len(DECLINED_OUTCOMES)
+#: The USSC's "within range" position category (overall validation view, issue 12).
+_WITHIN_RANGE = POSITION_CATEGORIES.index("within_range")
 
 
 def district_pairs(districts: int) -> list[tuple[int, int]]:
@@ -101,6 +103,10 @@ class StudyTally(NamedTuple):
     (R, D, 3) counts by :data:`sim.model.policy.DECLINED_OUTCOMES`,
     ``counterfactual_declined_months`` (R, D) Σ § 1325 months; ``as_arrested_declined`` and
     ``as_arrested_declined_months`` the same for defendants arrested in the district.
+    Overall validation view (as-arrested, every district pooled), by § 2L1.2(b) levels applied
+    (R, ENHANCEMENT_LEVELS): ``as_arrested_enhancement_counts`` sentenced defendants,
+    ``as_arrested_enhancement_months`` Σ of their months, ``as_arrested_enhancement_within``
+    those sentenced within the range (position category ``within_range``).
     """
 
     defendants: np.ndarray
@@ -130,6 +136,10 @@ class StudyTally(NamedTuple):
     counterfactual_declined_months: np.ndarray
     as_arrested_declined: np.ndarray
     as_arrested_declined_months: np.ndarray
+    # overall validation view (issue 12)
+    as_arrested_enhancement_counts: np.ndarray
+    as_arrested_enhancement_months: np.ndarray
+    as_arrested_enhancement_within: np.ndarray
 
     @classmethod
     def empty(cls, replications: int, districts: int, pairs: int | None = None) -> StudyTally:
@@ -177,6 +187,10 @@ class StudyTally(NamedTuple):
             "counterfactual_declined_months": (r, d),
             "as_arrested_declined": (r, d, _DECLINED),
             "as_arrested_declined_months": (r, d),
+            # overall validation view (issue 12)
+            "as_arrested_enhancement_counts": (r, ENHANCEMENT_LEVELS),
+            "as_arrested_enhancement_months": (r, ENHANCEMENT_LEVELS),
+            "as_arrested_enhancement_within": (r, ENHANCEMENT_LEVELS),
         }
         return shapes
 
@@ -306,6 +320,13 @@ def _tally_kernel(district_token, pairs, block, t):
         t.cell_counts[0, category, enhancement] += 1
         for d in range(districts):
             cell_sums[category, enhancement, d] += y[d]
+
+        # overall validation view (issue 12): the as-arrested sentence by § 2L1.2(b) levels.
+        if 0 <= arrest < districts and block.prosecuted[i, arrest]:
+            t.as_arrested_enhancement_counts[0, enhancement] += 1
+            t.as_arrested_enhancement_months[0, enhancement] += y[arrest]
+            if block.position_category[i, arrest] == _WITHIN_RANGE:
+                t.as_arrested_enhancement_within[0, enhancement] += 1
 
     t.defendant_total_squares[0] = squares
     t.range_both_histogram[0] = ranges[1]

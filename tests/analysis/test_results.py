@@ -83,7 +83,20 @@ SUMMARY_KEYS = {
     "profiles",
     "profile_pairwise",
     "assumptions",
+    "headline",
+    "overall",
+    "validation",
 }
+OVERALL = (
+    "prosecuted_share",
+    "mean_months",
+    "median_months",
+    "imprisonment_share",
+    "share_at_most_120_months",
+)
+ENHANCEMENT = ("share", "mean_months", "within_range_share")
+#: § 2L1.2(b) levels the 1995 Manual (the 1991 text) can apply: none, +4, +16.
+LEVELS_1995 = ["0", "4", "16"]
 
 
 def keys_of(*names):
@@ -170,6 +183,58 @@ def check_summary(summary, codes):
             check_pair(pair, codes)
     for item in summary["assumptions"]:
         assert {"field", "value", "source"} <= set(item)
+    check_headline(summary["headline"], codes)
+    check_overall(summary["overall"], LEVELS_1995)
+    check_validation(summary["validation"])
+
+
+def check_nested(entry):
+    """An ``{estimate, mcse, ci95}`` entry."""
+    assert set(entry) == {"estimate", "mcse", "ci95"}
+    assert number_or_none(entry["estimate"])
+    assert number_or_none(entry["mcse"])
+    interval = entry["ci95"]
+    assert interval is None or (len(interval) == 2 and all(map(number_or_none, interval)))
+
+
+def check_headline(headline, codes):
+    assert set(headline) == {
+        "from",
+        "to",
+        "definition",
+        "gap_months",
+        "both_prosecuted_share",
+        "declined_share",
+    }
+    assert headline["from"] in codes
+    assert headline["to"] in codes
+    assert headline["from"] != headline["to"]
+    assert headline["definition"].endswith(".")
+    assert headline["definition"].count(".") == 1  # one sentence
+    check_nested(headline["gap_months"])
+    check_nested(headline["both_prosecuted_share"])
+    assert list(headline["declined_share"]) == [headline["from"], headline["to"]]
+    for entry in headline["declined_share"].values():
+        check_nested(entry)
+
+
+def check_overall(overall, levels):
+    check_figures(overall, OVERALL, more=("position_shares", "by_enhancement"))
+    check_figures(overall["position_shares"], POSITION_CATEGORIES)
+    assert list(overall["by_enhancement"]) == levels
+    for entry in overall["by_enhancement"].values():
+        check_figures(entry, ENHANCEMENT)
+
+
+def check_validation(entries):
+    for entry in entries:
+        assert set(entry) == {"name", "published", "simulated", "difference", "source"}
+        assert set(entry["simulated"]) == {"estimate", "mcse"}
+        estimate = entry["simulated"]["estimate"]
+        if estimate is None:
+            assert entry["difference"] is None
+        else:
+            assert entry["difference"] == pytest.approx(estimate - entry["published"])
 
 
 def check_profile_district(entry):
@@ -333,7 +398,26 @@ TABLE_COLUMNS = {
         "defendants": "int64",
         "mean_gap_months": "float64",
     },
+    "headline": {
+        "district_from": "str",
+        "district_to": "str",
+        "metric": "str",
+        "district": "str",
+        **FIGURE_COLUMNS,
+    },
+    "overall": {"enhancement_levels": "str", "metric": "str", **FIGURE_COLUMNS},
+    "validation": {
+        "name": "str",
+        "published": "float64",
+        "estimate": "float64",
+        "mcse": "float64",
+        "difference": "float64",
+        "source": "str",
+    },
 }
+#: Tables with no rows unless the scenario asks for them (the default lists no published
+#: figures).
+MAY_BE_EMPTY = {"validation"}
 
 
 def test_every_table_has_its_columns_and_types(results):
@@ -341,7 +425,7 @@ def test_every_table_has_its_columns_and_types(results):
     for name, frame in results.tables.items():
         expected = TABLE_COLUMNS[name]
         assert list(frame.columns) == list(expected), name
-        assert len(frame) > 0, name
+        assert len(frame) > 0 or name in MAY_BE_EMPTY, name
         for column, kind in expected.items():
             series = frame[column]
             if kind == "str":
@@ -442,6 +526,7 @@ def test_target_mcse_must_be_positive():
 
 
 def test_headline_mcse_is_the_largest_headline_error(results):
-    errors = [d.mean_months.mcse for d in results.districts.values()]
+    errors = [results.headline.gap_months.mcse]
+    errors += [d.mean_months.mcse for d in results.districts.values()]
     errors += [p.all_defendants.mean_difference_months.mcse for p in results.pairwise]
     assert results.headline_mcse == max(errors)

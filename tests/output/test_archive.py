@@ -27,6 +27,9 @@ TABLES = (
     "distributions",
     "pair_differences",
     "gap_by_cell",
+    "headline",
+    "overall",
+    "validation",
 )
 
 
