@@ -1,12 +1,16 @@
 """The sentencing judge: where the sentence lands, and its USSC position category.
 
 The judge starts from the final range (the guideline range after § 5G1.1), picks a point in it,
-may depart or vary, and is bound by a stipulated cap (Rule 11(c)(1)(C)) and the statutory maximum.
-Sentences are whole months.
+may depart or vary, gives at least time served where the range reaches 0 (a labelled parameter),
+and is bound by a stipulated cap or floor (Rule 11(c)(1)(C)) and the statutory maximum. An exact
+stipulated sentence (Fed. R. Crim. P. 11(c)(1)(C)) replaces all of that: the court that accepts
+the plea imposes it, never above the statutory maximum of the conviction. Sentences are whole
+months.
 
 Position categories follow the U.S. Sentencing Commission's sourcebook classes: within range,
-§ 5K3.1 early disposition, other government-sponsored below range (here: a stipulated cap below the
-range), non-government-sponsored below range, above range.
+§ 5K3.1 early disposition, other government-sponsored below range (here: a stipulated cap or an
+exact stipulated sentence below the range), non-government-sponsored below range, above range (a
+departure or variance above it, or a stipulated floor, exact sentence or time served above it).
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from numba import njit
 from pydantic import Field, model_validator
 from scipy.special import betaincinv
 
-from sim.model.parameters import Factor, Probability, StrictModel
+from sim.model.parameters import Factor, Months, Probability, StrictModel
 
 __all__ = [
     "POSITION_CATEGORIES",
@@ -97,6 +101,20 @@ class JudgeConfig(StrictModel):
 
     range_position: RangePosition
     departures: Departures = Field(default_factory=Departures)
+    #: Where the final range reaches 0 and the chosen sentence is below it, the sentence is time
+    #: served: detained § 1326 defendants are in custody from arrest to sentencing, and a judge
+    #: does not impose less than the months already served (whole months; none by default).
+    time_served_months: Months | None = None
+
+    @model_validator(mode="after")
+    def _whole_months(self) -> JudgeConfig:
+        served = self.time_served_months
+        if served is not None and served.value != int(served.value):
+            raise ValueError(
+                f"time_served_months {served.value:g} is not a whole number; allowed: whole "
+                "months (sentences are imposed in whole months)"
+            )
+        return self
 
 
 class JudgeUniforms(NamedTuple):
@@ -128,6 +146,8 @@ class _Ranges(NamedTuple):
     early_disposition_levels: np.ndarray
     position: np.ndarray  # the position uniform, or its beta quantile
     departure: np.ndarray  # the departure uniform
+    sentence_floor_months: np.ndarray  # 0 = no floor
+    stipulated_months: np.ndarray  # < 0 = no exact stipulated sentence
 
 
 class _JudgeRules(NamedTuple):
@@ -139,19 +159,36 @@ class _JudgeRules(NamedTuple):
     departs_above: bool
     above_end: float  # below_rate + above_rate
     above_factor: float
+    time_served: int  # months; 0 = none
 
 
 @njit(cache=True)
 def _sentence_kernel(x, rules, out):
     # Tuples unpacked into locals once: an array read through a tuple in the loop is reloaded
     # after every store.
-    final_min, final_max, statutory_max, sentence_cap, early_levels, position, departure = x
+    final_min, final_max, statutory_max, sentence_cap, early_levels, position, departure = x[:7]
+    sentence_floor, stipulated = x[7:]
     mode, fixed_position, departs_below, below_rate, below_factor = rules[:5]
-    departs_above, above_end, above_factor = rules[5:]
+    departs_above, above_end, above_factor, time_served = rules[5:]
     months_out, category_out = out
     for i in range(len(months_out)):
         low = np.int64(final_min[i])
         high = np.int64(final_max[i])
+        exact = stipulated[i]
+        if exact >= 0:
+            # An exact stipulated sentence (Fed. R. Crim. P. 11(c)(1)(C)) binds the court that
+            # accepts the plea; no sentence exceeds the conviction's statutory maximum. Outside
+            # the range it is government-sponsored below range, or above range (USSC classes).
+            months = min(np.int64(np.floor(min(exact, 1e9))), np.int64(statutory_max[i]))
+            if months < low:
+                category = GOVERNMENT_BELOW
+            elif months > high:
+                category = ABOVE
+            else:
+                category = EARLY_DISPOSITION if early_levels[i] > 0 else WITHIN
+            months_out[i] = months
+            category_out[i] = category
+            continue
         width = high - low
         if mode == _UNIFORM:  # every whole month of the range equally likely
             months = low + min(np.int64(np.floor(position[i] * (width + 1))), width)
@@ -177,12 +214,27 @@ def _sentence_kernel(x, rules, out):
             if above and months > high:
                 category = ABOVE
 
+        # Where the range reaches 0, a detained defendant gets at least time served.
+        if low == 0 and months < time_served:
+            months = min(np.int64(time_served), np.int64(statutory_max[i]))
+            if months > high:
+                category = ABOVE
+
         # A stipulated cap (Rule 11(c)(1)(C)) binds the judge.
         cap = sentence_cap[i]
         if months > cap:
             months = np.int64(np.floor(min(cap, 1e9)))
             if months < low:
                 category = GOVERNMENT_BELOW
+        # So does a stipulated floor, up to the statutory maximum: a sentence it lifts into the
+        # range is within it, above the range above range.
+        lowest = min(np.int64(np.ceil(min(sentence_floor[i], 1e9))), np.int64(statutory_max[i]))
+        if months < lowest:
+            months = lowest
+            if months > high:
+                category = ABOVE
+            elif months >= low:
+                category = EARLY_DISPOSITION if early_levels[i] > 0 else WITHIN
         months_out[i] = months
         category_out[i] = category
 
@@ -195,6 +247,8 @@ def impose_sentences(
     sentence_cap_months: np.ndarray,
     early_disposition_levels: np.ndarray,
     u: JudgeUniforms,
+    sentence_floor_months: np.ndarray | None = None,
+    stipulated_months: np.ndarray | None = None,
 ) -> Sentences:
     """Sentences in whole months and their position categories.
 
@@ -209,6 +263,10 @@ def impose_sentences(
     early_disposition_levels : ndarray of int, shape (n,)
         § 5K3.1 levels granted (they make a within-range sentence a § 5K3.1 one).
     u : JudgeUniforms
+    sentence_floor_months : ndarray of float, shape (n,), optional
+        A stipulated floor, 0 for none (the default).
+    stipulated_months : ndarray of float, shape (n,), optional
+        An exact stipulated sentence, negative for none (the default).
 
     Returns
     -------
@@ -223,7 +281,18 @@ def impose_sentences(
     below_fraction = departures.non_government_below_fraction
     above_fraction = departures.above_fraction
     n = len(final_min_months)
-    arrays = (final_max_months, statutory_max_months, sentence_cap_months, early_disposition_levels)
+    if sentence_floor_months is None:
+        sentence_floor_months = np.zeros(n)
+    if stipulated_months is None:
+        stipulated_months = np.full(n, -1.0)
+    arrays = (
+        final_max_months,
+        statutory_max_months,
+        sentence_cap_months,
+        early_disposition_levels,
+        sentence_floor_months,
+        stipulated_months,
+    )
     if any(len(a) != n for a in (*arrays, u.position, u.departure)):  # the kernel checks no bounds
         raise ValueError(f"every array must have the length of final_min_months ({n})")
     out = Sentences(np.empty(n, dtype=np.int32), np.empty(n, dtype=np.int8))
@@ -236,6 +305,7 @@ def impose_sentences(
         departs_above=bool(above_rate),
         above_end=below_rate + above_rate,
         above_factor=1.0 + above_fraction.value if above_rate else 1.0,
+        time_served=0 if config.time_served_months is None else int(config.time_served_months.value),
     )
     ranges = _Ranges(
         final_min_months,
@@ -245,6 +315,8 @@ def impose_sentences(
         early_disposition_levels,
         position,
         u.departure,
+        sentence_floor_months,
+        stipulated_months,
     )
     _sentence_kernel(ranges, rules, out)
     return out

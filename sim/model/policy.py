@@ -9,15 +9,19 @@ Decision sequence for one defendant in one district:
 
 1. **Prosecution.** Eligible under the district's rule (``all``; ``section_1326b``: deported after
    a felony, an aggravated felony or three misdemeanors involving drugs or crimes against the
-   person, 8 U.S.C. § 1326(b)(1)-(2) as amended Sept 13, 1994; ``aggravated_felony``) and
-   ``U_prosecute < probability``. Otherwise declined: no federal sentence.
+   person, 8 U.S.C. § 1326(b)(1)-(2) as amended Sept 13, 1994; ``felony``: deported after a
+   felony or an aggravated felony, the same without the three-misdemeanour limb, the dissent's
+   reading of C.D. Cal.; ``aggravated_felony``) and ``U_prosecute < probability``. Otherwise
+   declined: no § 1326 sentence; what becomes of him (administrative removal, state referral or a
+   § 1325 misdemeanor) is read off the ``policy.declined`` uniform, shared by every district.
 2. **Charge.** The § 1326 subsection the record supports: (b)(2) after an aggravated felony,
    (b)(1) after another felony or three such misdemeanors, else (a) (seed opinion, dissent: C.D.
    Cal. charged (b)(1)/(b)(2)).
 3. **Offers**, in the order declared: the first offer the defendant is eligible for that is
    extended (``U_offer_extended[k] < offer_probability``) and accepted
    (``U_offer_accepted[k] < acceptance_probability``) applies: a charge bargain (a conviction
-   with a lower maximum), a stipulated sentence cap, and/or early-disposition levels.
+   with a lower maximum), a stipulated sentence cap or floor, an exact stipulated sentence
+   (Fed. R. Crim. P. 11(c)(1)(C)), and/or early-disposition levels.
 4. **No deal.** Pleads guilty (``U_plea < plea_probability``; acceptance levels as declared) or
    goes to trial (no acceptance reduction).
 """
@@ -34,11 +38,15 @@ from sim.guidelines.casefile import Category, Conviction, Months
 from sim.guidelines.durations import NEVER, months
 from sim.guidelines.records import CONVICTIONS, PRIOR_KINDS, Dispositions, Records, kind_code
 from sim.guidelines.table import CATEGORY_NAMES
+from sim.model.judge import JudgeConfig
 from sim.model.parameters import Months as MonthsParameter
 from sim.model.parameters import Probability, StrictModel, Weight
 
 __all__ = [
+    "DECLINED_OUTCOMES",
     "MAX_OFFERS",
+    "SECTION_1325_MAX_MONTHS",
+    "Declined",
     "Disposition",
     "DistrictPolicy",
     "Eligibility",
@@ -66,6 +74,27 @@ class Eligibility(StrictModel):
     max_prior_removals: Annotated[int, Field(ge=0)] | None = None
     max_prior_sentence_months: Months | None = None
     aggravated_felony: Literal["any", "required", "excluded"] = "any"
+    #: What the rule rests on; a rule no source supports says ``assumption: true``.
+    source: Annotated[str, Field(min_length=1, max_length=2000)] | None = None
+    assumption: bool = False
+
+    @model_validator(mode="after")
+    def _documented(self) -> Eligibility:
+        if self.assumption and self.source is None:
+            raise ValueError(
+                "assumption: true needs a source saying whose guess the rule is and why"
+            )
+        return self
+
+    @property
+    def conditions(self) -> dict[str, object]:
+        """The stated conditions (what the rule is, without its source)."""
+        return self.model_dump(mode="json", exclude={"source", "assumption"}, exclude_defaults=True)
+
+    @property
+    def undocumented(self) -> bool:
+        """States conditions but no source: listed as an assumption (sim.model.scenario)."""
+        return self.source is None and bool(self.conditions)
 
 
 class Offer(StrictModel):
@@ -76,6 +105,12 @@ class Offer(StrictModel):
     eligibility: Eligibility = Field(default_factory=Eligibility)
     conviction: Conviction | None = None
     sentence_cap_months: MonthsParameter | None = None
+    #: A stipulated floor: the judge may not go below it (the sentence still never exceeds the
+    #: statutory maximum of the conviction).
+    sentence_floor_months: MonthsParameter | None = None
+    #: An exact stipulated sentence (Fed. R. Crim. P. 11(c)(1)(C)): once the court accepts the
+    #: plea it imposes this sentence, whatever the range, up to the statutory maximum.
+    stipulated_sentence_months: MonthsParameter | None = None
     early_disposition_levels: (
         Annotated[int, Field(ge=0, le=4)] | dict[Category, Annotated[int, Field(ge=0, le=4)]]
     ) = 0
@@ -87,23 +122,115 @@ class Offer(StrictModel):
     def _does_something(self) -> Offer:
         levels = self.early_disposition_levels
         gives_levels = any(levels.values()) if isinstance(levels, dict) else levels > 0
-        if self.conviction is None and self.sentence_cap_months is None and not gives_levels:
+        terms = (
+            self.conviction,
+            self.sentence_cap_months,
+            self.sentence_floor_months,
+            self.stipulated_sentence_months,
+        )
+        if all(term is None for term in terms) and not gives_levels:
             raise ValueError(
-                f"offer {self.name!r} changes nothing: give a conviction, a sentence_cap_months "
-                "or early_disposition_levels"
+                f"offer {self.name!r} changes nothing: give a conviction, a sentence_cap_months, "
+                "a sentence_floor_months, a stipulated_sentence_months or early_disposition_levels"
+            )
+        for name in ("sentence_floor_months", "stipulated_sentence_months"):
+            term = getattr(self, name)
+            if term is not None and term.value != int(term.value):
+                raise ValueError(
+                    f"{name} {term.value} is not a whole number; allowed: whole months "
+                    "(sentences are imposed in whole months)"
+                )
+        if self.stipulated_sentence_months is not None and (
+            self.sentence_cap_months is not None or self.sentence_floor_months is not None
+        ):
+            raise ValueError(
+                f"offer {self.name!r}: a stipulated_sentence_months is the exact sentence; "
+                "allowed: it alone, or a sentence_cap_months and/or sentence_floor_months"
+            )
+        cap, floor = self.sentence_cap_months, self.sentence_floor_months
+        if cap is not None and floor is not None and floor.value > cap.value:
+            raise ValueError(
+                f"offer {self.name!r}: sentence_floor_months {floor.value:g} exceeds "
+                f"sentence_cap_months {cap.value:g}; allowed: a floor at most the cap"
             )
         return self
 
 
-class Prosecution(StrictModel):
-    """Which arrested defendants the U.S. Attorney prosecutes under § 1326."""
+#: 8 U.S.C. § 1325(a): a first improper entry is a misdemeanor punishable by at most six months.
+SECTION_1325_MAX_MONTHS = 6
 
-    eligible: Literal["all", "section_1326b", "aggravated_felony"] = "all"
+#: What becomes of a declined defendant, in code order (the tallies' last axis).
+DECLINED_OUTCOMES = ("administrative_removal", "state_referral", "section_1325")
+
+_DEFAULT_DECLINED_SOURCE = (
+    "Default when prosecution.declined is absent: every declined defendant is removed "
+    "administratively (no federal sentence); no source gives the split, so it is an assumption."
+)
+
+
+class Declined(StrictModel):
+    """What becomes of a defendant the district declines to prosecute under § 1326: removed
+    administratively, referred to the state, or charged with the § 1325 misdemeanor (Operation
+    Streamline-style). Reported as its own category, never as a § 1326 sentence of 0 months.
+    The shares sum to 1."""
+
+    administrative_removal: Probability
+    state_referral: Probability
+    section_1325: Probability
+    #: The § 1325 misdemeanor sentence, whole months, at most six (8 U.S.C. § 1325(a)).
+    section_1325_months: MonthsParameter
+
+    @model_validator(mode="after")
+    def _shares(self) -> Declined:
+        total = self.administrative_removal.value + self.state_referral.value
+        total += self.section_1325.value
+        if abs(total - 1.0) > 1e-9:
+            raise ValueError(
+                f"administrative_removal + state_referral + section_1325 = {total:.12g}; "
+                "allowed: shares summing to 1"
+            )
+        months = self.section_1325_months.value
+        if months > SECTION_1325_MAX_MONTHS or months != int(months):
+            raise ValueError(
+                f"section_1325_months {months:g}; allowed: whole months, 0-"
+                f"{SECTION_1325_MAX_MONTHS} (8 U.S.C. § 1325(a))"
+            )
+        return self
+
+    @classmethod
+    def default(cls) -> Declined:
+        """Every declined defendant removed administratively: a labelled assumption."""
+
+        def share(value: float, assumption: bool) -> dict[str, object]:
+            return {
+                "value": value,
+                "unit": "share",
+                "source": _DEFAULT_DECLINED_SOURCE,
+                "assumption": assumption,
+            }
+
+        return cls.model_validate(
+            {
+                "administrative_removal": share(1.0, True),
+                "state_referral": share(0.0, False),
+                "section_1325": share(0.0, False),
+                "section_1325_months": {**share(0.0, False), "unit": "months"},
+            }
+        )
+
+
+class Prosecution(StrictModel):
+    """Which arrested defendants the U.S. Attorney prosecutes under § 1326, and what becomes of
+    those declined."""
+
+    eligible: Literal["all", "section_1326b", "felony", "aggravated_felony"] = "all"
     probability: Probability
+    declined: Declined = Field(default_factory=Declined.default)
 
 
 class DistrictPolicy(StrictModel):
-    """One district's prosecutorial policy."""
+    """One district's prosecutorial policy, and optionally its own judge (the scenario's
+    top-level ``judge`` sentences where none is given)."""
 
     name: Annotated[str, Field(min_length=1)]
     caseload_weight: Weight
@@ -111,6 +238,7 @@ class DistrictPolicy(StrictModel):
     offers: Annotated[list[Offer], Field(max_length=MAX_OFFERS)] = Field(default_factory=list)
     plea_probability: Probability
     plea_acceptance_levels: Literal[0, 2, 3] = 3
+    judge: JudgeConfig | None = None
 
     @model_validator(mode="after")
     def _weight(self) -> DistrictPolicy:
@@ -130,6 +258,7 @@ class RecordFacts(NamedTuple):
     section_1326b: np.ndarray  # bool, deported after a felony or three qualifying misdemeanors
     max_prior_sentence_ticks: np.ndarray  # int64, the longest sentence imposed; 0 without priors
     prior_removals: np.ndarray  # int
+    felony: np.ndarray  # bool, deported after a felony or an aggravated felony
 
 
 class PolicyUniforms(NamedTuple):
@@ -139,13 +268,19 @@ class PolicyUniforms(NamedTuple):
     offer_extended: np.ndarray  # (n, K), K >= the district's offers; column k: offer k
     offer_accepted: np.ndarray  # (n, K)
     plea: np.ndarray  # (n,)
+    #: (n,) what becomes of him where declined (``policy.declined``); None: 0 for everyone (as
+    #: when every district removes every declined defendant administratively).
+    declined: np.ndarray | None = None
 
 
 class Disposition(NamedTuple):
     """One district's disposition of each defendant (arrays of shape (n,)).
 
     ``offer`` is the index of the applied offer or -1; ``sentence_cap_months`` is ``inf`` without a
-    stipulated cap. For declined defendants the other fields are meaningless.
+    stipulated cap, ``sentence_floor_months`` 0 without a floor, ``stipulated_months`` -1 without
+    an exact stipulated sentence. ``declined_outcome`` is -1 for a prosecuted defendant, else the
+    index into :data:`DECLINED_OUTCOMES`; ``declined_months`` the § 1325 months (0 otherwise).
+    For declined defendants the sentencing fields are meaningless.
     """
 
     prosecuted: np.ndarray
@@ -155,6 +290,10 @@ class Disposition(NamedTuple):
     early_disposition_levels: np.ndarray
     sentence_cap_months: np.ndarray
     pleaded: np.ndarray
+    sentence_floor_months: np.ndarray
+    stipulated_months: np.ndarray
+    declined_outcome: np.ndarray
+    declined_months: np.ndarray
 
     @property
     def dispositions(self) -> Dispositions:
@@ -166,12 +305,14 @@ def _category_number(name: str | None, default: int) -> int:
     return default if name is None else CATEGORY_NAMES.index(name)
 
 
-_ALL, _SECTION_1326B, _AGGRAVATED_FELONY = range(3)  # prosecution rules
+_ALL, _SECTION_1326B, _AGGRAVATED_FELONY, _FELONY = range(4)  # prosecution rules
 _PROSECUTION_RULES = {
     "all": _ALL,
     "section_1326b": _SECTION_1326B,
+    "felony": _FELONY,
     "aggravated_felony": _AGGRAVATED_FELONY,
 }
+_NO_STIPULATION = -1.0
 _ANY, _REQUIRED, _EXCLUDED = range(3)  # Eligibility.aggravated_felony
 _AGGRAVATED_RULES = {"any": _ANY, "required": _REQUIRED, "excluded": _EXCLUDED}
 _CHARGE_1326A = CONVICTIONS.index("1326(a)")
@@ -217,6 +358,8 @@ class _OfferTable(NamedTuple):
     acceptance_probability: np.ndarray  # float64
     conviction: np.ndarray  # int8 code, _KEEP_CHARGE = no charge bargain
     cap_months: np.ndarray  # float64, inf = no cap
+    floor_months: np.ndarray  # float64, 0 = no floor
+    stipulated_months: np.ndarray  # float64, _NO_STIPULATION = none
     early_levels: np.ndarray  # int8, (offers, 7): levels by criminal history category
     acceptance_levels: np.ndarray  # int8
 
@@ -282,6 +425,22 @@ class _OfferTable(NamedTuple):
                 ],
                 np.float64,
             ),
+            floor_months=np.array(
+                [
+                    0.0 if o.sentence_floor_months is None else o.sentence_floor_months.value
+                    for o in offers
+                ],
+                np.float64,
+            ),
+            stipulated_months=np.array(
+                [
+                    _NO_STIPULATION
+                    if o.stipulated_sentence_months is None
+                    else o.stipulated_sentence_months.value
+                    for o in offers
+                ],
+                np.float64,
+            ),
             early_levels=early,
             acceptance_levels=np.array([o.acceptance_levels for o in offers], np.int8),
         )
@@ -294,37 +453,62 @@ class _DistrictRules(NamedTuple):
     prosecute_probability: float
     plea_probability: float
     plea_acceptance_levels: int
+    removal_end: float  # declined: u < removal_end administrative removal,
+    referral_end: float  # u < referral_end state referral, else § 1325
+    section_1325_months: int
 
 
 @njit(cache=True)
-def _apply_policy_kernel(facts, u, district, offers, out):
+def _apply_policy_kernel(facts, u, u_declined, district, offers, out):
     # Tuples unpacked into locals once: an array read through a tuple in the loop is reloaded
     # after every store.
-    category, kinds_mask, aggravated_felony, section_1326b, longest_term, prior_removals = facts
+    category, kinds_mask, aggravated_felony, section_1326b, longest_term, prior_removals = facts[:6]
+    after_felony = facts[6]
     u_prosecute, u_extended, u_accepted, u_plea = u
-    rule, prosecute_probability, plea_probability, plea_levels = district
+    rule, prosecute_probability, plea_probability, plea_levels = district[:4]
+    removal_end, referral_end, misdemeanor_months = district[4:]
     (min_category, max_category, excluded_kinds, max_removals, max_term, aggravated_rule,
-     offer_probability, acceptance_probability, offer_conviction, cap_months, early_levels,
-     offer_levels) = offers  # fmt: skip
-    prosecuted, applied, conviction, acceptance, early, cap, pleaded = out
+     offer_probability, acceptance_probability, offer_conviction, cap_months, floor_months,
+     stipulated_months, early_levels, offer_levels) = offers  # fmt: skip
+    prosecuted, applied, conviction, acceptance, early, cap, pleaded = out[:7]
+    floor, stipulated, declined_outcome, declined_months = out[7:]
     for i in range(len(category)):
         aggravated = aggravated_felony[i]
         supports_1326b = section_1326b[i]
         # Prosecution: every defendant, § 1326(b) records only (a felony, an aggravated felony or
-        # three qualifying misdemeanors, 8 U.S.C. § 1326(b) as amended Sept 13, 1994), or
-        # aggravated felons only.
+        # three qualifying misdemeanors, 8 U.S.C. § 1326(b) as amended Sept 13, 1994), felony
+        # records only (§ 1326(b)(1)-(2) without the three-misdemeanour limb: the dissent's
+        # reading of C.D. Cal.'s policy, 215 F.3d at 978), or aggravated felons only.
         if rule == _SECTION_1326B:
             eligible = supports_1326b
+        elif rule == _FELONY:
+            eligible = after_felony[i]
         elif rule == _AGGRAVATED_FELONY:
             eligible = aggravated
         else:
             eligible = True
-        prosecuted[i] = eligible & (u_prosecute[i] < prosecute_probability)
+        prosecuted_i = eligible & (u_prosecute[i] < prosecute_probability)
+        prosecuted[i] = prosecuted_i
+        # A declined defendant's fate reads one uniform shared by every district.
+        if prosecuted_i:
+            declined_outcome[i] = -1
+            declined_months[i] = 0
+        elif u_declined[i] < removal_end:
+            declined_outcome[i] = 0
+            declined_months[i] = 0
+        elif u_declined[i] < referral_end:
+            declined_outcome[i] = 1
+            declined_months[i] = 0
+        else:
+            declined_outcome[i] = 2
+            declined_months[i] = misdemeanor_months
         charge = _charge(aggravated, supports_1326b)
         pleads = u_plea[i] < plea_probability
         levels = plea_levels if pleads else 0
         early_i = 0
         cap_i = np.inf
+        floor_i = 0.0
+        stipulated_i = _NO_STIPULATION
         offer = -1
         c = category[i]
         kinds = kinds_mask[i]
@@ -349,6 +533,8 @@ def _apply_policy_kernel(facts, u, district, offers, out):
                 if offer_conviction[k] != _KEEP_CHARGE:
                     charge = offer_conviction[k]
                 cap_i = cap_months[k]
+                floor_i = floor_months[k]
+                stipulated_i = stipulated_months[k]
                 early_i = early_levels[k, c]
                 levels = offer_levels[k]
                 pleads = True
@@ -358,6 +544,8 @@ def _apply_policy_kernel(facts, u, district, offers, out):
         acceptance[i] = levels
         early[i] = early_i
         cap[i] = cap_i
+        floor[i] = floor_i
+        stipulated[i] = stipulated_i
         pleaded[i] = pleads
 
 
@@ -390,14 +578,28 @@ def apply_policy(policy: DistrictPolicy, facts: RecordFacts, u: PolicyUniforms) 
         early_disposition_levels=np.empty(n, dtype=np.int8),
         sentence_cap_months=np.empty(n),
         pleaded=np.empty(n, dtype=bool),
+        sentence_floor_months=np.empty(n),
+        stipulated_months=np.empty(n),
+        declined_outcome=np.empty(n, dtype=np.int8),
+        declined_months=np.empty(n, dtype=np.int16),
     )
+    declined = policy.prosecution.declined
+    removal = declined.administrative_removal.value
     district = _DistrictRules(
         _PROSECUTION_RULES[policy.prosecution.eligible],
         policy.prosecution.probability.value,
         policy.plea_probability.value,
         policy.plea_acceptance_levels,
+        removal,
+        removal + declined.state_referral.value,
+        int(declined.section_1325_months.value),
     )
-    _apply_policy_kernel(facts, u, district, _OfferTable.build(policy.offers), out)
+    u_declined = np.zeros(n) if u.declined is None else u.declined
+    if len(u_declined) != n:
+        raise ValueError(f"declined uniforms must have shape ({n},)")
+    _apply_policy_kernel(
+        facts, tuple(u)[:4], u_declined, district, _OfferTable.build(policy.offers), out
+    )
     return out
 
 
@@ -414,6 +616,7 @@ class _FactsOut(NamedTuple):
     aggravated: np.ndarray
     section_1326b: np.ndarray
     max_sentence_ticks: np.ndarray
+    felony: np.ndarray
 
 
 @njit(cache=True)
@@ -428,6 +631,7 @@ def _record_facts_kernel(offsets, priors, out):
     out.kinds_mask[:] = 0
     out.aggravated[:] = False
     out.section_1326b[:] = False
+    out.felony[:] = False
     out.max_sentence_ticks[:] = 0
     segments = np.uint64(0)  # unsigned, so indexing needs no wraparound check
     mask = np.int64(0)
@@ -452,6 +656,7 @@ def _record_facts_kernel(offsets, priors, out):
         out.aggravated[owner] = after_aggravated
         # § 1326(b)(2) after an aggravated felony; (b)(1) after a felony or three misdemeanors.
         out.section_1326b[owner] = after_aggravated | after_felony | (misdemeanors >= 3)
+        out.felony[owner] = after_aggravated | after_felony
         out.max_sentence_ticks[owner] = longest
 
 
@@ -476,6 +681,7 @@ def record_facts(records: Records, category: np.ndarray, prior_removals: np.ndar
         np.empty(n, dtype=bool),
         np.empty(n, dtype=bool),
         np.empty(n, dtype=np.int64),
+        np.empty(n, dtype=bool),
     )
     _record_facts_kernel(offsets, records.priors, out)
     return RecordFacts(
@@ -485,4 +691,5 @@ def record_facts(records: Records, category: np.ndarray, prior_removals: np.ndar
         section_1326b=out.section_1326b,
         max_prior_sentence_ticks=out.max_sentence_ticks,
         prior_removals=prior_removals,
+        felony=out.felony,
     )

@@ -5,6 +5,9 @@ first (recursively) and the child's mappings are merged into it key by key, list
 replacing the parent's. A documented parameter (a mapping with ``value``) is replaced whole, so an
 override cannot inherit the parent's ``source`` for a new number. A partial file (for example
 only ``population:``) can serve as a parent.
+``district_defaults:`` is merged under every district the same way (the district's keys win) before
+validation, so that a rule shared by 94 districts is written once; a problem in a merged value is
+reported at the district's field path and says the value came from ``district_defaults``.
 Command-line overrides (``--defendants`` …) are applied to the merged mapping before validation,
 so the resolved configuration an archive stores is exactly what ran.
 """
@@ -40,7 +43,7 @@ from sim.inputs import (
 from sim.model.districts import DISTRICTS
 from sim.model.judge import JudgeConfig
 from sim.model.parameters import StrictModel
-from sim.model.policy import DistrictPolicy
+from sim.model.policy import DistrictPolicy, Eligibility
 from sim.model.population import PopulationParameters
 from sim.model.profiles import ProfileRecord
 
@@ -114,6 +117,9 @@ class Scenario(StrictModel):
     offense_date: Date | None = None
     study: StudySettings
     population: PopulationParameters
+    #: Merged under every district before validation (mappings key by key, the district's keys
+    #: winning; lists, values and documented parameters replaced whole).
+    district_defaults: dict[str, Any] = Field(default_factory=dict)
     districts: Annotated[dict[str, DistrictPolicy], Field(min_length=1)]
     judge: JudgeConfig
     profiles: dict[str, ProfileRecord] = Field(default_factory=dict)
@@ -126,8 +132,15 @@ class Scenario(StrictModel):
     @model_validator(mode="wrap")
     @classmethod
     def _every_problem(cls, data: Any, handler: Any) -> Scenario:
-        """Field errors first; then every cross-field problem at once, each at its field."""
-        scenario = handler(data)
+        """``district_defaults`` merged under every district; field errors first; then every
+        cross-field problem at once, each at its field."""
+        merged, inherited = _with_district_defaults(data)
+        try:
+            scenario = handler(merged)
+        except ValidationError as error:
+            if not inherited:
+                raise
+            raise _blame_defaults(cls.__name__, error, inherited) from None
         problems = scenario._problems()
         if problems:
             raise problems_error(cls.__name__, problems)
@@ -224,6 +237,62 @@ class Scenario(StrictModel):
             smuggling_for_commercial_advantage=options.smuggling_for_commercial_advantage,
             firearms=options.firearms,
         )
+
+
+def _leaves(mapping: Mapping[str, Any], prefix: tuple[Any, ...] = ()) -> set[tuple[Any, ...]]:
+    """The paths a merge takes whole from ``mapping``: keys down to values, lists and parameters."""
+    paths: set[tuple[Any, ...]] = set()
+    for key, value in mapping.items():
+        path = (*prefix, key)
+        if isinstance(value, Mapping) and value and "value" not in value:
+            paths |= _leaves(value, path)
+        else:
+            paths.add(path)
+    return paths
+
+
+def _with_district_defaults(data: Any) -> tuple[Any, set[tuple[Any, ...]]]:
+    """``data`` with ``district_defaults`` merged under every district, and the field paths
+    (``("districts", code, ...)``) whose values came from the defaults."""
+    if not isinstance(data, Mapping):
+        return data, set()
+    defaults, districts = data.get("district_defaults"), data.get("districts")
+    if not defaults or not isinstance(defaults, Mapping) or not isinstance(districts, Mapping):
+        return data, set()
+    merged_districts: dict[Any, Any] = {}
+    inherited: set[tuple[Any, ...]] = set()
+    default_paths = _leaves(defaults)
+    for code, district in districts.items():
+        if not isinstance(district, Mapping):
+            merged_districts[code] = district  # reported as not a mapping
+            continue
+        own = _leaves(district)
+        for path in default_paths:
+            # A default path is inherited unless the district sets it or a mapping above it.
+            if not any(path[:k] in own for k in range(1, len(path) + 1)):
+                inherited.add(("districts", code, *path))
+        merged_districts[code] = _merge(defaults, district)
+    return {**data, "districts": merged_districts}, inherited
+
+
+def _blame_defaults(
+    title: str, error: ValidationError, inherited: set[tuple[Any, ...]]
+) -> ValidationError:
+    """``error`` with each problem in a value inherited from ``district_defaults`` saying so."""
+    errors = []
+    for problem in error.errors(include_url=False):
+        loc = tuple(problem["loc"])
+        if any(loc[:k] in inherited for k in range(3, len(loc) + 1)):
+            message = problem["msg"].removeprefix("Value error, ")
+            if problem["type"] == "extra_forbidden":
+                message = "unknown key"
+            problem = {
+                **problem,
+                "type": "from_district_defaults",
+                "msg": f"{message} (value from district_defaults)",
+            }
+        errors.append(problem)
+    return problems_error(title, [], errors)
 
 
 def _merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
@@ -338,8 +407,23 @@ def load_scenario(
 
 
 def assumptions(model: BaseModel, path: str = "") -> list[dict[str, Any]]:
-    """Every parameter of a scenario labelled ``assumption: true``, with its field path."""
+    """Every parameter of a scenario labelled ``assumption: true``, with its field path.
+
+    Besides documented numbers and choices: eligibility rules labelled ``assumption: true`` or
+    stating conditions without a ``source`` (their value is the conditions), the default
+    declination split where ``prosecution.declined`` is absent, a judge's ``time_served_months``
+    and each district's own ``judge``. Values inherited from ``district_defaults`` are listed at
+    every district's path.
+    """
     found: list[dict[str, Any]] = []
+    if isinstance(model, Eligibility):  # a rule: its conditions are what it assumes
+        if model.assumption or model.undocumented:
+            source = model.source or (
+                "undocumented: the scenario gives this eligibility rule no source, so it is "
+                "listed as an assumption"
+            )
+            found.append({"field": path, "value": model.conditions, "source": source})
+        return found
     if "assumption" in type(model).model_fields:  # a documented number or choice
         if model.assumption:
             found.append(

@@ -135,6 +135,15 @@ def _offer_positions(scenario: Scenario) -> int:
     return max((len(policy.offers) for policy in scenario.districts.values()), default=0)
 
 
+def _splits_declined(scenario: Scenario) -> bool:
+    """Whether some district sends a declined defendant anywhere but administrative removal
+    (only then is the ``policy.declined`` stream drawn: without it every outcome is known)."""
+    return any(
+        policy.prosecution.declined.administrative_removal.value < 1
+        for policy in scenario.districts.values()
+    )
+
+
 def _decisions(scenario: Scenario, draws: Draws) -> tuple[PolicyUniforms, JudgeUniforms]:
     offers = _offer_positions(scenario)
     policy = PolicyUniforms(
@@ -142,6 +151,7 @@ def _decisions(scenario: Scenario, draws: Draws) -> tuple[PolicyUniforms, JudgeU
         offer_extended=draws.uniforms("policy.offer_extended", offers),
         offer_accepted=draws.uniforms("policy.offer_accepted", offers),
         plea=draws.uniforms("policy.plea"),
+        declined=draws.uniforms("policy.declined") if _splits_declined(scenario) else None,
     )
     judge = JudgeUniforms(draws.uniforms("judge.position"), draws.uniforms("judge.departure"))
     return policy, judge
@@ -177,18 +187,23 @@ def _sentence_everywhere(
         criminal_history_category=assessment.criminal_history_category,
         enhancement_levels=assessment.reentry.enhancement_levels,
         arrest_district=np.zeros(n, dtype=np.int64),
+        declined_outcome=np.full(shape, -1, dtype=np.int8),
+        declined_months=np.zeros(shape, dtype=np.int16),
     )
     for d, code in enumerate(codes):
-        disposition = apply_policy(_with_pleas(scenario.districts[code], pleas), facts, policy_u)
+        policy = scenario.districts[code]
+        disposition = apply_policy(_with_pleas(policy, pleas), facts, policy_u)
         ranges = dispose(assessment, disposition.dispositions)
         sentences = impose_sentences(
-            scenario.judge,
+            policy.judge or scenario.judge,  # the district's own judge, else the scenario's
             ranges.final_min_months,
             ranges.final_max_months,
             ranges.statutory_maximum_months,
             disposition.sentence_cap_months,
             ranges.early_disposition_reduction,
             judge_u,
+            disposition.sentence_floor_months,
+            disposition.stipulated_months,
         )
         prosecuted = disposition.prosecuted
         out.prosecuted[:, d] = prosecuted
@@ -196,4 +211,6 @@ def _sentence_everywhere(
         out.position_category[:, d] = sentences.position_category
         out.offer[:, d] = np.where(prosecuted, disposition.offer, -1)
         out.final_min_months[:, d] = ranges.final_min_months
+        out.declined_outcome[:, d] = disposition.declined_outcome
+        out.declined_months[:, d] = disposition.declined_months
     return out

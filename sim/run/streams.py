@@ -40,6 +40,7 @@ DECISIONS: dict[str, int] = {
     "policy.offer_extended": 101,
     "policy.offer_accepted": 102,
     "policy.plea": 103,
+    "policy.declined": 104,  # what becomes of a declined defendant (issue 12)
     "judge.position": 200,
     "judge.departure": 201,
     "judge.departure_size": 202,

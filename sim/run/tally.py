@@ -24,6 +24,7 @@ import numpy as np
 from numba import njit
 
 from sim.model.judge import POSITION_CATEGORIES
+from sim.model.policy import DECLINED_OUTCOMES
 
 __all__ = [
     "ENHANCEMENT_LEVELS",
@@ -48,6 +49,7 @@ ENHANCEMENT_LEVELS = 49
 PERCENT_SCALE = 10**9
 
 _CATEGORIES = len(POSITION_CATEGORIES)
+_DECLINED = len(DECLINED_OUTCOMES)
 
 
 def district_pairs(districts: int) -> list[tuple[int, int]]:
@@ -67,6 +69,11 @@ class BlockOutcome(NamedTuple):
     criminal_history_category: np.ndarray  # (n,) 1-6
     enhancement_levels: np.ndarray  # (n,) § 2L1.2 specific offense characteristics, total
     arrest_district: np.ndarray  # (n,) index into the scenario's districts
+    #: (n, D) int8: -1 prosecuted, else the index into DECLINED_OUTCOMES; None: every declined
+    #: defendant removed administratively.
+    declined_outcome: np.ndarray | None = None
+    #: (n, D) int16: the § 1325 misdemeanor months of a declined defendant; None: 0.
+    declined_months: np.ndarray | None = None
 
 
 class StudyTally(NamedTuple):
@@ -89,6 +96,11 @@ class StudyTally(NamedTuple):
     (R, 6, ENHANCEMENT_LEVELS) defendants and Σ_i Σ_d Y_id by category and enhancement;
     ``pair_cell_differences`` (R, P, 6, ENHANCEMENT_LEVELS) Σ (Y_a − Y_b) by the same cells (the
     Chapter Two offense level is 8 + the enhancement).
+
+    Declination outcomes (issue 12), among declined defendants: ``counterfactual_declined``
+    (R, D, 3) counts by :data:`sim.model.policy.DECLINED_OUTCOMES`, ``counterfactual_declined_months``
+    (R, D) Σ § 1325 months; ``as_arrested_declined`` and ``as_arrested_declined_months`` the same
+    for defendants arrested in the district.
     """
 
     defendants: np.ndarray
@@ -113,6 +125,11 @@ class StudyTally(NamedTuple):
     cell_counts: np.ndarray
     cell_totals: np.ndarray
     pair_cell_differences: np.ndarray
+    # declination outcomes (issue 12)
+    counterfactual_declined: np.ndarray
+    counterfactual_declined_months: np.ndarray
+    as_arrested_declined: np.ndarray
+    as_arrested_declined_months: np.ndarray
 
     @classmethod
     def empty(cls, replications: int, districts: int, pairs: int | None = None) -> StudyTally:
@@ -155,6 +172,11 @@ class StudyTally(NamedTuple):
             "cell_counts": (r, 6, ENHANCEMENT_LEVELS),
             "cell_totals": (r, 6, ENHANCEMENT_LEVELS),
             "pair_cell_differences": (r, p, 6, ENHANCEMENT_LEVELS),
+            # declination outcomes (issue 12)
+            "counterfactual_declined": (r, d, _DECLINED),
+            "counterfactual_declined_months": (r, d),
+            "as_arrested_declined": (r, d, _DECLINED),
+            "as_arrested_declined_months": (r, d),
         }
         return shapes
 
@@ -182,7 +204,7 @@ class StudyTally(NamedTuple):
 _UNROLLED_DISTRICTS = 8
 
 # Kernel status codes: the first problem found in a block (0 = none).
-_OK, _TOO_LONG, _NEGATIVE_MONTHS, _BAD_POSITION, _BAD_CATEGORY = range(5)
+_OK, _TOO_LONG, _NEGATIVE_MONTHS, _BAD_POSITION, _BAD_CATEGORY, _BAD_DECLINED = range(6)
 
 
 @njit(cache=True)
@@ -227,6 +249,12 @@ def _tally_kernel(district_token, pairs, block, t):
             if not block.prosecuted[i, d]:
                 y[d] = 0
                 everywhere = False
+                # declination outcomes (issue 12)
+                fate = np.int64(block.declined_outcome[i, d])
+                if fate < 0 or fate >= _DECLINED:
+                    return _BAD_DECLINED
+                t.counterfactual_declined[0, d, fate] += 1
+                t.counterfactual_declined_months[0, d] += block.declined_months[i, d]
                 continue
             if m < 0:
                 return _NEGATIVE_MONTHS
@@ -254,6 +282,10 @@ def _tally_kernel(district_token, pairs, block, t):
                     t.as_arrested_percent_count[0, arrest] += 1
                 for b in range(districts):
                     t.selected_sums[0, arrest, b] += y[b]
+            else:  # declination outcomes (issue 12)
+                fate = np.int64(block.declined_outcome[i, arrest])
+                t.as_arrested_declined[0, arrest, fate] += 1
+                t.as_arrested_declined_months[0, arrest] += block.declined_months[i, arrest]
 
         for p in range(len(pairs)):
             a, b = pairs[p][0], pairs[p][1]
@@ -297,6 +329,7 @@ _PROBLEMS = {
     _NEGATIVE_MONTHS: "a prosecuted defendant has negative months",
     _BAD_POSITION: f"a position category is outside 0-{_CATEGORIES - 1}",
     _BAD_CATEGORY: "a criminal history category is outside 1-6",
+    _BAD_DECLINED: f"a declined defendant's outcome is outside 0-{_DECLINED - 1}",
 }
 
 
@@ -315,6 +348,11 @@ def tally_block(
     if districts == 0:
         raise ValueError("a block needs at least one district")
     pairs = district_pairs(districts) if pairs is None else pairs
+    if outcome.declined_outcome is None or outcome.declined_months is None:
+        outcome = outcome._replace(
+            declined_outcome=np.where(outcome.prosecuted, -1, 0).astype(np.int8),
+            declined_months=np.zeros(outcome.months.shape, np.int16),
+        )
     t = StudyTally.empty(1, districts, len(pairs))
     t.defendants[0] = n
     small = districts <= _UNROLLED_DISTRICTS

@@ -22,8 +22,9 @@ def block_outcomes(draw, max_defendants=300):
     def grid(dtype, low, high, shape=(n, districts)):
         return draw(arrays(dtype, shape, elements=st.integers(low, high)))
 
+    prosecuted = draw(arrays(np.bool_, (n, districts)))
     return BlockOutcome(
-        prosecuted=draw(arrays(np.bool_, (n, districts))),
+        prosecuted=prosecuted,
         months=grid(np.int32, 0, MAX_MONTHS),
         position_category=grid(np.int8, 0, 4),
         offer=grid(np.int8, -1, 3),
@@ -31,6 +32,8 @@ def block_outcomes(draw, max_defendants=300):
         criminal_history_category=grid(np.int8, 1, 6, (n,)),
         enhancement_levels=grid(np.int64, -4, 60, (n,)),
         arrest_district=grid(np.int64, -1, districts, (n,)),
+        declined_outcome=np.where(prosecuted, -1, grid(np.int8, 0, 2)).astype(np.int8),
+        declined_months=grid(np.int16, 0, 6),
     )
 
 
@@ -63,6 +66,19 @@ def test_tallies_follow_their_definitions(outcome):
     assert t.as_arrested_defendants[0].tolist() == arrested.tolist()
     assert t.cell_counts[0].sum() == n
     assert t.cell_totals[0].sum() == y.sum()
+    # Declination outcomes: every declined defendant counted once, by his outcome.
+    declined = ~outcome.prosecuted
+    for d in range(districts):
+        fates = outcome.declined_outcome[declined[:, d], d]
+        assert t.counterfactual_declined[0, d].tolist() == np.bincount(fates, minlength=3).tolist()
+        assert t.counterfactual_declined_months[0, d] == outcome.declined_months[declined[:, d], d].sum()
+        mine = (outcome.arrest_district == d) & declined[:, d]
+        fates = outcome.declined_outcome[mine, d]
+        assert t.as_arrested_declined[0, d].tolist() == np.bincount(fates, minlength=3).tolist()
+        assert t.as_arrested_declined_months[0, d] == outcome.declined_months[mine, d].sum()
+    assert (
+        t.counterfactual_declined[0].sum(axis=-1) + t.counterfactual_prosecuted[0] == n
+    ).all()
 
 
 def test_a_hand_computed_block():
@@ -93,6 +109,42 @@ def test_a_hand_computed_block():
     assert t.cell_counts[0, 0, 0] == 1
     assert t.pair_cell_differences[0, 0, 2, 8] == 18
     assert t.pair_cell_differences[0, 0, 0, 0] == -5
+    # Without declination outcomes every declined defendant is removed administratively.
+    assert t.counterfactual_declined[0].tolist() == [[1, 0, 0], [0, 0, 0]]
+    assert t.as_arrested_declined[0].tolist() == [[0, 0, 0], [0, 0, 0]]
+
+
+def test_declination_outcomes_by_hand():
+    # Three defendants, two districts: A declines all three (removal, § 1325 with 2 months,
+    # referral), B prosecutes the first and declines the others (§ 1325 2 months twice). Arrested
+    # in A, A and B.
+    outcome = BlockOutcome(
+        prosecuted=np.array([[False, True], [False, False], [False, False]]),
+        months=np.zeros((3, 2), np.int32),
+        position_category=np.zeros((3, 2), np.int8),
+        offer=np.full((3, 2), -1, np.int8),
+        final_min_months=np.zeros((3, 2), np.int32),
+        criminal_history_category=np.array([1, 1, 1], np.int8),
+        enhancement_levels=np.array([0, 0, 0]),
+        arrest_district=np.array([0, 0, 1]),
+        declined_outcome=np.array([[0, -1], [2, 2], [1, 2]], np.int8),
+        declined_months=np.array([[0, 0], [2, 2], [0, 2]], np.int16),
+    )
+    t = tally_block(outcome)
+    assert t.counterfactual_declined[0].tolist() == [[1, 1, 1], [0, 0, 2]]
+    assert t.counterfactual_declined_months[0].tolist() == [2, 4]
+    assert t.as_arrested_declined[0].tolist() == [[1, 0, 1], [0, 0, 1]]
+    assert t.as_arrested_declined_months[0].tolist() == [2, 2]
+
+
+def test_a_declined_defendant_without_an_outcome_is_an_error():
+    outcome = _one_defendant(
+        prosecuted=np.array([[False, True]]),
+        declined_outcome=np.array([[-1, -1]], np.int8),
+        declined_months=np.zeros((1, 2), np.int16),
+    )
+    with pytest.raises(ValueError, match="declined defendant's outcome"):
+        tally_block(outcome)
 
 
 @examples(50)
