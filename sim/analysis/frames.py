@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.analysis.measures import Measures, Pair, estimates
+from sim.analysis.measures import Measures, Pair, declined_figures, estimates
 from sim.analysis.metrics import Estimate, balanced_histograms, histogram_mean
 from sim.guidelines.editions import edition
 from sim.run.runner import StudyResult
@@ -62,7 +62,21 @@ def _districts(measures: Measures) -> pd.DataFrame:
     for code, district in measures.districts.items():
         for view, figures in (("counterfactual", district), ("as_arrested", district.as_arrested)):
             rows += _figure_rows(figures, district=code, name=district.name, view=view)
+    rows += _declined_rows(measures)
     return _frame(rows, ["district", "name", "view", "metric", *_FIGURE_COLUMNS])
+
+
+def _declined_rows(measures: Measures) -> list[dict[str, Any]]:
+    """Declination outcomes (issue 12) as ``declined:NAME`` rows of the districts table."""
+    rows = []
+    for code, views in declined_figures(measures.study).items():
+        name = measures.districts[code].name
+        for view, figures in zip(("counterfactual", "as_arrested"), views, strict=True):
+            rows += [
+                {**row, "metric": f"declined:{row['metric']}"}
+                for row in _figure_rows(figures, district=code, name=name, view=view)
+            ]
+    return rows
 
 
 def _pair_rows(pairs: tuple[Pair, ...], subject: str) -> list[dict[str, Any]]:

@@ -38,6 +38,7 @@ from sim.run.tally import MAX_MONTHS, PERCENT_SCALE, StudyTally, district_pairs
 __all__ = [
     "ArrestedFigures",
     "CrossDistrictRange",
+    "DeclinedFigures",
     "Distance",
     "District",
     "DistrictFigures",
@@ -50,6 +51,7 @@ __all__ = [
     "RangeFigures",
     "SelectionSplit",
     "VarianceShares",
+    "declined_figures",
     "district_figures",
     "estimates",
     "inequality_figures",
@@ -348,6 +350,59 @@ def district_figures(study: StudyResult) -> dict[str, District]:
             as_arrested=ArrestedFigures(**as_arrested, arrest_share=arrest_share),
         )
     return districts
+
+
+# --- declination outcomes (issue 12) ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DeclinedFigures:
+    """What became of the defendants a district declined to prosecute under § 1326, in one view:
+    ``share`` of all the view's defendants declined; among them the shares removed
+    administratively, referred to the state and charged under § 1325
+    (:data:`sim.model.policy.DECLINED_OUTCOMES`), and the mean months of the § 1325 sentences."""
+
+    share: Estimate
+    administrative_removal: Estimate
+    state_referral: Estimate
+    section_1325: Estimate
+    section_1325_mean_months: Estimate
+
+
+def _declined_view(
+    counts: np.ndarray, months: np.ndarray, defendants: np.ndarray
+) -> DeclinedFigures:
+    """From a view's tallies: ``counts`` (R, 3) by outcome, ``months`` (R,) Σ § 1325 months and
+    ``defendants`` (R,)."""
+    declined = counts.sum(axis=-1)
+    shares = [over_replications(_ratio(counts[:, k], declined)) for k in range(counts.shape[-1])]
+    return DeclinedFigures(
+        share=over_replications(_ratio(declined, defendants)),
+        administrative_removal=shares[0],
+        state_referral=shares[1],
+        section_1325=shares[2],
+        section_1325_mean_months=over_replications(_ratio(months, counts[:, 2])),
+    )
+
+
+def declined_figures(study: StudyResult) -> dict[str, tuple[DeclinedFigures, DeclinedFigures]]:
+    """Every district's declination outcomes: (counterfactual, as-arrested), by district code."""
+    t = study.tally
+    return {
+        code: (
+            _declined_view(
+                t.counterfactual_declined[:, d],
+                t.counterfactual_declined_months[:, d],
+                t.defendants,
+            ),
+            _declined_view(
+                t.as_arrested_declined[:, d],
+                t.as_arrested_declined_months[:, d],
+                t.as_arrested_defendants[:, d],
+            ),
+        )
+        for d, code in enumerate(study.scenario.district_codes)
+    }
 
 
 def _gap_figures(histogram: np.ndarray, sums: np.ndarray) -> GapFigures:

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import fields, is_dataclass
 from typing import Any
 
-from sim.analysis.measures import DistrictFigures, Measures, Pair
+from sim.analysis.measures import DistrictFigures, Measures, Pair, declined_figures
 from sim.analysis.metrics import Estimate
 from sim.model.scenario import assumptions
 from sim.run.streams import SEED_SCHEME
@@ -25,6 +25,9 @@ CONVENTIONS = {
     "uncertainty": "each figure is the mean over replications with its Monte Carlo standard "
     "error (_mcse) and a 95% t interval (_ci95)",
     "differences": "district_a minus district_b",
+    "declined": "a declined defendant has no § 1326 sentence; each district's `declined` gives "
+    "the declined share of its defendants and what became of them (administrative removal, state "
+    "referral, § 1325 misdemeanor with its mean months)",
 }
 
 
@@ -69,6 +72,15 @@ def _pair_entry(pair: Pair) -> dict[str, Any]:
     }
 
 
+def _with_declined(measures: Measures, districts: dict[str, Any]) -> dict[str, Any]:
+    """Each district's entry with ``declined`` (counterfactual) and ``as_arrested.declined``:
+    declination outcomes, reported as their own category (issue 12)."""
+    for code, (counterfactual, as_arrested) in declined_figures(measures.study).items():
+        districts[code]["declined"] = _flat(counterfactual)
+        districts[code]["as_arrested"]["declined"] = _flat(as_arrested)
+    return districts
+
+
 def summary_of(measures: Measures) -> dict[str, Any]:
     """The JSON-ready summary of a run's figures (identical for identical scenario and seed).
 
@@ -97,14 +109,17 @@ def summary_of(measures: Measures) -> dict[str, Any]:
         "defendants": study.defendants,
         "profile_draws": study.profile_draws,
         "conventions": dict(CONVENTIONS),
-        "districts": {
-            code: {
-                "name": district.name,
-                **_flat(district, DistrictFigures),
-                "as_arrested": _flat(district.as_arrested),
-            }
-            for code, district in measures.districts.items()
-        },
+        "districts": _with_declined(
+            measures,
+            {
+                code: {
+                    "name": district.name,
+                    **_flat(district, DistrictFigures),
+                    "as_arrested": _flat(district.as_arrested),
+                }
+                for code, district in measures.districts.items()
+            },
+        ),
         "pairwise": [_pair_entry(pair) for pair in measures.pairwise],
         "cross_district_range": _flat(measures.cross_district_range),
         "variance_shares": _flat(measures.variance_shares),

@@ -305,7 +305,9 @@ def impose_sentences(
         departs_above=bool(above_rate),
         above_end=below_rate + above_rate,
         above_factor=1.0 + above_fraction.value if above_rate else 1.0,
-        time_served=0 if config.time_served_months is None else int(config.time_served_months.value),
+        time_served=0
+        if config.time_served_months is None
+        else int(config.time_served_months.value),
     )
     ranges = _Ranges(
         final_min_months,

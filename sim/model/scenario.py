@@ -134,13 +134,13 @@ class Scenario(StrictModel):
     def _every_problem(cls, data: Any, handler: Any) -> Scenario:
         """``district_defaults`` merged under every district; field errors first; then every
         cross-field problem at once, each at its field."""
-        merged, inherited = _with_district_defaults(data)
+        merged, inherited, owned = _with_district_defaults(data)
         try:
             scenario = handler(merged)
         except ValidationError as error:
             if not inherited:
                 raise
-            raise _blame_defaults(cls.__name__, error, inherited) from None
+            raise _blame_defaults(cls.__name__, error, inherited, owned) from None
         problems = scenario._problems()
         if problems:
             raise problems_error(cls.__name__, problems)
@@ -251,45 +251,72 @@ def _leaves(mapping: Mapping[str, Any], prefix: tuple[Any, ...] = ()) -> set[tup
     return paths
 
 
-def _with_district_defaults(data: Any) -> tuple[Any, set[tuple[Any, ...]]]:
+def _with_district_defaults(
+    data: Any,
+) -> tuple[Any, set[tuple[Any, ...]], set[tuple[Any, ...]]]:
     """``data`` with ``district_defaults`` merged under every district, and the field paths
-    (``("districts", code, ...)``) whose values came from the defaults."""
+    (``("districts", code, ...)``) whose values came from the defaults: a path the defaults set
+    (a key down to a value, a list or a parameter) that the district does not set, at that path
+    or above it; and the paths the districts set themselves."""
     if not isinstance(data, Mapping):
-        return data, set()
+        return data, set(), set()
     defaults, districts = data.get("district_defaults"), data.get("districts")
     if not defaults or not isinstance(defaults, Mapping) or not isinstance(districts, Mapping):
-        return data, set()
+        return data, set(), set()
     merged_districts: dict[Any, Any] = {}
     inherited: set[tuple[Any, ...]] = set()
+    owned: set[tuple[Any, ...]] = set()
     default_paths = _leaves(defaults)
     for code, district in districts.items():
         if not isinstance(district, Mapping):
             merged_districts[code] = district  # reported as not a mapping
             continue
         own = _leaves(district)
+        owned |= {("districts", code, *path) for path in own}
         for path in default_paths:
-            # A default path is inherited unless the district sets it or a mapping above it.
             if not any(path[:k] in own for k in range(1, len(path) + 1)):
                 inherited.add(("districts", code, *path))
         merged_districts[code] = _merge(defaults, district)
-    return {**data, "districts": merged_districts}, inherited
+    return {**data, "districts": merged_districts}, inherited, owned
+
+
+def _from_defaults(
+    loc: tuple[Any, ...], inherited: set[tuple[Any, ...]], owned: set[tuple[Any, ...]]
+) -> str | None:
+    """Where the value at ``loc`` came from: "value from district_defaults" (an inherited path at
+    or above it, or every path below a mapping it names), "partly from district_defaults" (a
+    mapping merged from both), or None (the district's own)."""
+    if any(loc[:k] in inherited for k in range(3, len(loc) + 1)):
+        return "value from district_defaults"
+    if len(loc) < 3 or loc[0] != "districts":
+        return None
+    if not any(path[: len(loc)] == loc for path in inherited):
+        return None
+    if any(path[: len(loc)] == loc for path in owned):
+        return "partly from district_defaults"
+    return "value from district_defaults"
 
 
 def _blame_defaults(
-    title: str, error: ValidationError, inherited: set[tuple[Any, ...]]
+    title: str,
+    error: ValidationError,
+    inherited: set[tuple[Any, ...]],
+    owned: set[tuple[Any, ...]],
 ) -> ValidationError:
     """``error`` with each problem in a value inherited from ``district_defaults`` saying so."""
     errors = []
     for problem in error.errors(include_url=False):
         loc = tuple(problem["loc"])
-        if any(loc[:k] in inherited for k in range(3, len(loc) + 1)):
+        if origin := _from_defaults(loc, inherited, owned):
             message = problem["msg"].removeprefix("Value error, ")
             if problem["type"] == "extra_forbidden":
                 message = "unknown key"
+            elif problem["type"] == "missing":
+                message = "required key is missing"
             problem = {
                 **problem,
                 "type": "from_district_defaults",
-                "msg": f"{message} (value from district_defaults)",
+                "msg": f"{message} ({origin})",
             }
         errors.append(problem)
     return problems_error(title, [], errors)

@@ -44,7 +44,7 @@ __all__ = [
 
 #: The most memory a run's tallies may take (bytes): the population's and each profile's, all
 #: replications (they are kept per replication for the Monte Carlo standard errors). Sized for a
-#: machine of 8 GiB or more; the default scenario (4 districts, 2 profiles) fits 9,523.
+#: machine of 8 GiB or more; the default scenario (4 districts, 2 profiles) fits 9,506.
 TALLY_BUDGET_BYTES = 4 * 2**30
 
 

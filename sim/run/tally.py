@@ -98,9 +98,9 @@ class StudyTally(NamedTuple):
     Chapter Two offense level is 8 + the enhancement).
 
     Declination outcomes (issue 12), among declined defendants: ``counterfactual_declined``
-    (R, D, 3) counts by :data:`sim.model.policy.DECLINED_OUTCOMES`, ``counterfactual_declined_months``
-    (R, D) Σ § 1325 months; ``as_arrested_declined`` and ``as_arrested_declined_months`` the same
-    for defendants arrested in the district.
+    (R, D, 3) counts by :data:`sim.model.policy.DECLINED_OUTCOMES`,
+    ``counterfactual_declined_months`` (R, D) Σ § 1325 months; ``as_arrested_declined`` and
+    ``as_arrested_declined_months`` the same for defendants arrested in the district.
     """
 
     defendants: np.ndarray

@@ -95,6 +95,15 @@ def number_or_none(value):
     return value is None or (isinstance(value, float) and math.isfinite(value))
 
 
+DECLINED = (
+    "share",
+    "administrative_removal",
+    "state_referral",
+    "section_1325",
+    "section_1325_mean_months",
+)
+
+
 def check_figures(entry, names, *, more=()):
     """``entry`` holds exactly the estimates ``names`` (and the keys ``more``), each an
     estimate (a finite float or null), its MCSE and a two-number interval."""
@@ -133,11 +142,13 @@ def check_summary(summary, codes):
         assert isinstance(summary[key], int), key
     assert list(summary["districts"]) == codes
     for district in summary["districts"].values():
-        check_figures(district, VIEW, more=("name", "position_shares", "as_arrested"))
+        check_figures(district, VIEW, more=("name", "position_shares", "as_arrested", "declined"))
         check_figures(district["position_shares"], POSITION_CATEGORIES)
         arrested = district["as_arrested"]
-        check_figures(arrested, (*VIEW, "arrest_share"), more=("position_shares",))
+        check_figures(arrested, (*VIEW, "arrest_share"), more=("position_shares", "declined"))
         check_figures(arrested["position_shares"], POSITION_CATEGORIES)
+        for view in (district, arrested):  # declination outcomes (issue 12)
+            check_figures(view["declined"], DECLINED)
     pairs = [(a, b) for i, a in enumerate(codes) for b in codes[i + 1 :]]
     assert [(p["district_a"], p["district_b"]) for p in summary["pairwise"]] == pairs
     for pair in summary["pairwise"]:
@@ -245,6 +256,11 @@ def test_tables_read_the_typed_figures(results):
         assert (row["ci95_low"], row["ci95_high"]) == district.p90_months.ci95
         shares = districts.loc[(code, "as_arrested", "position_shares:within_range")]
         assert shares["estimate"] == district.as_arrested.position_shares["within_range"].estimate
+        declined = districts.loc[(code, "as_arrested", "declined:share")]
+        assert (
+            declined["estimate"]
+            == results.summary["districts"][code]["as_arrested"]["declined"]["share"]
+        )
     pairwise = results.to_df("pairwise")
     population = pairwise[
         (pairwise["subject"] == "population")

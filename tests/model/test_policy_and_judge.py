@@ -6,11 +6,14 @@ them (a uniform below a probability means the event happens, in every district a
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from profiles import examples
+from pydantic import ValidationError
 
 from sim.guidelines.durations import NEVER, months, years
 from sim.guidelines.records import CONVICTIONS, PRIOR_KINDS, Priors, Records, kind_code
@@ -121,6 +124,8 @@ def test_record_facts_for_any_layout_follow_their_definitions(defendants):
         assert facts.prior_kinds_mask[i] == sum({1 << kind_code(p[0]) for p in priors})
         assert facts.max_prior_sentence_ticks[i] == max((months(p[3]) for p in priors), default=0)
         assert facts.aggravated_felony[i] == any(p[2] and p[4] for p in priors)
+        # Deported after a felony or an aggravated felony (the `felony` prosecution rule).
+        assert facts.felony[i] == any((p[1] or p[2]) and p[4] for p in priors)
 
 
 def test_offsets_that_do_not_cover_the_priors_are_refused():
@@ -195,6 +200,8 @@ def test_the_first_offer_eligible_extended_and_accepted_applies():
     [
         ("all", [True, True, True]),
         ("section_1326b", [True, False, True]),
+        # § 1326(b)(1)-(2) without the three-misdemeanour limb (the dissent's reading of C.D.).
+        ("felony", [False, False, True]),
         ("aggravated_felony", [False, False, True]),
     ],
 )
@@ -260,3 +267,222 @@ def test_caps_departures_and_categories():
     assert _sentence(judge, 40, 50, departure=0.15) == (60, ABOVE)
     assert _sentence(judge, 40, 50, departure=0.15, maximum=55) == (55, ABOVE)
     assert _sentence(judge, 40, 50, departure=0.5) == (40, WITHIN)
+
+
+def test_felony_rule_takes_a_removed_felony_without_an_aggravated_felony():
+    # Deported after a (non-aggravated) felony: felony and section_1326b prosecute him,
+    # aggravated_felony does not; charged under § 1326(b)(1) either way.
+    records = batch(
+        [[("other_felony", True, False, 20, True)], [("other_felony", True, False, 20, False)]]
+    )
+    facts = record_facts(records, np.ones(2, np.int8), np.ones(2, np.int16))
+    u = PolicyUniforms(np.zeros(2), np.ones((2, 2)), np.ones((2, 2)), np.zeros(2))
+    for rule, expected in (
+        ("felony", [True, False]),
+        ("section_1326b", [True, False]),
+        ("aggravated_felony", [False, False]),
+    ):
+        prosecution = {
+            "eligible": rule,
+            "probability": {"value": 1.0, "unit": "probability", "source": "t"},
+        }
+        out = apply_policy(_policy(prosecution=prosecution), facts, u)
+        assert out.prosecuted.tolist() == expected, rule
+        assert CONVICTIONS[out.conviction[0]] == "1326(b)(1)"
+
+
+def _declined(removal, referral, misdemeanor, months_1325=2):
+    def share(value):
+        return {"value": value, "unit": "share", "source": "t"}
+
+    return {
+        "administrative_removal": share(removal),
+        "state_referral": share(referral),
+        "section_1325": share(misdemeanor),
+        "section_1325_months": {"value": months_1325, "unit": "months", "source": "t"},
+    }
+
+
+def test_declination_outcomes_read_the_shared_uniform():
+    # Five defendants without priors, all declined by a section_1326b district. Shares 0.5 /
+    # 0.2 / 0.3: u < 0.5 removal, 0.5 <= u < 0.7 referral, else § 1325 with 2 months.
+    records = batch([[], [], [], [], []])
+    facts = record_facts(records, np.ones(5, np.int8), np.ones(5, np.int16))
+    u = PolicyUniforms(
+        np.zeros(5),
+        np.ones((5, 2)),
+        np.ones((5, 2)),
+        np.zeros(5),
+        declined=np.array([0.0, 0.49, 0.5, 0.69, 0.7]),
+    )
+    prosecution = {
+        "eligible": "section_1326b",
+        "probability": {"value": 1.0, "unit": "probability", "source": "t"},
+        "declined": _declined(0.5, 0.2, 0.3),
+    }
+    out = apply_policy(_policy(prosecution=prosecution), facts, u)
+    assert out.prosecuted.tolist() == [False] * 5
+    assert out.declined_outcome.tolist() == [0, 0, 1, 1, 2]
+    assert out.declined_months.tolist() == [0, 0, 0, 0, 2]
+    # A prosecuted defendant has no declination outcome.
+    everyone = {**prosecution, "eligible": "all"}
+    out = apply_policy(_policy(prosecution=everyone), facts, u)
+    assert out.declined_outcome.tolist() == [-1] * 5
+
+
+def test_declined_default_is_administrative_removal_labelled_an_assumption():
+    policy = _policy()
+    declined = policy.prosecution.declined
+    assert declined.administrative_removal.value == 1.0
+    assert declined.administrative_removal.assumption
+    assert declined.state_referral.value == declined.section_1325.value == 0.0
+
+
+@pytest.mark.parametrize(
+    ("shares", "message"),
+    [
+        ((0.5, 0.2, 0.2, 2), "summing to 1"),
+        ((0.5, 0.2, 0.3, 7), "0-6 (8 U.S.C. § 1325(a))"),
+        ((0.5, 0.2, 0.3, 2.5), "whole months"),
+    ],
+)
+def test_bad_declination_shares_are_refused(shares, message):
+    prosecution = {
+        "eligible": "all",
+        "probability": {"value": 1.0, "unit": "probability", "source": "t"},
+        "declined": _declined(*shares),
+    }
+    with pytest.raises(ValidationError, match=re.escape(message)):
+        _policy(prosecution=prosecution)
+
+
+def test_offers_carry_a_stipulated_sentence_or_floor():
+    probability = {"value": 1.0, "unit": "probability", "source": "t"}
+    offers = [
+        {
+            "name": "exact",
+            "eligibility": {"aggravated_felony": "required", "source": "t", "assumption": True},
+            "stipulated_sentence_months": {"value": 30, "unit": "months", "source": "t"},
+            "offer_probability": probability,
+            "acceptance_probability": probability,
+        },
+        {
+            "name": "floor",
+            "sentence_floor_months": {"value": 24, "unit": "months", "source": "t"},
+            "sentence_cap_months": {"value": 60, "unit": "months", "source": "t"},
+            "offer_probability": probability,
+            "acceptance_probability": probability,
+        },
+    ]
+    records = batch([AGGRAVATED_AFTER_UNREMOVED_FELONY, THREE_MISDEMEANORS])
+    facts = record_facts(records, np.ones(2, np.int8), np.ones(2, np.int16))
+    u = PolicyUniforms(np.zeros(2), np.zeros((2, 2)), np.zeros((2, 2)), np.zeros(2))
+    out = apply_policy(_policy(offers=offers), facts, u)
+    assert out.offer.tolist() == [0, 1]
+    assert out.stipulated_months.tolist() == [30, -1]
+    assert out.sentence_floor_months.tolist() == [0, 24]
+    assert out.sentence_cap_months.tolist() == [np.inf, 60]
+
+
+@pytest.mark.parametrize(
+    ("terms", "message"),
+    [
+        ({"stipulated_sentence_months": 30, "sentence_cap_months": 60}, "exact sentence"),
+        ({"sentence_floor_months": 70, "sentence_cap_months": 60}, "a floor at most the cap"),
+        ({"sentence_floor_months": 2.5}, "whole number"),
+        ({"stipulated_sentence_months": 2.5}, "whole number"),
+    ],
+)
+def test_contradictory_offer_terms_are_refused(terms, message):
+    probability = {"value": 1.0, "unit": "probability", "source": "t"}
+    offer = {
+        "name": "x",
+        "offer_probability": probability,
+        "acceptance_probability": probability,
+        **{k: {"value": v, "unit": "months", "source": "t"} for k, v in terms.items()},
+    }
+    with pytest.raises(ValidationError, match=message):
+        _policy(offers=[offer])
+
+
+def test_an_eligibility_assumption_needs_a_source():
+    probability = {"value": 1.0, "unit": "probability", "source": "t"}
+    offer = {
+        "name": "x",
+        "conviction": "1326(a)",
+        "eligibility": {"max_prior_removals": 2, "assumption": True},
+        "offer_probability": probability,
+        "acceptance_probability": probability,
+    }
+    with pytest.raises(ValidationError, match="needs a source"):
+        _policy(offers=[offer])
+
+
+def _exact(judge, low, high, exact, maximum=240, early=0, floor=0.0, cap=np.inf, position=0.5):
+    out = impose_sentences(
+        judge,
+        np.array([low]),
+        np.array([high]),
+        np.array([maximum]),
+        np.array([cap], dtype=float),
+        np.array([early]),
+        JudgeUniforms(np.array([position]), np.array([0.99])),
+        np.array([floor], dtype=float),
+        np.array([exact], dtype=float),
+    )
+    return int(out.months[0]), int(out.position_category[0])
+
+
+def test_a_stipulated_sentence_is_imposed_up_to_the_statutory_maximum():
+    judge = _judge("top")
+    # Rule 11(c)(1)(C): exactly 30 months whatever the range; the USSC class follows the range.
+    assert _exact(judge, 70, 87, 30) == (30, GOVERNMENT_BELOW)
+    assert _exact(judge, 24, 30, 30) == (30, WITHIN)
+    assert _exact(judge, 24, 30, 27, early=4) == (27, EARLY_DISPOSITION)
+    assert _exact(judge, 6, 12, 18) == (18, ABOVE)
+    # Never above the statutory maximum of the conviction (§ 1326(a): 24 months).
+    assert _exact(judge, 6, 12, 30, maximum=24) == (24, ABOVE)
+
+
+def test_a_stipulated_floor_lifts_the_sentence():
+    judge = _judge("bottom")
+    # Bottom of 6-12 is 6; a 24-month floor lifts it above the range.
+    assert _exact(judge, 6, 12, -1, floor=24) == (24, ABOVE)
+    # A floor inside the range: within range.
+    assert _exact(judge, 6, 12, -1, floor=9) == (9, WITHIN)
+    # A floor below the chosen sentence changes nothing.
+    assert _exact(judge, 30, 37, -1, floor=24) == (30, WITHIN)
+    # Never above the statutory maximum.
+    assert _exact(judge, 6, 12, -1, floor=30, maximum=24) == (24, ABOVE)
+    # A floor lifting a capped sentence back into the range: within range.
+    assert _exact(judge, 70, 87, -1, floor=72, cap=80) == (72, WITHIN)
+
+
+def test_time_served_where_the_range_reaches_zero():
+    judge = JudgeConfig.model_validate(
+        {
+            "range_position": {"distribution": "bottom", "source": "t"},
+            "time_served_months": {"value": 3, "unit": "months", "source": "t", "assumption": True},
+        }
+    )
+    # Bottom of 0-6 is 0: time served, 3 months, within the range.
+    assert _sentence(judge, 0, 6) == (3, WITHIN)
+    # Range 0-1: 3 months served lie above it.
+    assert _sentence(judge, 0, 1) == (3, ABOVE)
+    # A range that does not reach 0 is untouched.
+    assert _sentence(judge, 1, 7) == (1, WITHIN)
+    # A stipulated cap still binds (Rule 11(c)(1)(C)); the statutory maximum too.
+    assert _sentence(judge, 0, 6, cap=2) == (2, WITHIN)
+    assert _sentence(judge, 0, 6, maximum=2) == (2, WITHIN)
+    # Without time served the bottom of 0-6 is 0 (the artifact issue 12 names).
+    assert _sentence(_judge("bottom"), 0, 6) == (0, WITHIN)
+
+
+def test_time_served_is_whole_months():
+    with pytest.raises(ValidationError, match="whole number"):
+        JudgeConfig.model_validate(
+            {
+                "range_position": {"distribution": "bottom", "source": "t"},
+                "time_served_months": {"value": 2.5, "unit": "months", "source": "t"},
+            }
+        )

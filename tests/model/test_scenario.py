@@ -1,15 +1,18 @@
-"""Scenario-level settings: which district pairs are tallied."""
+"""Scenario-level settings: which district pairs are tallied; district_defaults, district judges
+and the assumptions a scenario lists."""
 
 import copy
 import itertools
 
 import pytest
 
+from sim.inputs import InputError, validate_model
 from sim.model.districts import DISTRICTS
 from sim.model.scenario import (
     ALL_PAIRS_UP_TO,
     DEFAULT_SCENARIO,
     Scenario,
+    assumptions,
     resolve_scenario_mapping,
 )
 
@@ -42,3 +45,152 @@ def test_auto_tallies_each_district_against_the_first_beyond_it(count):
 def test_all_and_reference_are_what_they_say_whatever_the_count():
     assert len(with_districts(12, "all").district_pairs) == 66
     assert with_districts(3, "reference").district_pairs == ((0, 1), (0, 2))
+
+
+# --- district_defaults, per-district judges, assumptions (issue 12) ---------------------------
+
+
+def _with_defaults(defaults, **district_changes):
+    """The default scenario with ``defaults`` as district_defaults and CAS's keys replaced."""
+    data = copy.deepcopy(BASE)
+    data["district_defaults"] = defaults
+    for key, value in district_changes.items():
+        if value is None:
+            data["districts"]["CAS"].pop(key, None)
+        else:
+            data["districts"]["CAS"][key] = value
+    return data
+
+
+SHARE = {"unit": "share", "source": "t"}
+
+
+def test_district_defaults_are_merged_under_every_district():
+    plea = {"value": 0.5, "unit": "probability", "source": "defaults"}
+    data = copy.deepcopy(BASE)
+    for district in data["districts"].values():
+        del district["plea_probability"]
+    data["districts"]["CAS"]["plea_probability"] = {
+        "value": 0.7,
+        "unit": "probability",
+        "source": "CAS",
+    }
+    # A mapping merges key by key: the defaults' prosecution.declined reaches CAC, whose own
+    # prosecution keys stay.
+    declined = {
+        "administrative_removal": {"value": 0.6, **SHARE},
+        "state_referral": {"value": 0.4, **SHARE},
+        "section_1325": {"value": 0.0, **SHARE},
+        "section_1325_months": {"value": 0, "unit": "months", "source": "t"},
+    }
+    data["district_defaults"] = {"plea_probability": plea, "prosecution": {"declined": declined}}
+    scenario = Scenario.model_validate(data)
+    assert scenario.districts["CAC"].plea_probability.value == 0.5
+    assert scenario.districts["CAS"].plea_probability.value == 0.7  # the district's key wins
+    assert scenario.districts["CAC"].prosecution.eligible == "section_1326b"
+    assert scenario.districts["CAC"].prosecution.declined.state_referral.value == 0.4
+    # A list is replaced whole: the defaults' offers do not reach a district with its own.
+    data["district_defaults"]["offers"] = []
+    scenario = Scenario.model_validate(data)
+    assert len(scenario.districts["CAS"].offers) == 2
+
+
+def test_a_bad_default_is_reported_at_each_district_path_and_blamed_on_the_defaults(tmp_path):
+    data = copy.deepcopy(BASE)
+    data["district_defaults"] = {"plea_probability": {"value": 1.5, **SHARE}}
+    for district in data["districts"].values():
+        del district["plea_probability"]
+    with pytest.raises(InputError) as error:
+        validate_model(Scenario, data, tmp_path / "s.yaml")
+    lines = str(error.value).splitlines()
+    for code in ("CAC", "CAS", "CAE", "CAN"):
+        assert any(
+            f"districts.{code}.plea_probability" in line and "from district_defaults" in line
+            for line in lines
+        ), lines
+    # ...but not in a district's own value.
+    data = copy.deepcopy(BASE)
+    data["district_defaults"] = {"name": "x"}
+    data["districts"]["CAS"]["plea_probability"]["value"] = 2.0
+    with pytest.raises(InputError) as error:
+        validate_model(Scenario, data, tmp_path / "s.yaml")
+    assert "districts.CAS.plea_probability.value" in str(error.value)
+    assert "district_defaults" not in str(error.value)
+
+
+def test_an_unknown_key_in_the_defaults_names_the_district_path(tmp_path):
+    data = copy.deepcopy(BASE)
+    data["district_defaults"] = {"offers": [{"name": "x", "bogus": 1}]}
+    for district in data["districts"].values():
+        district.pop("offers")
+    with pytest.raises(InputError) as error:
+        validate_model(Scenario, data, tmp_path / "s.yaml")
+    message = str(error.value)
+    assert "districts.CAC.offers[0].bogus: 1: unknown key (value from district_defaults)" in message
+
+
+def test_a_district_judge_and_the_assumptions_it_brings():
+    data = copy.deepcopy(BASE)
+    data["judge"]["time_served_months"] = {
+        "value": 3,
+        "unit": "months",
+        "source": "t",
+        "assumption": True,
+    }
+    data["districts"]["CAS"]["judge"] = {
+        "range_position": {"distribution": "top", "source": "t", "assumption": True}
+    }
+    # The districts share their offers through a YAML anchor: CAS gets its own copy.
+    data["districts"]["CAS"]["offers"] = copy.deepcopy(data["districts"]["CAS"]["offers"])
+    data["districts"]["CAS"]["offers"][0]["eligibility"]["source"] = "t"
+    data["districts"]["CAS"]["offers"][0]["eligibility"]["assumption"] = True
+    scenario = Scenario.model_validate(data)
+    assert scenario.districts["CAS"].judge.range_position.distribution == "top"
+    assert scenario.districts["CAC"].judge is None
+    listed = {a["field"]: a for a in assumptions(scenario)}
+    assert "judge.time_served_months" in listed
+    assert "districts.CAS.judge.range_position" in listed
+    rule = listed["districts.CAS.offers[0].eligibility"]
+    assert rule["value"]["max_prior_sentence_months"] == 120
+    assert rule["source"] == "t"
+    # An undocumented rule (E.D. Cal.'s, without a source) is listed too, as undocumented.
+    assert "undocumented" in listed["districts.CAE.offers[0].eligibility"]["source"]
+    # The default declination split is an assumption of every district.
+    default = listed["districts.CAC.prosecution.declined.administrative_removal"]
+    assert default["value"] == 1.0
+
+
+def test_a_mapping_merged_from_both_is_partly_blamed_on_the_defaults(tmp_path):
+    data = copy.deepcopy(BASE)
+    data["district_defaults"] = {
+        "judge": {"range_position": {"distribution": "beta", "source": "x"}}
+    }
+    data["districts"]["CAS"]["judge"] = {"range_position": {"a": 2}}
+    with pytest.raises(InputError) as error:
+        validate_model(Scenario, data, tmp_path / "s.yaml")
+    lines = str(error.value).splitlines()
+    beta = "a and b are required for distribution beta"
+    assert any(
+        "districts.CAS.judge.range_position" in line
+        and beta in line
+        and line.endswith("(partly from district_defaults)")
+        for line in lines
+    ), lines
+    assert any(
+        "districts.CAC.judge.range_position" in line
+        and line.endswith("(value from district_defaults)")
+        for line in lines
+    ), lines
+    # A missing key of an inherited block is blamed on the defaults too.
+    data = copy.deepcopy(BASE)
+    offers = copy.deepcopy(data["districts"]["CAS"]["offers"])
+    del offers[0]["acceptance_probability"]
+    data["district_defaults"] = {"offers": offers}
+    for district in data["districts"].values():
+        district.pop("offers")
+    with pytest.raises(InputError) as error:
+        validate_model(Scenario, data, tmp_path / "s.yaml")
+    assert (
+        "districts.CAN.offers[0].acceptance_probability: required key is missing "
+        "(value from district_defaults)"
+    ) in str(error.value)

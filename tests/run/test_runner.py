@@ -2,6 +2,7 @@
 and ``sim run`` / ``sim validate`` end to end."""
 
 import copy
+import json
 import math
 
 import numpy as np
@@ -275,3 +276,143 @@ def test_overriding_a_parameter_value_requires_its_source(tmp_path):
     result = runner.invoke(app, ["validate", str(write(tmp_path, child))])
     assert result.exit_code == 2
     assert "districts.CAC.plea_probability.source" in result.output
+
+
+# --- issue 12: declination outcomes, district judges, district_defaults end to end ----------
+
+
+def _share(value, unit="share"):
+    return {"value": value, "unit": unit, "source": "test", "assumption": True}
+
+
+SPLIT = {
+    "administrative_removal": _share(0.5),
+    "state_referral": _share(0.25),
+    "section_1325": _share(0.25),
+    "section_1325_months": _share(2, "months"),
+}
+
+
+def _declining(data, code, eligible):
+    prosecution = copy.deepcopy(data["districts"][code]["prosecution"])
+    prosecution.update({"eligible": eligible, "declined": copy.deepcopy(SPLIT)})
+    data["districts"][code]["prosecution"] = prosecution
+    return data
+
+
+def test_declination_outcomes_are_common_random_numbers_and_shift_no_sentence():
+    base = scenario()
+    data = _declining(_declining(scenario(), "CAC", "section_1326b"), "CAN", "aggravated_felony")
+    a, b = simulate_block(build(base), 0, 0, 12_000), simulate_block(build(data), 0, 0, 12_000)
+    # The new stream shifts no other draw: every sentence of the districts whose prosecution
+    # rule is unchanged is as it was (CAC's rule and numbers are unchanged too).
+    for d, code in enumerate(build(base).district_codes):
+        if code != "CAN":
+            np.testing.assert_array_equal(a.months[:, d], b.months[:, d])
+            np.testing.assert_array_equal(a.prosecuted[:, d], b.prosecuted[:, d])
+    cac, can = 0, 3
+    both = ~b.prosecuted[:, cac] & ~b.prosecuted[:, can]
+    assert both.sum() > 1_000
+    # Declined in both with the same split: the same outcome (one uniform, every district).
+    np.testing.assert_array_equal(b.declined_outcome[both, cac], b.declined_outcome[both, can])
+    # The realised split is the parameter's, within four standard errors.
+    fates = b.declined_outcome[~b.prosecuted[:, cac], cac]
+    n = len(fates)
+    for k, p in enumerate((0.5, 0.25, 0.25)):
+        assert abs((fates == k).mean() - p) < 4 * math.sqrt(p * (1 - p) / n)
+    months = b.declined_months[~b.prosecuted[:, cac], cac]
+    assert set(months[fates == 2].tolist()) == {2}
+    assert set(months[fates != 2].tolist()) == {0}
+    assert (b.declined_outcome[b.prosecuted] == -1).all()
+
+
+def test_a_district_judge_sentences_only_its_district():
+    data = scenario()
+    data["districts"]["CAE"]["judge"] = {
+        "range_position": {"distribution": "top", "source": "test", "assumption": True}
+    }
+    a = simulate_block(build(scenario()), 0, 0, 12_000)
+    b = simulate_block(build(data), 0, 0, 12_000)
+    for d in (0, 1, 3):
+        np.testing.assert_array_equal(a.months[:, d], b.months[:, d])
+    assert (b.months[:, 2] >= a.months[:, 2]).all()
+    assert (b.months[:, 2] > a.months[:, 2]).any()
+
+
+def _era_scenario():
+    """Fast track for every district through district_defaults; C.D. prosecutes felons only
+    (the dissent's reading), declines with a split, its own judge gives time served."""
+    data = scenario()
+    cas = data["districts"]["CAS"]
+    data["district_defaults"] = {
+        "prosecution": copy.deepcopy(cas["prosecution"]),
+        "offers": copy.deepcopy(cas["offers"]),
+        "plea_probability": copy.deepcopy(cas["plea_probability"]),
+    }
+    data["district_defaults"]["offers"][0]["eligibility"].update(
+        {"source": "Seed, quoting Mrozek", "assumption": True}
+    )
+    data["district_defaults"]["offers"][1]["stipulated_sentence_months"] = _share(60, "months")
+    del data["district_defaults"]["offers"][1]["sentence_cap_months"]
+    for code, district in data["districts"].items():
+        data["districts"][code] = {k: district[k] for k in ("name", "caseload_weight")}
+    data["districts"]["CAC"].update(
+        {
+            "prosecution": {"eligible": "felony", "declined": copy.deepcopy(SPLIT)},
+            "offers": [],
+            "judge": {
+                "range_position": copy.deepcopy(data["judge"]["range_position"]),
+                "time_served_months": _share(3, "months"),
+            },
+        }
+    )
+    return data
+
+
+@pytest.mark.slow
+def test_an_era_scenario_runs_end_to_end_with_declination_figures(tmp_path):
+    path = write(tmp_path, _era_scenario())
+    result = runner.invoke(app, ["validate", str(path)])
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "results"
+    result = runner.invoke(
+        app, ["run", str(path), "--replications", "2", "--out", str(out), "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    cac = summary["districts"]["CAC"]
+    declined = cac["declined"]
+    assert declined["share"] == pytest.approx(1 - cac["prosecuted_share"])
+    assert declined["section_1325_mean_months"] == 2
+    for name, p in (("administrative_removal", 0.5), ("state_referral", 0.25)):
+        assert abs(declined[name] - p) < 0.03
+    arrested = cac["as_arrested"]["declined"]
+    assert arrested["share"] == pytest.approx(1 - cac["as_arrested"]["prosecuted_share"])
+    # The fast-track districts prosecute everyone: nobody declined, outcome shares undefined.
+    assert summary["districts"]["CAS"]["declined"]["share"] == 0
+    assert summary["districts"]["CAS"]["declined"]["administrative_removal"] is None
+    # C.D.'s time served: no prosecuted defendant gets 0 months there.
+    assert cac["imprisonment_share"] == 1.0
+    listed = {a["field"] for a in summary["assumptions"]}
+    assert {
+        "districts.CAS.offers[0].eligibility",
+        "districts.CAC.prosecution.declined.section_1325",
+        "districts.CAC.judge.time_served_months",
+        "districts.CAS.offers[1].stipulated_sentence_months",
+        "districts.CAS.prosecution.declined.administrative_removal",  # the default, labelled
+    } <= listed
+
+
+def test_a_bad_default_is_blamed_on_district_defaults_by_the_cli(tmp_path):
+    data = _era_scenario()
+    data["district_defaults"]["offers"][0]["offer_probability"]["value"] = 1.5
+    path = write(tmp_path, data)
+    result = runner.invoke(app, ["validate", str(path)])
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    # CAC has its own (empty) offers: only the three districts that inherit them are named.
+    for code in ("CAS", "CAE", "CAN"):
+        line = f"districts.{code}.offers[0].offer_probability.value: 1.5"
+        assert line in result.output, result.output
+    assert "districts.CAC.offers" not in result.output
+    assert result.output.count("(value from district_defaults)") == 3

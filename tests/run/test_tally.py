@@ -71,14 +71,15 @@ def test_tallies_follow_their_definitions(outcome):
     for d in range(districts):
         fates = outcome.declined_outcome[declined[:, d], d]
         assert t.counterfactual_declined[0, d].tolist() == np.bincount(fates, minlength=3).tolist()
-        assert t.counterfactual_declined_months[0, d] == outcome.declined_months[declined[:, d], d].sum()
+        assert (
+            t.counterfactual_declined_months[0, d]
+            == outcome.declined_months[declined[:, d], d].sum()
+        )
         mine = (outcome.arrest_district == d) & declined[:, d]
         fates = outcome.declined_outcome[mine, d]
         assert t.as_arrested_declined[0, d].tolist() == np.bincount(fates, minlength=3).tolist()
         assert t.as_arrested_declined_months[0, d] == outcome.declined_months[mine, d].sum()
-    assert (
-        t.counterfactual_declined[0].sum(axis=-1) + t.counterfactual_prosecuted[0] == n
-    ).all()
+    assert (t.counterfactual_declined[0].sum(axis=-1) + t.counterfactual_prosecuted[0] == n).all()
 
 
 def test_a_hand_computed_block():
