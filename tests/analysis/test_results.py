@@ -490,9 +490,9 @@ def _small(replications):
 
 
 def test_target_mcse_stops_when_reached_and_equals_a_fixed_run():
-    results, target = run_to_target(_small(2), target_mcse=0.3, max_replications=1000)
+    results, target = run_to_target(_small(2), target_mcse=0.2, max_replications=1000)
     assert target["reached"]
-    assert target["headline_max_mcse_months"] <= 0.3
+    assert target["headline_max_mcse_months"] <= 0.2
     assert target["headline_max_mcse_months"] == results.headline_mcse
     replications = target["replications"]
     assert replications > 2  # it had to add replications (doubling from 2)

@@ -87,7 +87,8 @@ def test_district_defaults_are_merged_under_every_district():
     scenario = Scenario.model_validate(data)
     assert scenario.districts["CAC"].plea_probability.value == 0.5
     assert scenario.districts["CAS"].plea_probability.value == 0.7  # the district's key wins
-    assert scenario.districts["CAC"].prosecution.eligible == "section_1326b"
+    own_rule = data["districts"]["CAC"]["prosecution"]["eligible"]
+    assert scenario.districts["CAC"].prosecution.eligible == own_rule
     assert scenario.districts["CAC"].prosecution.declined.state_referral.value == 0.4
     # A list is replaced whole: the defaults' offers do not reach a district with its own.
     data["district_defaults"]["offers"] = []
@@ -144,6 +145,9 @@ def test_a_district_judge_and_the_assumptions_it_brings():
     data["districts"]["CAS"]["offers"] = copy.deepcopy(data["districts"]["CAS"]["offers"])
     data["districts"]["CAS"]["offers"][0]["eligibility"]["source"] = "t"
     data["districts"]["CAS"]["offers"][0]["eligibility"]["assumption"] = True
+    data["districts"]["CAE"]["offers"] = copy.deepcopy(data["districts"]["CAE"]["offers"])
+    for key in ("source", "assumption"):  # E.D. Cal.'s rule left undocumented
+        data["districts"]["CAE"]["offers"][0]["eligibility"].pop(key, None)
     scenario = Scenario.model_validate(data)
     assert scenario.districts["CAS"].judge.range_position.distribution == "top"
     assert scenario.districts["CAC"].judge is None
@@ -153,7 +157,7 @@ def test_a_district_judge_and_the_assumptions_it_brings():
     rule = listed["districts.CAS.offers[0].eligibility"]
     assert rule["value"]["max_prior_sentence_months"] == 120
     assert rule["source"] == "t"
-    # An undocumented rule (E.D. Cal.'s, without a source) is listed too, as undocumented.
+    # An undocumented rule (E.D. Cal.'s, its source taken away) is listed too, as undocumented.
     assert "undocumented" in listed["districts.CAE.offers[0].eligibility"]["source"]
     # The default declination split is an assumption of every district.
     default = listed["districts.CAC.prosecution.declined.administrative_removal"]

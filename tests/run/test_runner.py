@@ -302,7 +302,7 @@ def _declining(data, code, eligible):
 
 def test_declination_outcomes_are_common_random_numbers_and_shift_no_sentence():
     base = scenario()
-    data = _declining(_declining(scenario(), "CAC", "section_1326b"), "CAN", "aggravated_felony")
+    data = _declining(_declining(scenario(), "CAC", "felony"), "CAN", "aggravated_felony")
     a, b = simulate_block(build(base), 0, 0, 12_000), simulate_block(build(data), 0, 0, 12_000)
     # The new stream shifts no other draw: every sentence of the districts whose prosecution
     # rule is unchanged is as it was (CAC's rule and numbers are unchanged too).
