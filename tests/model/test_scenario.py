@@ -83,6 +83,8 @@ def test_district_defaults_are_merged_under_every_district():
         "section_1325": {"value": 0.0, **SHARE},
         "section_1325_months": {"value": 0, "unit": "months", "source": "t"},
     }
+    data["districts"]["CAC"]["prosecution"] = copy.deepcopy(data["districts"]["CAC"]["prosecution"])
+    data["districts"]["CAC"]["prosecution"].pop("declined", None)  # the defaults reach it
     data["district_defaults"] = {"plea_probability": plea, "prosecution": {"declined": declined}}
     scenario = Scenario.model_validate(data)
     assert scenario.districts["CAC"].plea_probability.value == 0.5
@@ -160,7 +162,7 @@ def test_a_district_judge_and_the_assumptions_it_brings():
     # An undocumented rule (E.D. Cal.'s, its source taken away) is listed too, as undocumented.
     assert "undocumented" in listed["districts.CAE.offers[0].eligibility"]["source"]
     # The default declination split is an assumption of every district.
-    default = listed["districts.CAC.prosecution.declined.administrative_removal"]
+    default = listed["districts.CAS.prosecution.declined.administrative_removal"]
     assert default["value"] == 1.0
 
 
