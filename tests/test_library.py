@@ -308,3 +308,33 @@ def test_national_fy2013_reports_its_validation_figures(runs):
     names = [row["name"] for row in summary["validation"]]
     assert names == [v.name for v in scenario("national-fy2013").validation]
     assert (summary["headline"]["from"], summary["headline"]["to"]) == ("TXW", "AZ")
+
+
+# ---- The calibrated FY2013 scenario -----------------------------------------------------------
+
+
+def test_the_calibrated_fy2013_file_changes_only_the_fitted_rate_and_says_so():
+    fitted, original = scenario("national-fy2013-calibrated"), scenario("national-fy2013")
+    rate = fitted.judge.departures.non_government_below_rate
+    assert rate.source.startswith("fitted to overall.mean_months=18 (USSC, Illegal Reentry")
+    assert 0 < rate.value < 0.6  # inside the bounds it was fitted within
+    # Everything else is the original: the two differ in that one parameter only.
+    a, b = (
+        fitted.model_dump(exclude={"scenario", "title"}),
+        original.model_dump(exclude={"scenario", "title"}),
+    )
+    assert a["judge"]["departures"].pop("non_government_below_rate") != b["judge"][
+        "departures"
+    ].pop("non_government_below_rate")
+    assert a == b
+
+
+@pytest.mark.slow
+def test_the_calibrated_fy2013_file_reproduces_the_target_at_its_study_size(tmp_path):
+    # The header names the study the fit used (the file's own study: 10 x 10,000, seed 20120131).
+    config = CONFIGS / "national-fy2013-calibrated.yaml"
+    out = tmp_path / "archive"
+    result = CliRunner().invoke(app, ["run", str(config), "--json", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    mean = json.loads(result.output)["overall"]["mean_months"]
+    assert abs(mean - 18) <= 0.01  # sim calibrate's tolerance
