@@ -12,7 +12,7 @@ import datetime as dt
 from typing import Annotated, Literal, NamedTuple
 
 import numpy as np
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from sim.guidelines.casefile import CaseFile, Category, PriorConviction, case_to_records
 from sim.guidelines.editions import edition
@@ -40,6 +40,16 @@ class ProfileRecord(StrictModel):
     prior_removals: Annotated[int, Field(ge=1, le=1000)]
     priors: list[PriorConviction] = Field(default_factory=list)
     expected: str = ""
+    #: What of the record the source does not give (terms, dates, removals), labelled so that
+    #: ``sim run --json`` lists it with the assumptions.
+    assumed: str = ""
+    assumption: bool = False
+
+    @model_validator(mode="after")
+    def _says_what_is_assumed(self) -> ProfileRecord:
+        if self.assumption and not self.assumed.strip():
+            raise ValueError("assumption: true needs `assumed`: what of the record is assumed")
+        return self
 
 
 def _record(profile: ProfileRecord, manual: int, offense_date: dt.date) -> Records:

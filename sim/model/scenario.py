@@ -129,6 +129,17 @@ class PublishedFigure(StrictModel):
     source: Annotated[str, Field(min_length=1, max_length=2000)]
 
 
+class ModellingChoice(StrictModel):
+    """A modelling choice with no number of its own (e.g. one offense date for every defendant,
+    two districts' programs assumed identical): stated, sourced and, where no source supports it,
+    labelled ``assumption: true`` so that ``sim run --json`` lists it with the assumptions."""
+
+    name: Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[a-z0-9][a-z0-9-]*$")]
+    statement: Annotated[str, Field(min_length=1, max_length=2000)]
+    source: Annotated[str, Field(min_length=1, max_length=2000)]
+    assumption: bool = False
+
+
 class Scenario(StrictModel):
     """A complete study scenario."""
 
@@ -157,6 +168,8 @@ class Scenario(StrictModel):
     validation: Annotated[list[PublishedFigure], Field(max_length=500)] = Field(
         default_factory=list
     )
+    # --- modelling choices without a number (issue 12) ------------------------------------------
+    choices: Annotated[list[ModellingChoice], Field(max_length=200)] = Field(default_factory=list)
 
     @property
     def headline_pair(self) -> tuple[int, int] | None:
@@ -512,6 +525,15 @@ def load_scenario(
     return validate_model(Scenario, data, path, reference=_REFERENCE), data
 
 
+def _assumed_value(model: BaseModel) -> Any:
+    """What a labelled model assumes: a parameter's value, a distribution's name, a modelling
+    choice's statement, or what a profile's record assumes."""
+    for name in ("value", "distribution", "statement", "assumed"):
+        if name in type(model).model_fields:
+            return getattr(model, name)
+    return None
+
+
 def assumptions(model: BaseModel, path: str = "") -> list[dict[str, Any]]:
     """Every parameter of a scenario labelled ``assumption: true``, with its field path.
 
@@ -535,7 +557,7 @@ def assumptions(model: BaseModel, path: str = "") -> list[dict[str, Any]]:
             found.append(
                 {
                     "field": path,
-                    "value": getattr(model, "value", getattr(model, "distribution", None)),
+                    "value": _assumed_value(model),
                     "source": model.source,
                 }
             )

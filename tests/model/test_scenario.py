@@ -200,3 +200,29 @@ def test_a_mapping_merged_from_both_is_partly_blamed_on_the_defaults(tmp_path):
         "districts.CAN.offers[0].acceptance_probability: required key is missing "
         "(value from district_defaults)"
     ) in str(error.value)
+
+
+def test_modelling_choices_and_profile_records_are_listed_with_the_assumptions():
+    data = copy.deepcopy(BASE)
+    data["choices"] = [
+        {
+            "name": "one-offense-date",
+            "statement": "all on one day",
+            "source": "t",
+            "assumption": True,
+        },
+        {"name": "sourced", "statement": "a fact", "source": "the seed"},
+    ]
+    profile = next(iter(data["profiles"]))
+    data["profiles"][profile] = {
+        **data["profiles"][profile],
+        "assumed": "the prior's dates",
+        "assumption": True,
+    }
+    listed = {a["field"]: a for a in assumptions(Scenario.model_validate(data))}
+    assert listed["choices[0]"]["value"] == "all on one day"
+    assert "choices[1]" not in listed  # sourced, not an assumption
+    assert listed[f"profiles.{profile}"]["value"] == "the prior's dates"
+    del data["profiles"][profile]["assumed"]
+    with pytest.raises(ValueError, match="needs `assumed`"):
+        Scenario.model_validate(data)
