@@ -18,16 +18,11 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-LIBRARY = (
-    "california-1995",
-    "california-1995-dissent",
-    "california-1995-uniform",
-    "california-1999-flip-flop",
-    "border-2004",
-    "national-fy2013",
-    "national-fy2013-calibrated",
-    "national-fy2018",
-    "national-2024",
+#: Every scenario in configs/ (the population parameter sets are not scenarios).
+LIBRARY = tuple(
+    sorted(
+        p.stem for p in (ROOT / "configs").glob("*.yaml") if not p.stem.startswith("population-")
+    )
 )
 
 
