@@ -1,0 +1,553 @@
+"""Lever attribution: which part of district B's policy makes the gap between A and B
+(``sim attribute CONFIG --from A --to B``; docs/attribution.md).
+
+A district's policy is cut into **levers** (:func:`levers_of`): the prosecution rule (who is
+eligible and with what probability), the declination split (what becomes of a declined
+defendant), each offer position (the whole offer: who gets it, how often, and its terms: charge
+bargain, cap, floor, stipulated sentence, early-disposition and acceptance levels), the no-deal
+plea behaviour (``plea_probability``, ``plea_acceptance_levels``) and the judge (the district's
+own, else the scenario's). For every subset S of the L levers, a synthetic district has A's
+policy with the levers in S taken from B. All 2^L synthetic districts run as the districts of
+**one** study of the same seed, so every defendant and every uniform is the same in all of them
+(common random numbers, :mod:`sim.run.streams`): the population is generated once, and synthetic
+district ∅ is A and district {all levers} is B exactly as ``sim run`` sentences them. Subsets
+whose policies act the same (sources and names aside) are simulated once.
+
+The **game** is v(S) = the paired gap of A to the synthetic district S (A − S, months), per
+replication; v(∅) = 0 and v(all) = the A − B gap. The **Shapley value** of lever i
+(:func:`shapley_values`) is its marginal contribution averaged over every order in which the
+levers could be switched; by efficiency the values of one replication sum to that replication's
+gap, so their means over replications sum to the reported gap (to floating-point rounding of
+the same sums), and each value's Monte Carlo standard error is the standard deviation of its
+per-replication values over √R (:func:`sim.analysis.metrics.over_replications`). A lever whose
+setting acts the same in A and B is a null player: its value is exactly 0.
+
+Two measures (:data:`MEASURES`): ``both_prosecuted`` (the headline's: the mean paired difference
+among defendants both districts prosecute; the set of such defendants changes as the
+prosecution lever is switched, so part of that lever's value is who is compared) and
+``all_defendants`` (every defendant, a declined one counted as 0 months; here each v(S) is a
+difference of two means, so the waterfall runs from A's mean to B's over the same defendants).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from sim.analysis.metrics import Estimate, over_replications
+from sim.inputs import InputError, printable
+from sim.model.judge import JudgeConfig
+from sim.model.policy import DistrictPolicy, Offer
+from sim.model.scenario import Scenario
+from sim.run.runner import check_fits, run_study
+from sim.run.tally import MAX_MONTHS, StudyTally
+
+__all__ = [
+    "MAX_LEVERS",
+    "MEASURES",
+    "Attribution",
+    "Lever",
+    "LeverValue",
+    "MeasureAttribution",
+    "attribute",
+    "attribution_problems",
+    "attribution_scenario",
+    "levers_of",
+    "shapley_values",
+    "shapley_weights",
+]
+
+#: The paired-gap measures, by name: what each averages over.
+MEASURES: dict[str, str] = {
+    "both_prosecuted": (
+        "mean paired difference {a} − S in months among defendants both {a} and the synthetic "
+        "district S prosecute (the headline's measure, sim run's headline.gap_months for S = {b})"
+    ),
+    "all_defendants": (
+        "mean paired difference {a} − S in months over every defendant, a declined defendant "
+        "counted as 0 months (a difference of the two districts' means over the same defendants)"
+    ),
+}
+
+#: Levers a game may have: 2^12 = 4,096 subsets (their distinct policies are simulated).
+MAX_LEVERS = 12
+
+#: Fields that document a setting without changing what it does (ignored when comparing).
+_COSMETIC = frozenset({"source", "assumption", "description", "name", "unit"})
+
+
+def shapley_weights(levers: int) -> np.ndarray:
+    """The Shapley weight of a coalition of each size s = 0 … L−1 that a lever joins:
+    s! (L − s − 1)! / L!.
+
+    >>> shapley_weights(2).tolist()
+    [0.5, 0.5]
+    """
+    factorial = math.factorial
+    return np.array(
+        [factorial(s) * factorial(levers - s - 1) / factorial(levers) for s in range(levers)]
+    )
+
+
+def shapley_values(values: np.ndarray) -> np.ndarray:
+    """Shapley values of a game given by its value on every coalition.
+
+    Parameters
+    ----------
+    values : numpy.ndarray, shape (..., 2**L)
+        ``values[..., S]``: the worth of coalition S, bit i of S set when player i is in it;
+        leading axes are separate games (e.g. replications).
+
+    Returns
+    -------
+    numpy.ndarray, shape (..., L)
+        φ_i = Σ_{S ∌ i} |S|! (L − |S| − 1)! / L! · (v(S ∪ {i}) − v(S)). By efficiency
+        Σ_i φ_i = v(all) − v(∅) (to floating-point rounding).
+
+    Raises
+    ------
+    ValueError
+        The last axis is not a power of two of at least 2.
+
+    Examples
+    --------
+    An additive game: each player's value is its own worth.
+
+    >>> shapley_values(np.array([0.0, 1.0, 2.0, 3.0])).tolist()
+    [1.0, 2.0]
+    """
+    values = np.asarray(values, dtype=float)
+    size = values.shape[-1]
+    levers = size.bit_length() - 1
+    if size < 2 or size != 1 << levers:
+        raise ValueError(f"{size} coalition values; allowed: 2**L for L >= 1")
+    masks = np.arange(size)
+    sizes = np.array([bin(int(m)).count("1") for m in masks])
+    weights = shapley_weights(levers)
+    out = np.empty((*values.shape[:-1], levers))
+    for i in range(levers):
+        without = masks[(masks >> i) & 1 == 0]
+        marginal = values[..., without | (1 << i)] - values[..., without]
+        out[..., i] = marginal @ weights[sizes[without]]
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Levers
+
+
+@dataclass(frozen=True)
+class Lever:
+    """One lever of a district's policy: its name, what it covers, and A's and B's settings."""
+
+    name: str
+    description: str
+    #: A's and B's settings, in one line each (``(none)`` for an offer a district lacks).
+    setting_from: str
+    setting_to: str
+    #: Whether the two settings act differently (documentation fields aside).
+    differs: bool
+
+
+def _behaviour(value: Any) -> Any:
+    """What a setting does: its dump without sources, names and other documentation."""
+    if hasattr(value, "model_dump"):
+        value = value.model_dump(mode="json", by_alias=True)
+    if isinstance(value, Mapping):
+        return {k: _behaviour(v) for k, v in value.items() if k not in _COSMETIC}
+    if isinstance(value, list | tuple):
+        return [_behaviour(v) for v in value]
+    return value
+
+
+def _null_offer(offer: Offer) -> Offer:
+    """An offer in ``offer``'s position that is never extended (a district without an offer at
+    that position): the first offer a defendant is eligible for, extended and accepted applies
+    (sim.model.policy), so one never extended changes nothing."""
+    never = offer.offer_probability.model_copy(update={"value": 0.0})
+    return offer.model_copy(update={"name": "(none)", "offer_probability": never})
+
+
+def _parts(policy: DistrictPolicy, judge: JudgeConfig, positions: int) -> dict[str, Any]:
+    """A policy cut into its levers' settings (offers padded to ``positions`` with None)."""
+    prosecution = policy.prosecution
+    parts: dict[str, Any] = {
+        "prosecution": (prosecution.eligible, prosecution.probability),
+        "declination": prosecution.declined,
+    }
+    for k in range(positions):
+        parts[f"offers[{k}]"] = policy.offers[k] if k < len(policy.offers) else None
+    parts["plea"] = (policy.plea_probability, policy.plea_acceptance_levels)
+    parts["judge"] = policy.judge or judge
+    return parts
+
+
+def _describe(name: str, setting: Any) -> str:
+    """One line saying what a lever's setting is."""
+    if name == "prosecution":
+        eligible, probability = setting
+        return f"eligible: {eligible}, probability {probability.value:g}"
+    if name == "declination":
+        return (
+            f"removal {setting.administrative_removal.value:g}, state referral "
+            f"{setting.state_referral.value:g}, § 1325 {setting.section_1325.value:g} "
+            f"({setting.section_1325_months.value:g} months)"
+        )
+    if name.startswith("offers["):
+        if setting is None:
+            return "(none)"
+        terms = []
+        if setting.conviction is not None:
+            terms.append(f"charge bargain to {setting.conviction}")
+        for field, label in (
+            ("sentence_cap_months", "cap"),
+            ("sentence_floor_months", "floor"),
+            ("stipulated_sentence_months", "stipulated"),
+        ):
+            if (term := getattr(setting, field)) is not None:
+                terms.append(f"{label} {term.value:g} months")
+        levels = setting.early_disposition_levels
+        if any(levels.values()) if isinstance(levels, dict) else levels > 0:
+            terms.append(f"early-disposition levels {levels}")
+        return (
+            f"{setting.name}: {', '.join(terms)}; offered {setting.offer_probability.value:g}, "
+            f"accepted {setting.acceptance_probability.value:g}"
+        )
+    if name == "plea":
+        probability, levels = setting
+        return f"no-deal plea probability {probability.value:g}, {levels} acceptance levels"
+    below, above = setting.departures.rates()
+    served = setting.time_served_months
+    return (
+        f"range position {setting.range_position.distribution}, departures below {below:g} / "
+        f"above {above:g}, time served {'none' if served is None else f'{served.value:g}'}"
+    )
+
+
+_DESCRIPTIONS = {
+    "prosecution": "prosecution rule: who is eligible (prosecution.eligible) and the probability",
+    "declination": "what becomes of a declined defendant (prosecution.declined)",
+    "plea": "no-deal plea behaviour (plea_probability, plea_acceptance_levels)",
+    "judge": "the judge (the district's own judge, else the scenario's)",
+}
+
+
+def _offer_description(k: int) -> str:
+    return (
+        f"offer {k + 1} (offers[{k}]): who gets it, how often, and its terms (charge bargain, "
+        "cap, floor, stipulated sentence, early-disposition and acceptance levels); a district "
+        "without it never extends it"
+    )
+
+
+def levers_of(scenario: Scenario, a: str, b: str) -> list[Lever]:
+    """The levers of districts ``a`` and ``b`` of ``scenario``, in a fixed order: prosecution,
+    declination, each offer position, plea, judge."""
+    first, second = scenario.districts[a], scenario.districts[b]
+    positions = max(len(first.offers), len(second.offers))
+    parts_a = _parts(first, scenario.judge, positions)
+    parts_b = _parts(second, scenario.judge, positions)
+    levers = []
+    for name in parts_a:
+        description = _DESCRIPTIONS.get(name) or _offer_description(int(name[7:-1]))
+        levers.append(
+            Lever(
+                name=name,
+                description=description,
+                setting_from=_describe(name, parts_a[name]),
+                setting_to=_describe(name, parts_b[name]),
+                differs=_behaviour(parts_a[name]) != _behaviour(parts_b[name]),
+            )
+        )
+    return levers
+
+
+def _policy(
+    first: DistrictPolicy,
+    parts_a: Mapping[str, Any],
+    parts_b: Mapping[str, Any],
+    names: Sequence[str],
+    mask: int,
+) -> DistrictPolicy:
+    """A's policy with the levers in ``mask`` (bit i: ``names[i]``) taken from B.
+
+    Built with ``model_copy`` (no re-validation): every part is a validated part of A or B,
+    and no validation rule relates one lever to another (a district's offers are checked one by
+    one, against the scenario's Manual, which A and B share)."""
+    chosen = {name: (parts_b if mask >> i & 1 else parts_a)[name] for i, name in enumerate(names)}
+    eligible, probability = chosen["prosecution"]
+    prosecution = first.prosecution.model_copy(
+        update={"eligible": eligible, "probability": probability, "declined": chosen["declination"]}
+    )
+    offers = []
+    for k in range(sum(name.startswith("offers[") for name in names)):
+        name = f"offers[{k}]"
+        offer = chosen[name]
+        if offer is None:  # the chosen side lacks it: never extended, in the other's position
+            offer = _null_offer(parts_a[name] if parts_a[name] is not None else parts_b[name])
+        offers.append(offer)
+    plea_probability, plea_levels = chosen["plea"]
+    return first.model_copy(
+        update={
+            "prosecution": prosecution,
+            "offers": offers,
+            "plea_probability": plea_probability,
+            "plea_acceptance_levels": plea_levels,
+            "judge": chosen["judge"],
+        }
+    )
+
+
+def attribution_scenario(scenario: Scenario, a: str, b: str) -> tuple[Scenario, np.ndarray]:
+    """The study whose districts are the 2^L synthetic districts of the A → B game.
+
+    Returns
+    -------
+    (Scenario, numpy.ndarray)
+        The study (first district: A's own policy; ``study.pairs: reference``, so every
+        district's paired gaps are tallied against it; no profiles, headline or validation),
+        and for each subset mask 0 … 2^L − 1 the index of the district that sentences it
+        (subsets whose policies act the same share one district).
+    """
+    first, second = scenario.districts[a], scenario.districts[b]
+    positions = max(len(first.offers), len(second.offers))
+    parts_a = _parts(first, scenario.judge, positions)
+    parts_b = _parts(second, scenario.judge, positions)
+    names = list(parts_a)
+    weight = first.caseload_weight.model_copy(update={"value": 1.0})  # as-arrested view: unused
+    districts: dict[str, DistrictPolicy] = {}
+    seen: dict[str, int] = {}
+    index = np.empty(1 << len(names), dtype=np.int64)
+    for mask in range(1 << len(names)):
+        policy = _policy(first, parts_a, parts_b, names, mask)
+        key = repr(_behaviour(policy.model_copy(update={"caseload_weight": weight})))
+        if key not in seen:
+            seen[key] = len(districts)
+            label = "".join("1" if mask >> i & 1 else "0" for i in range(len(names)))
+            districts[f"{a}+{label}"] = policy.model_copy(
+                update={"caseload_weight": weight, "name": f"{a} with levers {label} from {b}"}
+            )
+        index[mask] = seen[key]
+    study = scenario.study.model_copy(update={"pairs": "reference"})
+    synthetic = scenario.model_copy(
+        update={
+            "districts": districts,
+            "study": study,
+            "profiles": {},
+            "headline": None,
+            "validation": [],
+        }
+    )
+    return synthetic, index
+
+
+# ---------------------------------------------------------------------------------------------
+# The attribution
+
+
+@dataclass(frozen=True)
+class LeverValue:
+    """A lever's Shapley value over replications (months)."""
+
+    lever: Lever
+    shapley: Estimate
+    #: Per replication (the replications used), summing over levers to the replication's gap.
+    per_replication: np.ndarray
+
+
+@dataclass(frozen=True)
+class MeasureAttribution:
+    """The attribution of one measure's gap."""
+
+    measure: str
+    definition: str
+    total_gap: Estimate
+    #: A's and B's mean months over the defendants the measure compares (for the waterfall:
+    #: ``mean_from − Σ shapley = mean_to``).
+    mean_from: Estimate
+    mean_to: Estimate
+    levers: list[LeverValue]
+    #: v(S) over replications, per subset mask.
+    subset_gaps: list[Estimate]
+    #: Replications in which every v(S) is defined (a measure over no defendant is not).
+    replications_used: int
+
+    @property
+    def shapley_sum(self) -> float:
+        """Σ of the levers' Shapley values (equal to the total gap to rounding)."""
+        return float(sum(value.shapley.estimate for value in self.levers))
+
+
+@dataclass(frozen=True)
+class Attribution:
+    """The attribution of the A → B gap, both measures, from one study."""
+
+    district_from: str
+    district_to: str
+    levers: list[Lever]
+    subsets: int
+    districts_simulated: int
+    seed: int
+    defendants: int
+    replications: int
+    measures: dict[str, MeasureAttribution]
+
+
+def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.asarray(numerator, dtype=float) / np.asarray(denominator, dtype=float)
+
+
+def _games(tally: StudyTally, index: np.ndarray) -> dict[str, tuple[np.ndarray, ...]]:
+    """Per measure: v (R, 2^L), A's and S's means (R, 2^L), from the pairs (0, d) of
+    ``tally`` (pair p = d − 1; district 0 against itself is the zero gap)."""
+    differences = np.arange(2 * MAX_MONTHS + 1) - MAX_MONTHS
+    months = np.arange(MAX_MONTHS + 1)
+    replications, districts = tally.counterfactual_prosecuted.shape
+    # All defendants, declined = 0 (sim.analysis.metrics.balanced_histograms).
+    balanced = tally.counterfactual_histogram.copy()
+    balanced[:, :, 0] += tally.defendants[:, None] - tally.counterfactual_prosecuted
+    means = _ratio((balanced * months).sum(axis=-1), tally.defendants[:, None])  # (R, D)
+    gap_all = np.zeros((replications, districts))
+    gap_both = np.zeros((replications, districts))
+    from_both = np.empty((replications, districts))
+    to_both = np.empty((replications, districts))
+    # District 0 against itself: everyone it prosecutes, the zero gap.
+    own = tally.counterfactual_prosecuted[:, 0]
+    own_mean = _ratio((tally.counterfactual_histogram[:, 0] * months).sum(axis=-1), own)
+    from_both[:, 0] = to_both[:, 0] = own_mean
+    gap_both[:, 0] = np.where(own > 0, 0.0, np.nan)
+    if districts > 1:
+        # Σ (Y_A − Y_S) / n, as sim.analysis.measures computes the pairwise and headline gaps.
+        hist_all = tally.pair_difference
+        gap_all[:, 1:] = _ratio((hist_all * differences).sum(axis=-1), hist_all.sum(axis=-1))
+        hist_both = tally.pair_both_difference
+        both = hist_both.sum(axis=-1)
+        gap_both[:, 1:] = _ratio((hist_both * differences).sum(axis=-1), both)
+        from_both[:, 1:] = _ratio(tally.pair_both_sums[..., 0], both)
+        to_both[:, 1:] = _ratio(tally.pair_both_sums[..., 1], both)
+    return {
+        "both_prosecuted": (gap_both[:, index], from_both[:, index], to_both[:, index]),
+        "all_defendants": (
+            gap_all[:, index],
+            np.repeat(means[:, [0]], len(index), axis=1),
+            means[:, index],
+        ),
+    }
+
+
+def _measure(
+    name: str, a: str, b: str, levers: list[Lever], games: tuple[np.ndarray, ...]
+) -> MeasureAttribution:
+    gaps, means_from, means_to = games
+    defined = np.all(np.isfinite(gaps), axis=1)
+    used = gaps[defined]
+    values = shapley_values(used) if len(used) else np.empty((0, len(levers)))
+    full = gaps.shape[1] - 1
+    return MeasureAttribution(
+        measure=name,
+        definition=MEASURES[name].format(a=a, b=b),
+        total_gap=over_replications(used[:, full]),
+        mean_from=over_replications(means_from[defined, full]),
+        mean_to=over_replications(means_to[defined, full]),
+        levers=[
+            LeverValue(lever, over_replications(values[:, i]), values[:, i])
+            for i, lever in enumerate(levers)
+        ],
+        subset_gaps=[over_replications(used[:, s]) for s in range(gaps.shape[1])],
+        replications_used=int(defined.sum()),
+    )
+
+
+def attribution_problems(scenario: Scenario, a: str | None, b: str | None) -> list[tuple[str, str]]:
+    """What is wrong with ``--from`` and ``--to``: each a listed district, the two different."""
+    codes = scenario.district_codes
+    allowed = f"allowed: a district of scenario {scenario.scenario!r} ({', '.join(codes[:12])}"
+    allowed += ", …)" if len(codes) > 12 else ")"
+    problems = []
+    for option, code in (("--from", a), ("--to", b)):
+        if code is None:
+            problems.append((option, f"required; {allowed}"))
+        elif code not in scenario.districts:
+            problems.append((option, f"{printable(code, 40)}: not a listed district; {allowed}"))
+    if not problems and a == b:
+        problems.append(
+            (
+                "--to",
+                f"{printable(b, 40)} is also --from: nothing to attribute; allowed: another "
+                "district",
+            )
+        )
+    if not problems:
+        levers = levers_of(scenario, a, b)
+        if len(levers) > MAX_LEVERS:
+            problems.append(
+                (
+                    "--from/--to",
+                    f"{len(levers)} levers ({2 ** len(levers):,} subsets); allowed: at most "
+                    f"{MAX_LEVERS} (fewer offer positions)",
+                )
+            )
+    return problems
+
+
+def attribute(
+    scenario: Scenario,
+    a: str,
+    b: str,
+    *,
+    workers: int = 1,
+    progress: Callable[[int, int], None] | None = None,
+) -> Attribution:
+    """Attribute the paired gap A − B to the levers of B's policy by Shapley values.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        A validated scenario; its ``study`` settings (seed, defendants, replications) are the
+        study's.
+    a, b : str
+        District codes (``--from`` and ``--to``).
+    workers : int
+    progress : callable, optional
+        ``progress(done, total)`` in defendants.
+
+    Returns
+    -------
+    Attribution
+
+    Raises
+    ------
+    InputError
+        ``a`` or ``b`` not a listed district, the two the same, too many levers, or the study's
+        tallies over its synthetic districts would not fit the memory budget.
+    """
+    if problems := attribution_problems(scenario, a, b):
+        raise InputError("bad attribution", problems=problems)
+    levers = levers_of(scenario, a, b)
+    synthetic, index = attribution_scenario(scenario, a, b)
+    try:
+        check_fits(synthetic)
+    except InputError as error:
+        raise InputError(
+            f"the {len(index):,} subsets of {len(levers)} levers run as "
+            f"{len(synthetic.districts)} synthetic districts: {error.detail}",
+            field="replications",
+        ) from None
+    study = run_study(synthetic, workers=workers, progress=progress)
+    games = _games(study.tally, index)
+    return Attribution(
+        district_from=a,
+        district_to=b,
+        levers=levers,
+        subsets=len(index),
+        districts_simulated=len(synthetic.districts),
+        seed=scenario.study.seed,
+        defendants=scenario.study.defendants,
+        replications=scenario.study.replications,
+        measures={name: _measure(name, a, b, levers, games[name]) for name in MEASURES},
+    )
