@@ -211,6 +211,18 @@ def test_prosecution_rule_matters_only_to_the_all_defendants_measure(attributed)
 
 
 @pytest.mark.slow
+def test_all_defendants_attribution_turns_sign_when_the_districts_swap(scenario, attributed):
+    # Over every defendant, v(S) is a difference of means, so the game B → A is the dual of
+    # A → B with its sign turned (B with A's levers T is A with B's levers N − T), and the dual
+    # has the same Shapley values: each lever's value turns sign, replication by replication.
+    backwards = attribute(scenario, "CAS", "CAC").measures["all_defendants"]
+    forwards = attributed.measures["all_defendants"]
+    for there, back in zip(forwards.levers, backwards.levers, strict=True):
+        assert there.lever.name == back.lever.name
+        np.testing.assert_allclose(back.per_replication, -there.per_replication, atol=1e-12)
+
+
+@pytest.mark.slow
 def test_identical_districts_have_no_gap_and_every_value_zero(scenario):
     attribution = attribute(scenario, "CAE", "CAN")  # the same policy (anchors)
     assert attribution.districts_simulated == 1
