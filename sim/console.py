@@ -410,7 +410,7 @@ def print_attribution(summary: Mapping[str, Any]) -> None:
         table.add_row(
             printable(name),
             _figure(lever["shapley_months"], lever["mcse_months"], 2),
-            "–" if share is None else f"{100 * share:.0f}%",
+            "–" if share is None else f"{round(100 * share) or 0}%",  # never "-0%"
             "differs" if lever["differs"] else f"same as {a}'s",
         )
     console.print(table)
