@@ -47,7 +47,6 @@ from sim.run.runner import check_fits, run_study
 from sim.run.tally import MAX_MONTHS, StudyTally
 
 __all__ = [
-    "MAX_LEVERS",
     "MEASURES",
     "Attribution",
     "Lever",
@@ -74,8 +73,8 @@ MEASURES: dict[str, str] = {
     ),
 }
 
-#: Levers a game may have: 2^12 = 4,096 subsets (their distinct policies are simulated).
-MAX_LEVERS = 12
+#: Defendant-districts a processing block of the synthetic study may hold at once.
+_PIECE_CELLS = 12_800_000
 
 #: Fields that document a setting without changing what it does (ignored when comparing).
 _COSMETIC = frozenset({"source", "assumption", "description", "name", "unit"})
@@ -312,7 +311,8 @@ def attribution_scenario(scenario: Scenario, a: str, b: str) -> tuple[Scenario, 
         The study (first district: A's own policy; ``study.pairs: reference``, so every
         district's paired gaps are tallied against it; no profiles, headline or validation),
         and for each subset mask 0 … 2^L − 1 the index of the district that sentences it
-        (subsets whose policies act the same share one district).
+        (subsets whose policies act the same share one district). Its block size is cut
+        so that a block of every district stays near 12.8 million defendant-districts.
     """
     first, second = scenario.districts[a], scenario.districts[b]
     positions = max(len(first.offers), len(second.offers))
@@ -333,7 +333,11 @@ def attribution_scenario(scenario: Scenario, a: str, b: str) -> tuple[Scenario, 
                 update={"caseload_weight": weight, "name": f"{a} with levers {label} from {b}"}
             )
         index[mask] = seen[key]
-    study = scenario.study.model_copy(update={"pairs": "reference"})
+    # Each piece holds every defendant's outcome in every district: the block is cut so that a
+    # piece stays near 12.8 million defendant-districts (about 200 MB); results do not depend
+    # on the block size (sim/run/runner.py).
+    block = max(1_000, min(scenario.study.block_size, _PIECE_CELLS // len(districts)))
+    study = scenario.study.model_copy(update={"pairs": "reference", "block_size": block})
     synthetic = scenario.model_copy(
         update={
             "districts": districts,
@@ -483,16 +487,6 @@ def attribution_problems(scenario: Scenario, a: str | None, b: str | None) -> li
                 "district",
             )
         )
-    if not problems:
-        levers = levers_of(scenario, a, b)
-        if len(levers) > MAX_LEVERS:
-            problems.append(
-                (
-                    "--from/--to",
-                    f"{len(levers)} levers ({2 ** len(levers):,} subsets); allowed: at most "
-                    f"{MAX_LEVERS} (fewer offer positions)",
-                )
-            )
     return problems
 
 
@@ -524,8 +518,8 @@ def attribute(
     Raises
     ------
     InputError
-        ``a`` or ``b`` not a listed district, the two the same, too many levers, or the study's
-        tallies over its synthetic districts would not fit the memory budget.
+        ``a`` or ``b`` not a listed district, the two the same, or the study's tallies over its
+        synthetic districts would not fit the memory budget.
     """
     if problems := attribution_problems(scenario, a, b):
         raise InputError("bad attribution", problems=problems)

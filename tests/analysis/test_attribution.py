@@ -255,6 +255,37 @@ def test_bad_districts_are_all_reported(scenario):
         attribute(scenario, "CAC", "CAC")
 
 
+@pytest.mark.slow
+def test_eight_offer_positions_make_the_largest_game(scenario):
+    # 4 levers + one per offer position (at most 8, sim.model.policy.MAX_OFFERS): 12 levers,
+    # 4,096 subsets, built without running.
+    district = scenario.districts["CAS"]
+    offers = [district.offers[k % 2].model_copy() for k in range(8)]
+    crowded = scenario.model_copy(
+        update={
+            "districts": {
+                **scenario.districts,
+                "CAS": district.model_copy(update={"offers": offers}),
+            }
+        }
+    )
+    assert attribution_problems(crowded, "CAC", "CAS") == []
+    synthetic, index = attribution_scenario(crowded, "CAC", "CAS")
+    assert len(index) == 4096
+    # plea and judge are the same: 2^10 distinct policies, one per subset of the others.
+    assert len(synthetic.districts) == 1024
+
+
+def test_the_synthetic_block_keeps_a_piece_small(scenario):
+    synthetic, _ = attribution_scenario(scenario, "CAC", "CAS")
+    assert synthetic.study.block_size == scenario.study.block_size  # 16 districts: unchanged
+    wide = scenario.model_copy(
+        update={"study": scenario.study.model_copy(update={"block_size": 10_000_000})}
+    )
+    synthetic, _ = attribution_scenario(wide, "CAC", "CAS")
+    assert synthetic.study.block_size == 12_800_000 // 16
+
+
 # --- the waterfall ---------------------------------------------------------------------------
 
 
