@@ -275,9 +275,9 @@ def _policy(
 ) -> DistrictPolicy:
     """A's policy with the levers in ``mask`` (bit i: ``names[i]``) taken from B.
 
-    Built with ``model_copy`` (no re-validation): every part is a validated part of A or B,
-    and no validation rule relates one lever to another (a district's offers are checked one by
-    one, against the scenario's Manual, which A and B share)."""
+    Assembled with ``model_copy`` from validated parts of A and B; :func:`attribution_scenario`
+    validates each distinct result again as a ``DistrictPolicy``. (The scenario-level rules
+    check each offer against the Manual, which A and B share.)"""
     chosen = {name: (parts_b if mask >> i & 1 else parts_a)[name] for i, name in enumerate(names)}
     eligible, probability = chosen["prosecution"]
     prosecution = first.prosecution.model_copy(
@@ -329,8 +329,13 @@ def attribution_scenario(scenario: Scenario, a: str, b: str) -> tuple[Scenario, 
         if key not in seen:
             seen[key] = len(districts)
             label = "".join("1" if mask >> i & 1 else "0" for i in range(len(names)))
-            districts[f"{a}+{label}"] = policy.model_copy(
+            named = policy.model_copy(
                 update={"caseload_weight": weight, "name": f"{a} with levers {label} from {b}"}
+            )
+            # Validated like any district of a scenario file (a combination of levers that broke
+            # a rule of DistrictPolicy would be refused here, not simulated).
+            districts[f"{a}+{label}"] = DistrictPolicy.model_validate(
+                named.model_dump(by_alias=True)
             )
         index[mask] = seen[key]
     # Each piece holds every defendant's outcome in every district: the block is cut so that a
