@@ -403,7 +403,7 @@ def print_attribution(summary: Mapping[str, Any]) -> None:
         f"{summary['defendants']:,} defendants"
     )
     table = Table(title=f"Lever attribution of the {a} − {b} gap ({summary['measure']})")
-    for column in ("lever", "Shapley (months)", "share", f"{b}'s setting"):
+    for column in ("lever", "Shapley (months)", "share", "first", "last", f"{b}'s setting"):
         table.add_column(column, justify="left" if column == "lever" else "right")
     for name, lever in summary["levers"].items():
         share = lever["share_of_gap"]
@@ -411,6 +411,8 @@ def print_attribution(summary: Mapping[str, Any]) -> None:
             printable(name),
             _figure(lever["shapley_months"], lever["mcse_months"], 2),
             "–" if share is None else f"{round(100 * share) or 0}%",  # never "-0%"
+            _figure(lever["switched_first_months"], None, 2),
+            _figure(lever["switched_last_months"], None, 2),
             "differs" if lever["differs"] else f"same as {a}'s",
         )
     console.print(table)
@@ -425,4 +427,8 @@ def print_attribution(summary: Mapping[str, Any]) -> None:
             console.print(
                 f"{printable(name)}: {printable(lever['from'])} → {printable(lever['to'])}"
             )
+    console.print(
+        "first / last: the lever's contribution switched first (alone, into "
+        f"{a}'s policy) and last (into {b}'s); the Shapley value averages every order"
+    )
     console.print(printable(summary["definition"], None), style="italic")

@@ -557,8 +557,14 @@ def attribute(
 # The summary (what ``sim attribute --json`` prints)
 
 
+def _difference(high: float | None, low: float | None) -> float | None:
+    return None if high is None or low is None else high - low
+
+
 def _measure_summary(attribution: Attribution, measured: MeasureAttribution) -> dict[str, Any]:
     names = [lever.name for lever in attribution.levers]
+    gaps = [gap.estimate for gap in measured.subset_gaps]
+    full = len(gaps) - 1
     return {
         "definition": measured.definition,
         "total_gap_months": measured.total_gap.estimate,
@@ -577,8 +583,13 @@ def _measure_summary(attribution: Attribution, measured: MeasureAttribution) -> 
                     if measured.total_gap.estimate
                     else None
                 ),
+                # The two extreme orders, whose spread around the Shapley value shows how much
+                # the lever interacts with the others: switched first (alone, into A) and last
+                # (the others already B's).
+                "switched_first_months": gaps[1 << i],
+                "switched_last_months": _difference(gaps[full], gaps[full ^ 1 << i]),
             }
-            for value in measured.levers
+            for i, value in enumerate(measured.levers)
         },
         "subset_gaps": [
             {

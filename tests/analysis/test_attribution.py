@@ -241,6 +241,15 @@ def test_summary_shape(attributed):
     assert {"shapley_months", "mcse_months", "differs", "from", "to"} <= set(lever)
     assert len(summary["measures"]["all_defendants"]["subset_gaps"]) == 64
     assert summary["measures"]["all_defendants"]["subset_gaps"][0]["gap_months"] == 0.0
+    # The extreme orders, from the game itself: first = v({i}), last = v(all) − v(all − {i}).
+    gaps = [g["gap_months"] for g in summary["measures"]["both_prosecuted"]["subset_gaps"]]
+    cap = summary["levers"]["offers[1]"]
+    assert cap["switched_first_months"] == gaps[0b001000]
+    assert cap["switched_last_months"] == gaps[0b111111] - gaps[0b110111]
+    assert summary["levers"]["declination"]["switched_last_months"] == 0.0
+    # The cap overlaps the § 1326(a) deal (whoever takes the deal never needs the cap): it
+    # matters most alone, least last, and its Shapley value lies between.
+    assert cap["switched_first_months"] > cap["shapley_months"] > cap["switched_last_months"]
     with pytest.raises(InputError, match="allowed: both_prosecuted, all_defendants"):
         attribution_summary(attributed, "median")
 
