@@ -361,6 +361,7 @@ def attribute_gap(
     overrides: Mapping[str, Any] | None = None,
     *,
     measure: str = "both_prosecuted",
+    split_offers: bool = False,
     workers: int = 1,
     out: Path | None = None,
     progress: Progress | None = None,
@@ -379,6 +380,9 @@ def attribute_gap(
     measure : str
         The measure the top level reports (:data:`sim.analysis.attribution.MEASURES`); both
         are computed and listed under ``measures``.
+    split_offers : bool
+        Split each offer position both districts have into the groups of its terms that differ
+        (who gets it, charge bargain, sentence terms, early-disposition and acceptance levels).
     workers : int
     out : path, optional
         A new folder to write ``attribution.json``, ``levers.csv`` (one row per measure and
@@ -402,7 +406,7 @@ def attribute_gap(
     from sim.analysis.attribution import attribution_summary as summarise
 
     scenario, _ = load_scenario(config, overrides)
-    problems = attribution_problems(scenario, district_from, district_to)
+    problems = attribution_problems(scenario, district_from, district_to, split_offers=split_offers)
     if measure not in MEASURES:
         problems.append(("--measure", f"{measure!r}; allowed: {', '.join(MEASURES)}"))
     if out is not None and (out.exists() or out.is_symlink()):
@@ -413,7 +417,12 @@ def attribute_gap(
         raise InputError("bad attribution", problems=problems)
     started = time.perf_counter()
     attribution = attribute(
-        scenario, district_from, district_to, workers=workers, progress=progress
+        scenario,
+        district_from,
+        district_to,
+        split_offers=split_offers,
+        workers=workers,
+        progress=progress,
     )
     summary = {"scenario": scenario.scenario, **summarise(attribution, measure)}
     summary["wall_seconds"] = round(time.perf_counter() - started, 3)

@@ -321,6 +321,15 @@ def attribute(
             "all_defendants: every defendant, declined = 0 months. Both are in --json.",
         ),
     ] = Measure.both_prosecuted,
+    split_offers: Annotated[
+        bool,
+        typer.Option(
+            "--split-offers",
+            help="Split each offer position both districts have into the groups of its terms "
+            "that differ (who gets it, charge bargain, sentence terms, early-disposition and "
+            "acceptance levels) instead of one lever per offer position.",
+        ),
+    ] = False,
     defendants: _Defendants = None,
     replications: _Replications = None,
     seed: _Seed = None,
@@ -356,6 +365,7 @@ def attribute(
             district_to,
             overrides,
             measure=measure.value,
+            split_offers=split_offers,
             workers=workers,
             out=out,
             progress=progress,

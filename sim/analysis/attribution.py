@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from pydantic import ValidationError
 
 from sim.analysis.metrics import Estimate, over_replications
 from sim.inputs import InputError, printable
@@ -47,7 +48,9 @@ from sim.run.runner import check_fits, run_study
 from sim.run.tally import MAX_MONTHS, StudyTally
 
 __all__ = [
+    "MAX_LEVERS",
     "MEASURES",
+    "OFFER_TERMS",
     "Attribution",
     "Lever",
     "LeverValue",
@@ -72,6 +75,10 @@ MEASURES: dict[str, str] = {
         "counted as 0 months (a difference of the two districts' means over the same defendants)"
     ),
 }
+
+#: Levers a game may have: 2^14 = 16,384 subsets. One lever per offer position makes at most
+#: 4 + 8 (sim.model.policy.MAX_OFFERS); ``split_offers`` can make more.
+MAX_LEVERS = 14
 
 #: Defendant-districts a processing block of the synthetic study may hold at once.
 _PIECE_CELLS = 12_800_000
@@ -172,18 +179,65 @@ def _null_offer(offer: Offer) -> Offer:
     return offer.model_copy(update={"name": "(none)", "offer_probability": never})
 
 
-def _parts(policy: DistrictPolicy, judge: JudgeConfig, positions: int) -> dict[str, Any]:
-    """A policy cut into its levers' settings (offers padded to ``positions`` with None)."""
+#: An offer's terms, grouped into the sub-levers ``--split-offers`` makes of an offer position
+#: both districts have: who gets it and how often, the charge bargain, the sentence terms, the
+#: early-disposition levels and the acceptance levels.
+OFFER_TERMS: dict[str, tuple[str, ...]] = {
+    "reach": ("eligibility", "offer_probability", "acceptance_probability"),
+    "charge": ("conviction",),
+    "sentence": ("sentence_cap_months", "sentence_floor_months", "stipulated_sentence_months"),
+    "early_disposition": ("early_disposition_levels",),
+    "acceptance": ("acceptance_levels",),
+}
+
+
+def _terms(offer: Offer, group: str) -> tuple[Any, ...]:
+    return tuple(getattr(offer, field) for field in OFFER_TERMS[group])
+
+
+def _offer_groups(first: DistrictPolicy, second: DistrictPolicy, split: bool) -> list[list[str]]:
+    """Per offer position, its levers' groups: ``[]`` for the whole offer, else the term groups
+    that differ (only where ``split`` and both districts have an offer there and some group
+    differs: a group the same in both would be a null player)."""
+    layout = []
+    for k in range(max(len(first.offers), len(second.offers))):
+        groups: list[str] = []
+        if split and k < len(first.offers) and k < len(second.offers):
+            a, b = first.offers[k], second.offers[k]
+            groups = [
+                g for g in OFFER_TERMS if _behaviour(_terms(a, g)) != _behaviour(_terms(b, g))
+            ]
+        layout.append(groups)
+    return layout
+
+
+def _parts(
+    policy: DistrictPolicy, judge: JudgeConfig, layout: Sequence[Sequence[str]]
+) -> dict[str, Any]:
+    """A policy cut into its levers' settings: offers by position (None where it has none),
+    split into term groups as ``layout`` says (:func:`_offer_groups`)."""
     prosecution = policy.prosecution
     parts: dict[str, Any] = {
         "prosecution": (prosecution.eligible, prosecution.probability),
         "declination": prosecution.declined,
     }
-    for k in range(positions):
-        parts[f"offers[{k}]"] = policy.offers[k] if k < len(policy.offers) else None
+    for k, groups in enumerate(layout):
+        offer = policy.offers[k] if k < len(policy.offers) else None
+        if not groups:
+            parts[f"offers[{k}]"] = offer
+        for group in groups:
+            parts[f"offers[{k}].{group}"] = _terms(offer, group)
     parts["plea"] = (policy.plea_probability, policy.plea_acceptance_levels)
     parts["judge"] = policy.judge or judge
     return parts
+
+
+def _both_parts(
+    scenario: Scenario, a: str, b: str, split_offers: bool
+) -> tuple[dict[str, Any], dict[str, Any], list[list[str]]]:
+    first, second = scenario.districts[a], scenario.districts[b]
+    layout = _offer_groups(first, second, split_offers)
+    return _parts(first, scenario.judge, layout), _parts(second, scenario.judge, layout), layout
 
 
 def _describe(name: str, setting: Any) -> str:
@@ -197,6 +251,8 @@ def _describe(name: str, setting: Any) -> str:
             f"{setting.state_referral.value:g}, § 1325 {setting.section_1325.value:g} "
             f"({setting.section_1325_months.value:g} months)"
         )
+    if name.startswith("offers[") and "." in name:
+        return _describe_terms(name.rpartition(".")[2], setting)
     if name.startswith("offers["):
         if setting is None:
             return "(none)"
@@ -228,6 +284,26 @@ def _describe(name: str, setting: Any) -> str:
     )
 
 
+def _describe_terms(group: str, setting: tuple[Any, ...]) -> str:
+    """One line saying what a group of an offer's terms is."""
+    if group == "reach":
+        eligibility, offered, accepted = setting
+        rule = ", ".join(f"{k} {v}" for k, v in eligibility.conditions.items()) or "everyone"
+        return f"eligible: {rule}; offered {offered.value:g}, accepted {accepted.value:g}"
+    if group == "charge":
+        return "no charge bargain" if setting[0] is None else f"charge bargain to {setting[0]}"
+    if group == "sentence":
+        terms = [
+            f"{label} {term.value:g} months"
+            for label, term in zip(("cap", "floor", "stipulated"), setting, strict=True)
+            if term is not None
+        ]
+        return ", ".join(terms) or "no sentence term"
+    if group == "early_disposition":
+        return f"early-disposition levels {setting[0]}"
+    return f"{setting[0]} acceptance levels"
+
+
 _DESCRIPTIONS = {
     "prosecution": "prosecution rule: who is eligible (prosecution.eligible) and the probability",
     "declination": "what becomes of a declined defendant (prosecution.declined)",
@@ -236,7 +312,11 @@ _DESCRIPTIONS = {
 }
 
 
-def _offer_description(k: int) -> str:
+def _offer_description(name: str) -> str:
+    k = int(name[7 : name.index("]")])
+    if "." in name:
+        group = name.rpartition(".")[2]
+        return f"offer {k + 1} (offers[{k}]), {group}: {', '.join(OFFER_TERMS[group])}"
     return (
         f"offer {k + 1} (offers[{k}]): who gets it, how often, and its terms (charge bargain, "
         "cap, floor, stipulated sentence, early-disposition and acceptance levels); a district "
@@ -244,16 +324,14 @@ def _offer_description(k: int) -> str:
     )
 
 
-def levers_of(scenario: Scenario, a: str, b: str) -> list[Lever]:
+def levers_of(scenario: Scenario, a: str, b: str, *, split_offers: bool = False) -> list[Lever]:
     """The levers of districts ``a`` and ``b`` of ``scenario``, in a fixed order: prosecution,
-    declination, each offer position, plea, judge."""
-    first, second = scenario.districts[a], scenario.districts[b]
-    positions = max(len(first.offers), len(second.offers))
-    parts_a = _parts(first, scenario.judge, positions)
-    parts_b = _parts(second, scenario.judge, positions)
+    declination, each offer position (with ``split_offers``, a position both districts have is
+    split into the groups of its terms that differ, :data:`OFFER_TERMS`), plea, judge."""
+    parts_a, parts_b, _ = _both_parts(scenario, a, b, split_offers)
     levers = []
     for name in parts_a:
-        description = _DESCRIPTIONS.get(name) or _offer_description(int(name[7:-1]))
+        description = _DESCRIPTIONS.get(name) or _offer_description(name)
         levers.append(
             Lever(
                 name=name,
@@ -270,7 +348,7 @@ def _policy(
     first: DistrictPolicy,
     parts_a: Mapping[str, Any],
     parts_b: Mapping[str, Any],
-    names: Sequence[str],
+    layout: Sequence[Sequence[str]],
     mask: int,
 ) -> DistrictPolicy:
     """A's policy with the levers in ``mask`` (bit i: ``names[i]``) taken from B.
@@ -278,13 +356,20 @@ def _policy(
     Assembled with ``model_copy`` from validated parts of A and B; :func:`attribution_scenario`
     validates each distinct result again as a ``DistrictPolicy``. (The scenario-level rules
     check each offer against the Manual, which A and B share.)"""
+    names = list(parts_a)
     chosen = {name: (parts_b if mask >> i & 1 else parts_a)[name] for i, name in enumerate(names)}
     eligible, probability = chosen["prosecution"]
     prosecution = first.prosecution.model_copy(
         update={"eligible": eligible, "probability": probability, "declined": chosen["declination"]}
     )
     offers = []
-    for k in range(sum(name.startswith("offers[") for name in names)):
+    for k, groups in enumerate(layout):
+        if groups:  # A's offer with the chosen groups of terms (both districts have one here)
+            update: dict[str, Any] = {}
+            for group in groups:
+                update |= dict(zip(OFFER_TERMS[group], chosen[f"offers[{k}].{group}"], strict=True))
+            offers.append(first.offers[k].model_copy(update=update))
+            continue
         name = f"offers[{k}]"
         offer = chosen[name]
         if offer is None:  # the chosen side lacks it: never extended, in the other's position
@@ -302,8 +387,26 @@ def _policy(
     )
 
 
-def attribution_scenario(scenario: Scenario, a: str, b: str) -> tuple[Scenario, np.ndarray]:
-    """The study whose districts are the 2^L synthetic districts of the A → B game.
+def _validated(policy: DistrictPolicy) -> DistrictPolicy:
+    """``policy`` validated like any district of a scenario file, so that a combination of levers
+    that broke a rule of ``DistrictPolicy`` is refused, not simulated; except one rule. With
+    ``split_offers`` an offer may lose every term (A's charge bargain switched to B's none):
+    the rule that an offer must change something catches a scenario author's slip, but here the
+    offer is a counterfactual with a meaning (accepting it is a plea at its acceptance levels,
+    sim.model.policy), so it is kept."""
+    try:
+        return DistrictPolicy.model_validate(policy.model_dump(by_alias=True))
+    except ValidationError as error:
+        if all("changes nothing" in e["msg"] for e in error.errors(include_url=False)):
+            return policy
+        raise
+
+
+def attribution_scenario(
+    scenario: Scenario, a: str, b: str, *, split_offers: bool = False
+) -> tuple[Scenario, np.ndarray]:
+    """The study whose districts are the 2^L synthetic districts of the A → B game (levers as
+    :func:`levers_of` makes them).
 
     Returns
     -------
@@ -314,17 +417,15 @@ def attribution_scenario(scenario: Scenario, a: str, b: str) -> tuple[Scenario, 
         (subsets whose policies act the same share one district). Its block size is cut
         so that a block of every district stays near 12.8 million defendant-districts.
     """
-    first, second = scenario.districts[a], scenario.districts[b]
-    positions = max(len(first.offers), len(second.offers))
-    parts_a = _parts(first, scenario.judge, positions)
-    parts_b = _parts(second, scenario.judge, positions)
+    first = scenario.districts[a]
+    parts_a, parts_b, layout = _both_parts(scenario, a, b, split_offers)
     names = list(parts_a)
     weight = first.caseload_weight.model_copy(update={"value": 1.0})  # as-arrested view: unused
     districts: dict[str, DistrictPolicy] = {}
     seen: dict[str, int] = {}
     index = np.empty(1 << len(names), dtype=np.int64)
     for mask in range(1 << len(names)):
-        policy = _policy(first, parts_a, parts_b, names, mask)
+        policy = _policy(first, parts_a, parts_b, layout, mask)
         key = repr(_behaviour(policy.model_copy(update={"caseload_weight": weight})))
         if key not in seen:
             seen[key] = len(districts)
@@ -332,11 +433,7 @@ def attribution_scenario(scenario: Scenario, a: str, b: str) -> tuple[Scenario, 
             named = policy.model_copy(
                 update={"caseload_weight": weight, "name": f"{a} with levers {label} from {b}"}
             )
-            # Validated like any district of a scenario file (a combination of levers that broke
-            # a rule of DistrictPolicy would be refused here, not simulated).
-            districts[f"{a}+{label}"] = DistrictPolicy.model_validate(
-                named.model_dump(by_alias=True)
-            )
+            districts[f"{a}+{label}"] = _validated(named)
         index[mask] = seen[key]
     # Each piece holds every defendant's outcome in every district: the block is cut so that a
     # piece stays near 12.8 million defendant-districts (about 200 MB); results do not depend
@@ -398,6 +495,7 @@ class Attribution:
 
     district_from: str
     district_to: str
+    split_offers: bool
     levers: list[Lever]
     subsets: int
     districts_simulated: int
@@ -473,8 +571,11 @@ def _measure(
     )
 
 
-def attribution_problems(scenario: Scenario, a: str | None, b: str | None) -> list[tuple[str, str]]:
-    """What is wrong with ``--from`` and ``--to``: each a listed district, the two different."""
+def attribution_problems(
+    scenario: Scenario, a: str | None, b: str | None, *, split_offers: bool = False
+) -> list[tuple[str, str]]:
+    """What is wrong with ``--from`` and ``--to``: each a listed district, the two different,
+    and at most :data:`MAX_LEVERS` levers (which only ``split_offers`` can exceed)."""
     codes = scenario.district_codes
     allowed = f"allowed: a district of scenario {scenario.scenario!r} ({', '.join(codes[:12])}"
     allowed += ", …)" if len(codes) > 12 else ")"
@@ -492,6 +593,16 @@ def attribution_problems(scenario: Scenario, a: str | None, b: str | None) -> li
                 "district",
             )
         )
+    if not problems:
+        count = len(levers_of(scenario, a, b, split_offers=split_offers))
+        if count > MAX_LEVERS:
+            problems.append(
+                (
+                    "--split-offers",
+                    f"{count} levers ({2**count:,} subsets); allowed: at most {MAX_LEVERS} "
+                    "(without --split-offers, one lever per offer position)",
+                )
+            )
     return problems
 
 
@@ -500,6 +611,7 @@ def attribute(
     a: str,
     b: str,
     *,
+    split_offers: bool = False,
     workers: int = 1,
     progress: Callable[[int, int], None] | None = None,
 ) -> Attribution:
@@ -512,6 +624,9 @@ def attribute(
         study's.
     a, b : str
         District codes (``--from`` and ``--to``).
+    split_offers : bool
+        Split each offer position both districts have into the groups of its terms that differ
+        (:data:`OFFER_TERMS`) rather than one lever per position.
     workers : int
     progress : callable, optional
         ``progress(done, total)`` in defendants.
@@ -523,13 +638,14 @@ def attribute(
     Raises
     ------
     InputError
-        ``a`` or ``b`` not a listed district, the two the same, or the study's tallies over its
-        synthetic districts would not fit the memory budget.
+        ``a`` or ``b`` not a listed district, the two the same, more than :data:`MAX_LEVERS`
+        levers, or the study's tallies over its synthetic districts would not fit the memory
+        budget.
     """
-    if problems := attribution_problems(scenario, a, b):
+    if problems := attribution_problems(scenario, a, b, split_offers=split_offers):
         raise InputError("bad attribution", problems=problems)
-    levers = levers_of(scenario, a, b)
-    synthetic, index = attribution_scenario(scenario, a, b)
+    levers = levers_of(scenario, a, b, split_offers=split_offers)
+    synthetic, index = attribution_scenario(scenario, a, b, split_offers=split_offers)
     try:
         check_fits(synthetic)
     except InputError as error:
@@ -543,6 +659,7 @@ def attribute(
     return Attribution(
         district_from=a,
         district_to=b,
+        split_offers=split_offers,
         levers=levers,
         subsets=len(index),
         districts_simulated=len(synthetic.districts),
@@ -632,6 +749,7 @@ def attribution_summary(
         "from": attribution.district_from,
         "to": attribution.district_to,
         "measure": measure,
+        "split_offers": attribution.split_offers,
         "definition": chosen["definition"],
         "total_gap_months": chosen["total_gap_months"],
         "total_gap_mcse_months": chosen["total_gap_mcse_months"],

@@ -295,6 +295,80 @@ def test_the_synthetic_block_keeps_a_piece_small(scenario):
     assert synthetic.study.block_size == 12_800_000 // 16
 
 
+def _with_cac_offers(scenario, offers):
+    district = scenario.districts["CAC"].model_copy(update={"offers": offers})
+    return scenario.model_copy(update={"districts": {**scenario.districts, "CAC": district}})
+
+
+@pytest.fixture(scope="module")
+def capped(scenario):
+    """C.D. with its own first offer: a 36-month cap (no charge bargain), offered half as often
+    as S.D.'s § 1326(a) deal, in the same position."""
+    deal = scenario.districts["CAS"].offers[0]
+    cap = deal.offer_probability.model_copy(update={"value": 36.0, "unit": "months"})
+    offer = deal.model_copy(
+        update={
+            "name": "cap-36",
+            "conviction": None,
+            "sentence_cap_months": cap,
+            "offer_probability": deal.offer_probability.model_copy(update={"value": 0.45}),
+        }
+    )
+    return _with_cac_offers(scenario, [offer])
+
+
+def test_split_offers_makes_a_lever_of_each_group_of_terms_that_differs(capped):
+    names = [lever.name for lever in levers_of(capped, "CAC", "CAS", split_offers=True)]
+    assert names == [
+        "prosecution",
+        "declination",
+        "offers[0].reach",
+        "offers[0].charge",
+        "offers[0].sentence",
+        "offers[1]",  # C.D. has no second offer: one lever, as without --split-offers
+        "plea",
+        "judge",
+    ]
+    whole = [lever.name for lever in levers_of(capped, "CAC", "CAS")]
+    assert whole == ["prosecution", "declination", "offers[0]", "offers[1]", "plea", "judge"]
+
+
+@pytest.mark.slow
+def test_split_offers_keeps_the_endpoints_and_efficiency(capped):
+    whole = attribute(capped, "CAC", "CAS")
+    split = attribute(capped, "CAC", "CAS", split_offers=True)
+    # 2^6 differing levers; the subset with neither the cap (A's, switched to B's none) nor the
+    # charge bargain (A's none) leaves an offer without terms: kept, a plea at its levels.
+    assert split.subsets == 256
+    assert split.districts_simulated == 64
+    for name, measured in split.measures.items():
+        # The same A and B: the same gap, to the last digit, and the values sum to it.
+        assert measured.total_gap.estimate == whole.measures[name].total_gap.estimate
+        assert measured.shapley_sum == pytest.approx(measured.total_gap.estimate, abs=1e-12)
+
+
+def test_split_offers_refuses_more_levers_than_allowed(scenario):
+    # Two positions both districts fill with offers differing in reach, charge and sentence:
+    # 4 + 2 x 3 = 10 levers are allowed; eight positions (4 + 8 x 3 = 28) are not.
+    deal, top = scenario.districts["CAS"].offers
+    swapped = [top.model_copy(update={"name": "x"}), deal.model_copy(update={"name": "y"})]
+    swapped = _with_cac_offers(scenario, swapped)
+    assert len(levers_of(swapped, "CAC", "CAS", split_offers=True)) == 10
+    assert attribution_problems(swapped, "CAC", "CAS", split_offers=True) == []
+    many = scenario.districts["CAS"].model_copy(update={"offers": [deal, top] * 4})
+    crowded = _with_cac_offers(scenario, [top, deal] * 4)
+    crowded = crowded.model_copy(update={"districts": {**crowded.districts, "CAS": many}})
+    problems = attribution_problems(crowded, "CAC", "CAS", split_offers=True)
+    assert problems == [
+        (
+            "--split-offers",
+            "28 levers (268,435,456 subsets); allowed: at most 14 (without --split-offers, one "
+            "lever per offer position)",
+        )
+    ]
+    assert attribution_problems(crowded, "CAC", "CAS") == []  # 12 levers, one per position
+
+
 # --- the waterfall ---------------------------------------------------------------------------
 
 
