@@ -223,6 +223,15 @@ def test_all_defendants_attribution_turns_sign_when_the_districts_swap(scenario,
 
 
 @pytest.mark.slow
+def test_the_same_for_any_block_size_and_worker_count(scenario, attributed):
+    small_blocks = scenario.model_copy(
+        update={"study": scenario.study.model_copy(update={"block_size": 1_000})}
+    )
+    again = attribute(small_blocks, "CAC", "CAS", workers=2)
+    assert attribution_summary(again) == attribution_summary(attributed)
+
+
+@pytest.mark.slow
 def test_identical_districts_have_no_gap_and_every_value_zero(scenario):
     attribution = attribute(scenario, "CAE", "CAN")  # the same policy (anchors)
     assert attribution.districts_simulated == 1
