@@ -434,8 +434,8 @@ def attribute_gap(
 
 #: The waterfall's x label per measure.
 _WATERFALL_LABELS = {
-    "both_prosecuted": "mean sentence, defendants both prosecute (months)",
-    "all_defendants": "mean sentence, declined = 0 (months)",
+    "both_prosecuted": "mean sentence (months),\ndefendants both districts prosecute",
+    "all_defendants": "mean sentence (months),\nevery defendant, declined = 0",
 }
 
 
