@@ -386,7 +386,8 @@ def attribute_gap(
     workers : int
     out : path, optional
         A new folder to write ``attribution.json``, ``levers.csv`` (one row per measure and
-        lever) and the waterfall (``waterfall.png``, ``waterfall.svg``) into.
+        lever) and the waterfall (``waterfall.png``, ``waterfall.svg``; not when the measure is
+        undefined, e.g. no defendant both districts prosecute) into.
     progress : callable, optional
         ``progress(done, total)`` after each block, in defendants.
 
@@ -468,6 +469,8 @@ def _write_attribution(summary: Mapping[str, Any], out: Path) -> None:
             for name, v in summary["levers"].items()
         ]
     ).astype({"mcse_months": float})
+    if summary["mean_from_months"] is None or summary["mean_to_months"] is None:
+        return  # the measure is undefined (no defendant both prosecute): nothing to chart
     identity = (
         f"sim attribute {summary['scenario']} {summary['from']} -> {summary['to']} "
         f"({summary['measure']}), seed {summary['seed']}"

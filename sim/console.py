@@ -420,7 +420,7 @@ def print_attribution(summary: Mapping[str, Any]) -> None:
         f"{a} mean {_figure(summary['mean_from_months'], None, 2)} → {b} mean "
         f"{_figure(summary['mean_to_months'], None, 2)}; gap "
         f"{_figure(summary['total_gap_months'], summary['total_gap_mcse_months'], 2)} months; "
-        f"Σ Shapley {summary['shapley_sum_months']:.6f}"
+        f"Σ Shapley {_figure(summary['shapley_sum_months'], None, 6)}"
     )
     for name, lever in summary["levers"].items():
         if lever["differs"]:

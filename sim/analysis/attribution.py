@@ -484,8 +484,12 @@ class MeasureAttribution:
     replications_used: int
 
     @property
-    def shapley_sum(self) -> float:
-        """Σ of the levers' Shapley values (equal to the total gap to rounding)."""
+    def shapley_sum(self) -> float | None:
+        """Σ of the levers' Shapley values (equal to the total gap to rounding); None when no
+        replication defines every v(S) (e.g. A prosecutes nobody: no defendant both
+        prosecute)."""
+        if self.replications_used == 0:
+            return None
         return float(sum(value.shapley.estimate for value in self.levers))
 
 

@@ -29,7 +29,7 @@ from sim.analysis.attribution import (
 from sim.analysis.results import analyse
 from sim.cli import app
 from sim.inputs import InputError
-from sim.model.scenario import load_scenario
+from sim.model.scenario import DEFAULT_SCENARIO, load_scenario
 from sim.output.figures.attribution import waterfall
 from sim.run.runner import run_study
 
@@ -459,3 +459,29 @@ def test_cli_out_that_exists_is_refused_before_any_work(tmp_path):
     assert result.exit_code == 2
     assert result.stderr.strip().startswith("error: --out:")
     assert "exists" in result.stderr
+
+
+@pytest.mark.slow
+def test_cli_a_measure_nobody_defines_is_reported_undefined(tmp_path):
+    # C.D. prosecutes nobody: no defendant both districts prosecute, so that measure is
+    # undefined (printed as –, null in JSON, no chart); over every defendant it is defined.
+    config = tmp_path / "nobody.yaml"
+    config.write_text(
+        f"extends: {DEFAULT_SCENARIO}\n"
+        "districts:\n"
+        "  CAC:\n"
+        "    prosecution:\n"
+        "      eligible: felony\n"
+        "      probability: {value: 0.0, unit: probability, source: test}\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    result = invoke("attribute", config, "--from", "CAC", "--to", "CAS", *SMALL, "--out", out)
+    assert result.exit_code == 0, result.output
+    assert "gap – months" in result.stdout
+    written = json.loads((out / "attribution.json").read_text())
+    assert written["total_gap_months"] is None
+    assert written["levers"]["offers[0]"]["shapley_months"] is None
+    everyone = written["measures"]["all_defendants"]
+    assert everyone["shapley_sum_months"] == pytest.approx(everyone["total_gap_months"], abs=1e-12)
+    assert sorted(p.name for p in out.iterdir()) == ["attribution.json", "levers.csv"]
