@@ -4,9 +4,12 @@
 A district's policy is cut into **levers** (:func:`levers_of`): the prosecution rule (who is
 eligible and with what probability), the declination split (what becomes of a declined
 defendant), each offer position (the whole offer: who gets it, how often, and its terms: charge
-bargain, cap, floor, stipulated sentence, early-disposition and acceptance levels), the no-deal
-plea behaviour (``plea_probability``, ``plea_acceptance_levels``) and the judge (the district's
-own, else the scenario's). For every subset S of the L levers, a synthetic district has A's
+bargain, cap, floor, stipulated sentence, early-disposition and acceptance levels; with
+``split_offers``, a position both districts fill is split into the groups of its terms that
+differ, :data:`OFFER_TERMS`), the no-deal plea behaviour (``plea_probability``,
+``plea_acceptance_levels``) and the judge (the district's own, else the scenario's). Offers are
+matched by position, because the position carries an offer's uniforms and its precedence. For
+every subset S of the L levers, a synthetic district has A's
 policy with the levers in S taken from B. All 2^L synthetic districts run as the districts of
 **one** study of the same seed, so every defendant and every uniform is the same in all of them
 (common random numbers, :mod:`sim.run.streams`): the population is generated once, and synthetic
