@@ -405,15 +405,16 @@ def attribute_gap(
     """
     from sim.analysis.attribution import MEASURES, attribute, attribution_problems
     from sim.analysis.attribution import attribution_summary as summarise
+    from sim.inputs import printable
 
     scenario, _ = load_scenario(config, overrides)
     problems = attribution_problems(scenario, district_from, district_to, split_offers=split_offers)
     if measure not in MEASURES:
         problems.append(("--measure", f"{measure!r}; allowed: {', '.join(MEASURES)}"))
     if out is not None and (out.exists() or out.is_symlink()):
-        problems.append(("--out", f"{out}: exists; allowed: a new folder"))
+        problems.append(("--out", f"{printable(out, 200)}: exists; allowed: a new folder"))
     elif out is not None and not out.absolute().parent.is_dir():
-        problems.append(("--out", f"{out}: its parent folder does not exist"))
+        problems.append(("--out", f"{printable(out, 200)}: its parent folder does not exist"))
     if problems:
         raise InputError("bad attribution", problems=problems)
     started = time.perf_counter()
