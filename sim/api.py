@@ -20,6 +20,7 @@ from sim.model.scenario import DEFAULT_SCENARIO, Scenario, StudySettings, load_s
 from sim.run.runner import check_fits, most_replications, run_study
 
 __all__ = [
+    "attribute_gap",
     "calculate_case",
     "calibrate_scenario",
     "calibration_summary",
@@ -351,3 +352,137 @@ def calibration_summary(calibration: Any) -> dict[str, Any]:
         "undocumented_targets": [t.name for t in calibration.targets if not t.documented],
         "rows": calibration.rows(),
     }
+
+
+def attribute_gap(
+    config: str | Path | None,
+    district_from: str | None,
+    district_to: str | None,
+    overrides: Mapping[str, Any] | None = None,
+    *,
+    measure: str = "both_prosecuted",
+    split_offers: bool = False,
+    workers: int = 1,
+    out: Path | None = None,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """Attribute the paired gap between two districts to the levers of their policies by Shapley
+    values over every subset of levers (``sim attribute``; docs/attribution.md).
+
+    Parameters
+    ----------
+    config : path or None
+        The scenario file; the built-in default when None.
+    district_from, district_to : str
+        The districts A and B (the gap is A − B).
+    overrides : mapping, optional
+        ``study`` settings (``seed``, ``replications``, ``defendants``, ``block_size``).
+    measure : str
+        The measure the top level reports (:data:`sim.analysis.attribution.MEASURES`); both
+        are computed and listed under ``measures``.
+    split_offers : bool
+        Split each offer position both districts have into the groups of its terms that differ
+        (who gets it, charge bargain, sentence terms, early-disposition and acceptance levels).
+    workers : int
+    out : path, optional
+        A new folder to write ``attribution.json``, ``levers.csv`` (one row per measure and
+        lever) and the waterfall (``waterfall.png``, ``waterfall.svg``; not when the measure is
+        undefined, e.g. no defendant both districts prosecute) into.
+    progress : callable, optional
+        ``progress(done, total)`` after each block, in defendants.
+
+    Returns
+    -------
+    dict
+        :func:`sim.analysis.attribution.attribution_summary`, with ``scenario``,
+        ``wall_seconds`` and, with ``out``, ``out``.
+
+    Raises
+    ------
+    InputError
+        A bad scenario, an unknown district, the same district twice, an unknown measure, an
+        ``out`` that exists, or tallies that would not fit: all before any work.
+    """
+    from sim.analysis.attribution import MEASURES, attribute, attribution_problems
+    from sim.analysis.attribution import attribution_summary as summarise
+    from sim.inputs import printable
+
+    scenario, _ = load_scenario(config, overrides)
+    problems = attribution_problems(scenario, district_from, district_to, split_offers=split_offers)
+    if measure not in MEASURES:
+        problems.append(("--measure", f"{measure!r}; allowed: {', '.join(MEASURES)}"))
+    if out is not None and (out.exists() or out.is_symlink()):
+        problems.append(("--out", f"{printable(out, 200)}: exists; allowed: a new folder"))
+    elif out is not None and not out.absolute().parent.is_dir():
+        problems.append(("--out", f"{printable(out, 200)}: its parent folder does not exist"))
+    if problems:
+        raise InputError("bad attribution", problems=problems)
+    started = time.perf_counter()
+    attribution = attribute(
+        scenario,
+        district_from,
+        district_to,
+        split_offers=split_offers,
+        workers=workers,
+        progress=progress,
+    )
+    summary = {"scenario": scenario.scenario, **summarise(attribution, measure)}
+    summary["wall_seconds"] = round(time.perf_counter() - started, 3)
+    if out is not None:
+        _write_attribution(summary, out)
+        summary["out"] = str(out)
+    return summary
+
+
+#: The waterfall's x label per measure.
+_WATERFALL_LABELS = {
+    "both_prosecuted": "mean sentence (months),\ndefendants both districts prosecute",
+    "all_defendants": "mean sentence (months),\nevery defendant, declined = 0",
+}
+
+
+def _write_attribution(summary: Mapping[str, Any], out: Path) -> None:
+    """``attribution.json``, ``levers.csv`` and the waterfall into the new folder ``out``."""
+    import json
+
+    import pandas as pd
+
+    from sim.output.figures.attribution import waterfall
+    from sim.output.figures.render import _save
+    from sim.output.figures.style import _style
+
+    out.mkdir()
+    shown = {k: v for k, v in summary.items() if k != "wall_seconds"}
+    (out / "attribution.json").write_text(json.dumps(shown, indent=2, ensure_ascii=False) + "\n")
+    rows = [
+        {
+            "measure": name,
+            "lever": lever,
+            **{k: v for k, v in figures.items() if k != "ci95_months"},
+        }
+        for name, measured in summary["measures"].items()
+        for lever, figures in measured["levers"].items()
+    ]
+    pd.DataFrame(rows).to_csv(out / "levers.csv", index=False)
+    table = pd.DataFrame(
+        [
+            {"lever": name, "shapley_months": v["shapley_months"], "mcse_months": v["mcse_months"]}
+            for name, v in summary["levers"].items()
+        ]
+    ).astype({"mcse_months": float})
+    if summary["mean_from_months"] is None or summary["mean_to_months"] is None:
+        return  # the measure is undefined (no defendant both prosecute): nothing to chart
+    identity = (
+        f"sim attribute {summary['scenario']} {summary['from']} -> {summary['to']} "
+        f"({summary['measure']}), seed {summary['seed']}"
+    )
+    with _style():
+        axes = waterfall(
+            table,
+            summary["mean_from_months"],
+            summary["mean_to_months"],
+            summary["from"],
+            summary["to"],
+            xlabel=_WATERFALL_LABELS[summary["measure"]],
+        )
+        _save(axes.get_figure(root=True), out, "waterfall", identity, 300)

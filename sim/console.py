@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from rich.text import Text
 
 __all__ = [
+    "print_attribution",
     "print_calibration",
     "print_evaluation",
     "print_summary",
@@ -379,3 +380,55 @@ def _validation(entries: list[Mapping[str, Any]]) -> Table:
             printable(entry["source"], 200),
         )
     return table
+
+
+def print_attribution(summary: Mapping[str, Any]) -> None:
+    """Print a lever attribution (rich, stdout): one row per lever with A's and B's settings, its
+    Shapley value ± MCSE and share of the gap, then the total and the sum of the values.
+
+    Parameters
+    ----------
+    summary : mapping
+        What :func:`sim.api.attribute_gap` returns.
+    """
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(markup=False, emoji=False, highlight=False)
+    a, b = summary["from"], summary["to"]
+    console.print(
+        f"{printable(summary['scenario'])}: {a} → {b}, {summary['subsets']} subsets of "
+        f"{len(summary['levers'])} levers ({summary['districts_simulated']} distinct policies "
+        f"simulated); seed {summary['seed']}, {summary['replications']} replications x "
+        f"{summary['defendants']:,} defendants"
+    )
+    table = Table(title=f"Lever attribution of the {a} − {b} gap ({summary['measure']})")
+    for column in ("lever", "Shapley (months)", "share", "first", "last", f"{b}'s setting"):
+        table.add_column(column, justify="left" if column == "lever" else "right")
+    for name, lever in summary["levers"].items():
+        share = lever["share_of_gap"]
+        table.add_row(
+            printable(name),
+            _figure(lever["shapley_months"], lever["mcse_months"], 2),
+            "–" if share is None else f"{round(100 * share) or 0}%",  # never "-0%"
+            _figure(lever["switched_first_months"], None, 2),
+            _figure(lever["switched_last_months"], None, 2),
+            "differs" if lever["differs"] else f"same as {a}'s",
+        )
+    console.print(table)
+    console.print(
+        f"{a} mean {_figure(summary['mean_from_months'], None, 2)} → {b} mean "
+        f"{_figure(summary['mean_to_months'], None, 2)}; gap "
+        f"{_figure(summary['total_gap_months'], summary['total_gap_mcse_months'], 2)} months; "
+        f"Σ Shapley {_figure(summary['shapley_sum_months'], None, 6)}"
+    )
+    for name, lever in summary["levers"].items():
+        if lever["differs"]:
+            console.print(
+                f"{printable(name)}: {printable(lever['from'])} → {printable(lever['to'])}"
+            )
+    console.print(
+        "first / last: the lever's contribution switched first (alone, into "
+        f"{a}'s policy) and last (into {b}'s); the Shapley value averages every order"
+    )
+    console.print(printable(summary["definition"], None), style="italic")
