@@ -26,12 +26,19 @@ from typing import NamedTuple
 import numpy as np
 
 from sim.guidelines.editions import edition
-from sim.guidelines.engine import RecordAssessment, assess, dispose
+from sim.guidelines.engine import GuidelineResult, RecordAssessment, assess, dispose
 from sim.guidelines.records import Records
 from sim.model.arrest import arrest_districts
-from sim.model.judge import JudgeUniforms, impose_sentences
-from sim.model.policy import DistrictPolicy, PolicyUniforms, RecordFacts, apply_policy, record_facts
-from sim.model.population import generate_population
+from sim.model.judge import JudgeUniforms, Sentences, impose_sentences
+from sim.model.policy import (
+    Disposition,
+    DistrictPolicy,
+    PolicyUniforms,
+    RecordFacts,
+    apply_policy,
+    record_facts,
+)
+from sim.model.population import PopulationParameters, generate_population
 from sim.model.scenario import Scenario
 from sim.run.streams import RandomBlock
 from sim.run.tally import BlockOutcome, StudyTally, tally_block
@@ -61,10 +68,14 @@ class Draws:
 Population = Callable[[Scenario, Draws], tuple[Records, np.ndarray]]
 
 
-def generated_population(scenario: Scenario, draws: Draws) -> tuple[Records, np.ndarray]:
-    """The synthetic defendants of a piece (:func:`sim.model.population.generate_population`)."""
+def generated_population(
+    scenario: Scenario, draws: Draws, parameters: PopulationParameters | None = None
+) -> tuple[Records, np.ndarray]:
+    """The synthetic defendants of a piece (:func:`sim.model.population.generate_population`),
+    under ``parameters`` (a district's own population) or the scenario's population. Every
+    parameter set reads the same keyed uniforms (common random numbers)."""
     drawn = generate_population(
-        scenario.population,
+        parameters or scenario.population,
         draws.random_block,
         draws.stop,
         scenario.date,
@@ -123,7 +134,10 @@ def run_steps(
     policy_u, judge_u = _decisions(scenario, draws)
     lap("decisions")
     outcome = _sentence_everywhere(scenario, facts, assessment, policy_u, judge_u, pleas)
-    outcome = outcome._replace(arrest_district=arrest)
+    outcome = outcome._replace(arrest_district=arrest).with_as_arrested()
+    if population is generated_population:  # a profile's record is his own in every district
+        for d, parameters in scenario.own_populations.items():
+            outcome = _own_population(scenario, draws, d, parameters, outcome, policy_u, judge_u)
     lap("districts")
     tally = tally_block(outcome, scenario.district_pairs)
     lap("tally")
@@ -191,19 +205,9 @@ def _sentence_everywhere(
         declined_months=np.zeros(shape, dtype=np.int16),
     )
     for d, code in enumerate(codes):
-        policy = scenario.districts[code]
-        disposition = apply_policy(_with_pleas(policy, pleas), facts, policy_u)
-        ranges = dispose(assessment, disposition.dispositions)
-        sentences = impose_sentences(
-            policy.judge or scenario.judge,  # the district's own judge, else the scenario's
-            ranges.final_min_months,
-            ranges.final_max_months,
-            ranges.statutory_maximum_months,
-            disposition.sentence_cap_months,
-            ranges.early_disposition_reduction,
-            judge_u,
-            disposition.sentence_floor_months,
-            disposition.stipulated_months,
+        policy = _with_pleas(scenario.districts[code], pleas)
+        disposition, ranges, sentences = _sentence_in(
+            scenario, policy, facts, assessment, policy_u, judge_u
         )
         prosecuted = disposition.prosecuted
         out.prosecuted[:, d] = prosecuted
@@ -214,3 +218,74 @@ def _sentence_everywhere(
         out.declined_outcome[:, d] = disposition.declined_outcome
         out.declined_months[:, d] = disposition.declined_months
     return out
+
+
+def _sentence_in(
+    scenario: Scenario,
+    policy: DistrictPolicy,
+    facts: RecordFacts,
+    assessment: RecordAssessment,
+    policy_u: PolicyUniforms,
+    judge_u: JudgeUniforms,
+) -> tuple[Disposition, GuidelineResult, Sentences]:
+    """One district's policy → dispositions → ranges → its judge, for every defendant given."""
+    disposition = apply_policy(policy, facts, policy_u)
+    ranges = dispose(assessment, disposition.dispositions)
+    sentences = impose_sentences(
+        policy.judge or scenario.judge,  # the district's own judge, else the scenario's
+        ranges.final_min_months,
+        ranges.final_max_months,
+        ranges.statutory_maximum_months,
+        disposition.sentence_cap_months,
+        ranges.early_disposition_reduction,
+        judge_u,
+        disposition.sentence_floor_months,
+        disposition.stipulated_months,
+    )
+    return disposition, ranges, sentences
+
+
+def _own_population(
+    scenario: Scenario,
+    draws: Draws,
+    d: int,
+    parameters: PopulationParameters,
+    outcome: BlockOutcome,
+    policy_u: PolicyUniforms,
+    judge_u: JudgeUniforms,
+) -> BlockOutcome:
+    """The as-arrested view of district ``d``, which has a population of its own: defendant ``i``
+    arrested there is the ``i``-th of a population generated under ``parameters`` from the same
+    keyed uniforms (common random numbers: same draws, other parameters), assessed and sentenced
+    by ``d``'s policy and judge with the same decision uniforms. Only the defendants arrested in
+    ``d`` are assessed and sentenced; the counterfactual arrays (every district, the scenario's
+    population) are left as they are."""
+    here = np.flatnonzero(outcome.arrest_district == d)
+    if here.size == 0:
+        return outcome
+    records, removals = generated_population(scenario, draws, parameters)
+    records, removals = records.take(here), removals[here]
+    assessment = assess(records, edition(scenario.manual))
+    facts = record_facts(records, assessment.criminal_history_category, removals)
+    policy_u = PolicyUniforms(*(None if u is None else u[here] for u in policy_u))
+    judge_u = JudgeUniforms(*(u[here] for u in judge_u))
+    policy = scenario.districts[scenario.district_codes[d]]
+    disposition, ranges, sentences = _sentence_in(
+        scenario, policy, facts, assessment, policy_u, judge_u
+    )
+    prosecuted = disposition.prosecuted
+    arrays = {
+        "arrested_prosecuted": prosecuted,
+        "arrested_months": np.where(prosecuted, sentences.months, 0),
+        "arrested_position": sentences.position_category,
+        "arrested_minimum": ranges.final_min_months,
+        "arrested_declined_outcome": disposition.declined_outcome,
+        "arrested_declined_months": disposition.declined_months,
+        "arrested_enhancement": assessment.reentry.enhancement_levels,
+    }
+    changed = {}
+    for name, values in arrays.items():
+        column = getattr(outcome, name).copy()
+        column[here] = values
+        changed[name] = column
+    return outcome._replace(**changed)
