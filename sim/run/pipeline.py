@@ -11,7 +11,12 @@ a population of one record), or a piece timed by ``scripts/profile_stages.py``:
 5. **decisions**: the uniforms of the policy and judge decisions, shared by every district
    (common random numbers);
 6. **districts**: in each district, its policy (prosecution, charge, offers) gives the
-   dispositions, the guidelines give the ranges, and the judge gives the months;
+   dispositions, the guidelines give the ranges, and the judge gives the months (the
+   counterfactual view: every defendant in every district). A district with a population of
+   its own (``districts.X.population``) then sentences, for the as-arrested view, the
+   defendants arrested there as drawn from its own population: the same keyed uniforms under
+   its parameters (common random numbers), its policy and judge, the same decision uniforms;
+   one more population per such district, none when no district has one;
 7. **tally**: the piece reduced to integer sufficient statistics.
 
 Streams are keyed by (replication, random block, decision) (:mod:`sim.run.streams`), so a

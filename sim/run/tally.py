@@ -10,7 +10,8 @@ Outcome conventions (docs in :mod:`sim.analysis.metrics`):
 * *counterfactual*: every defendant sentenced in every district; months among those the district
   prosecutes, or ``Y`` = months with 0 for a declined defendant (the balanced design used for
   paired gaps, variance shares and inequality);
-* *as-arrested*: each defendant in the one district the caseload mix assigns him.
+* *as-arrested*: each defendant in the one district the caseload mix assigns him, as sentenced
+  there (from that district's own population where it has one: ``BlockOutcome.arrested_*``).
 """
 
 from __future__ import annotations
@@ -130,9 +131,11 @@ class StudyTally(NamedTuple):
     ``counterfactual_percent`` / ``counterfactual_percent_count`` (R, D): Σ of 10⁹ x percent
     difference from the guideline minimum, over sentences with a minimum above 0.
 
-    As-arrested: the same with ``as_arrested_`` for defendants arrested in the district, plus
-    ``as_arrested_defendants`` (R, D) and ``selected_sums`` (R, D, D): Σ over defendants arrested
-    and sentenced in a of their counterfactual Y in b.
+    As-arrested: the same with ``as_arrested_`` for defendants arrested in the district (read
+    from ``BlockOutcome.arrested_*``: a district's own population where it has one), plus
+    ``as_arrested_defendants`` (R, D) and ``selected_sums`` (R, D, D): Σ over defendants of the
+    common population arrested and sentenced in a of their counterfactual Y in b (meaningless
+    for a district with a population of its own: selection vs policy is undefined there).
 
     Balanced design (Y, declined = 0): ``pair_difference`` (R, P, 2M+1) histogram of Y_a − Y_b + M;
     ``pair_both_difference`` the same among defendants prosecuted in both, with
