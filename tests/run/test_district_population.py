@@ -8,6 +8,9 @@ import json
 import numpy as np
 import pytest
 import yaml
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 from typer.testing import CliRunner
 
 from sim.analysis.results import analyse
@@ -17,7 +20,7 @@ from sim.run import pipeline
 from sim.run.pipeline import Draws, run_steps
 from sim.run.runner import run_study, simulate_block
 from sim.run.streams import RandomBlock
-from sim.run.tally import BlockOutcome, StudyTally, tally_block
+from sim.run.tally import ENHANCEMENT_LEVELS, MAX_MONTHS, BlockOutcome, StudyTally, tally_block
 
 BASE = resolve_scenario_mapping(DEFAULT_SCENARIO)
 CAC = 0  # the default scenario's first district
@@ -111,6 +114,72 @@ def test_without_as_arrested_arrays_the_tally_reads_the_arrest_column():
     same = tally_block(filled)
     for name, a, b in zip(StudyTally._fields, tally_block(outcome), same, strict=True):
         np.testing.assert_array_equal(a, b, err_msg=name)
+
+
+@st.composite
+def own_arrested(draw):
+    """Blocks whose as-arrested arrays are drawn apart from the counterfactual ones (a district
+    with its own population), declined defendants carrying months the tally must ignore."""
+    districts, n = draw(st.integers(1, 4)), draw(st.integers(0, 40))
+
+    def grid(dtype, low, high, shape=(n, districts)):
+        return draw(arrays(dtype, shape, elements=st.integers(low, high)))
+
+    prosecuted, arrested = draw(arrays(np.bool_, (n, districts))), draw(arrays(np.bool_, (n,)))
+    return BlockOutcome(
+        prosecuted=prosecuted,
+        months=grid(np.int32, 0, MAX_MONTHS),
+        position_category=grid(np.int8, 0, 4),
+        offer=grid(np.int8, -1, 3),
+        final_min_months=grid(np.int32, 0, 60),
+        criminal_history_category=grid(np.int8, 1, 6, (n,)),
+        enhancement_levels=grid(np.int64, 0, 24, (n,)),
+        arrest_district=grid(np.int64, -1, districts, (n,)),
+        declined_outcome=np.where(prosecuted, -1, grid(np.int8, 0, 2)).astype(np.int8),
+        declined_months=grid(np.int16, 0, 6),
+        arrested_prosecuted=arrested,
+        arrested_months=grid(np.int32, 0, MAX_MONTHS, (n,)),
+        arrested_position=grid(np.int8, 0, 4, (n,)),
+        arrested_minimum=grid(np.int32, 0, 60, (n,)),
+        arrested_declined_outcome=np.where(arrested, -1, grid(np.int8, 0, 2, (n,))).astype(np.int8),
+        arrested_declined_months=grid(np.int16, 0, 6, (n,)),
+        arrested_enhancement=grid(np.int64, -4, 60, (n,)),
+    )
+
+
+@given(own_arrested())
+def test_as_arrested_tallies_follow_the_arrested_arrays_and_nothing_else_does(outcome):
+    t = tally_block(outcome)
+    districts = outcome.months.shape[1]
+    arrest = outcome.arrest_district
+    sentenced = outcome.arrested_prosecuted
+    for d in range(districts):
+        here = arrest == d
+        assert t.as_arrested_defendants[0, d] == here.sum()
+        months = outcome.arrested_months[here & sentenced]
+        assert (
+            t.as_arrested_histogram[0, d].tolist()
+            == np.bincount(months, minlength=MAX_MONTHS + 1).tolist()
+        )
+        positions = outcome.arrested_position[here & sentenced]
+        expected = np.bincount(positions, minlength=5).tolist()
+        assert t.as_arrested_positions[0, d].tolist() == expected
+        fates = outcome.arrested_declined_outcome[here & ~sentenced]
+        assert t.as_arrested_declined[0, d].tolist() == np.bincount(fates, minlength=3).tolist()
+        assert t.as_arrested_declined_months[0, d] == (
+            outcome.arrested_declined_months[here & ~sentenced].sum()
+        )
+    pooled = (arrest >= 0) & (arrest < districts) & sentenced
+    levels = np.clip(outcome.arrested_enhancement[pooled], 0, ENHANCEMENT_LEVELS - 1)
+    assert (
+        t.as_arrested_enhancement_counts[0].tolist()
+        == np.bincount(levels, minlength=ENHANCEMENT_LEVELS).tolist()
+    )
+    # Every other tally is the common population's: as without the as-arrested arrays.
+    common = tally_block(outcome._replace(**dict.fromkeys(ARRESTED)))
+    for name, mine, theirs in zip(StudyTally._fields, t, common, strict=True):
+        if not name.startswith("as_arrested_"):
+            np.testing.assert_array_equal(mine, theirs, err_msg=name)
 
 
 # --- the pipeline ----------------------------------------------------------------------------
