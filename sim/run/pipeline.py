@@ -141,8 +141,14 @@ def run_steps(
     outcome = _sentence_everywhere(scenario, facts, assessment, policy_u, judge_u, pleas)
     outcome = outcome._replace(arrest_district=arrest).with_as_arrested()
     if population is generated_population:  # a profile's record is his own in every district
+        # Districts with the same numbers share one population (drawn and assessed once).
+        shared: dict[PopulationParameters, list[int]] = {}
         for d, parameters in scenario.own_populations.items():
-            outcome = _own_population(scenario, draws, d, parameters, outcome, policy_u, judge_u)
+            shared.setdefault(parameters, []).append(d)
+        for parameters, districts in shared.items():
+            outcome = _own_population(
+                scenario, draws, tuple(districts), parameters, outcome, policy_u, judge_u
+            )
     lap("districts")
     tally = tally_block(outcome, scenario.district_pairs)
     lap("tally")
@@ -253,19 +259,21 @@ def _sentence_in(
 def _own_population(
     scenario: Scenario,
     draws: Draws,
-    d: int,
+    districts: tuple[int, ...],
     parameters: PopulationParameters,
     outcome: BlockOutcome,
     policy_u: PolicyUniforms,
     judge_u: JudgeUniforms,
 ) -> BlockOutcome:
-    """The as-arrested view of district ``d``, which has a population of its own: defendant ``i``
-    arrested there is the ``i``-th of a population generated under ``parameters`` from the same
-    keyed uniforms (common random numbers: same draws, other parameters), assessed and sentenced
-    by ``d``'s policy and judge with the same decision uniforms. Only the defendants arrested in
-    ``d`` are assessed and sentenced; the counterfactual arrays (every district, the scenario's
-    population) are left as they are."""
-    here = np.flatnonzero(outcome.arrest_district == d)
+    """The as-arrested view of ``districts``, which share a population of their own: defendant
+    ``i`` arrested in one of them is the ``i``-th of a population generated under ``parameters``
+    from the same keyed uniforms (common random numbers: same draws, other parameters),
+    assessed once, and sentenced by his arrest district's policy and judge with the same
+    decision uniforms. Only the defendants arrested in ``districts`` are assessed and sentenced
+    (each district's policy applied to all of them, kept for its own); the counterfactual arrays
+    (every district, the scenario's population) are left as they are."""
+    arrest = outcome.arrest_district
+    here = np.flatnonzero(np.isin(arrest, districts))
     if here.size == 0:
         return outcome
     records, removals = generated_population(scenario, draws, parameters)
@@ -274,23 +282,29 @@ def _own_population(
     facts = record_facts(records, assessment.criminal_history_category, removals)
     policy_u = PolicyUniforms(*(None if u is None else u[here] for u in policy_u))
     judge_u = JudgeUniforms(*(u[here] for u in judge_u))
-    policy = scenario.districts[scenario.district_codes[d]]
-    disposition, ranges, sentences = _sentence_in(
-        scenario, policy, facts, assessment, policy_u, judge_u
-    )
-    prosecuted = disposition.prosecuted
-    arrays = {
-        "arrested_prosecuted": prosecuted,
-        "arrested_months": np.where(prosecuted, sentences.months, 0),
-        "arrested_position": sentences.position_category,
-        "arrested_minimum": ranges.final_min_months,
-        "arrested_declined_outcome": disposition.declined_outcome,
-        "arrested_declined_months": disposition.declined_months,
-        "arrested_enhancement": assessment.reentry.enhancement_levels,
-    }
-    changed = {}
-    for name, values in arrays.items():
-        column = getattr(outcome, name).copy()
-        column[here] = values
-        changed[name] = column
+    changed = {name: getattr(outcome, name).copy() for name in _ARRESTED}
+    for d in districts:
+        mine = arrest[here] == d
+        if not mine.any():
+            continue
+        policy = scenario.districts[scenario.district_codes[d]]
+        disposition, ranges, sentences = _sentence_in(
+            scenario, policy, facts, assessment, policy_u, judge_u
+        )
+        prosecuted = disposition.prosecuted
+        arrays = {
+            "arrested_prosecuted": prosecuted,
+            "arrested_months": np.where(prosecuted, sentences.months, 0),
+            "arrested_position": sentences.position_category,
+            "arrested_minimum": ranges.final_min_months,
+            "arrested_declined_outcome": disposition.declined_outcome,
+            "arrested_declined_months": disposition.declined_months,
+            "arrested_enhancement": assessment.reentry.enhancement_levels,
+        }
+        for name, values in arrays.items():
+            changed[name][here[mine]] = values[mine]
     return outcome._replace(**changed)
+
+
+#: The as-arrested arrays a district's own population fills (BlockOutcome).
+_ARRESTED = tuple(name for name in BlockOutcome._fields if name.startswith("arrested_"))

@@ -195,11 +195,17 @@ def test_a_district_population_with_the_scenarios_numbers_reproduces_the_common_
     policy_u, judge_u = pipeline._decisions(s, draws)
     for d in range(len(s.districts)):
         forced = pipeline._own_population(
-            s, draws, d, s.population, piece.outcome, policy_u, judge_u
+            s, draws, (d,), s.population, piece.outcome, policy_u, judge_u
         )
         assert (piece.outcome.arrest_district == d).any()
         for name in ARRESTED:
             np.testing.assert_array_equal(getattr(forced, name), getattr(piece.outcome, name))
+    # ... and so does every district sharing one population, drawn and assessed once.
+    forced = pipeline._own_population(
+        s, draws, (0, 1, 2, 3), s.population, piece.outcome, policy_u, judge_u
+    )
+    for name in ARRESTED:
+        np.testing.assert_array_equal(getattr(forced, name), getattr(piece.outcome, name))
 
 
 @pytest.mark.parametrize(
@@ -247,6 +253,22 @@ def test_an_own_population_changes_only_that_districts_as_arrested_defendants():
         np.testing.assert_array_equal(getattr(b, name), expected, err_msg=name)
     # ... and the own population does differ from the common one there.
     assert not np.array_equal(a.arrested_prosecuted[here], b.arrested_prosecuted[here])
+
+
+def test_a_population_every_district_shares_through_the_defaults_is_the_as_arrested_one():
+    """``district_defaults.population`` gives every district the same own population (drawn
+    once per block): every as-arrested array is that of a run whose top-level population it is,
+    every counterfactual array that of the base run."""
+    shared = data_with()
+    shared["district_defaults"] = {"population": copy.deepcopy(FELONS)}
+    everywhere = data_with()
+    everywhere["population"].update(copy.deepcopy(FELONS))
+    s = build(shared)
+    assert sorted(s.own_populations) == [0, 1, 2, 3]
+    a, b, c = (simulate_block(x, 1, 0, 6_000) for x in (build(data_with()), s, build(everywhere)))
+    for name in BlockOutcome._fields:
+        expected = c if name in ARRESTED else a
+        np.testing.assert_array_equal(getattr(b, name), getattr(expected, name), err_msg=name)
 
 
 def test_an_all_felon_district_prosecutes_everyone_it_arrests_and_nothing_else_moves():
