@@ -56,6 +56,7 @@ __all__ = [
     "ProfileDistrict",
     "RangeFigures",
     "SelectionSplit",
+    "UndefinedSelectionSplit",
     "VarianceShares",
     "declined_figures",
     "district_figures",
@@ -68,6 +69,7 @@ __all__ = [
     "profile_figures",
     "range_figures",
     "selection_figures",
+    "undefined_selection",
     "variance_figures",
 ]
 
@@ -179,6 +181,35 @@ class SelectionSplit:
     observed_gap_months: Estimate
     treatment_months: Estimate
     composition_months: Estimate
+
+
+@dataclass(frozen=True)
+class UndefinedSelectionSplit(SelectionSplit):
+    """A pair one of whose districts sentences a population of its own as arrested
+    (``districts.X.population``): its arrested defendants are not the counterfactual
+    population's, so the observed gap (from the as-arrested means) cannot be split into
+    treatment and composition; both are None, and ``undefined_because`` says why."""
+
+    undefined_because: str
+
+
+def undefined_selection(split: SelectionSplit, tally: StudyTally, a: int, b: int, own: str):
+    """``split`` of districts ``a`` and ``b`` made undefined because district ``own`` has a
+    population of its own: the observed gap from the as-arrested histograms, no split."""
+    means = histogram_mean(tally.as_arrested_histogram[:, [a, b]])  # (R, 2)
+    none = Estimate(None, None, None)
+    return UndefinedSelectionSplit(
+        district_a=split.district_a,
+        district_b=split.district_b,
+        observed_gap_months=over_replications(means[:, 0] - means[:, 1]),
+        treatment_months=none,
+        composition_months=none,
+        undefined_because=(
+            f"{own} sentences its own population as arrested (districts.{own}.population): its "
+            "arrested defendants are not the population every district sentences in the "
+            "counterfactual view, so the gap cannot be split into treatment and composition"
+        ),
+    )
 
 
 @dataclass(frozen=True)
@@ -305,6 +336,23 @@ class Measures:
         errors += [pair.all_defendants.mean_difference_months.mcse for pair in self.pairwise]
         known = [e for e in errors if e is not None]
         return max(known) if len(known) == len(errors) and known else float("inf")
+
+    def __post_init__(self) -> None:
+        # Selection vs policy needs each district's arrested defendants to be the common
+        # population's; a district with a population of its own makes its pairs undefined.
+        scenario = self.study.scenario
+        own = scenario.own_populations
+        if not own:
+            return
+        codes = scenario.district_codes
+        splits = []
+        for split in self.selection_vs_policy:
+            a, b = codes.index(split.district_a), codes.index(split.district_b)
+            if a in own or b in own:
+                code = codes[a] if a in own else codes[b]
+                split = undefined_selection(split, self.study.tally, a, b, code)
+            splits.append(split)
+        object.__setattr__(self, "selection_vs_policy", tuple(splits))
 
 
 def estimates(record: Any) -> Iterator[tuple[str, Estimate]]:

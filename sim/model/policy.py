@@ -41,6 +41,7 @@ from sim.guidelines.table import CATEGORY_NAMES
 from sim.model.judge import JudgeConfig
 from sim.model.parameters import Months as MonthsParameter
 from sim.model.parameters import Probability, StrictModel, Weight
+from sim.model.population import PopulationParameters
 
 __all__ = [
     "DECLINED_OUTCOMES",
@@ -230,7 +231,8 @@ class Prosecution(StrictModel):
 
 class DistrictPolicy(StrictModel):
     """One district's prosecutorial policy, and optionally its own judge (the scenario's
-    top-level ``judge`` sentences where none is given)."""
+    top-level ``judge`` sentences where none is given) and its own population (of the
+    defendants arrested there)."""
 
     name: Annotated[str, Field(min_length=1)]
     caseload_weight: Weight
@@ -239,6 +241,11 @@ class DistrictPolicy(StrictModel):
     plea_probability: Probability
     plea_acceptance_levels: Literal[0, 2, 3] = 3
     judge: JudgeConfig | None = None
+    #: The district's own as-arrested defendants: the scenario's ``population`` with the
+    #: district's partial ``population`` merged over it (sim.model.scenario); None: the
+    #: scenario's. Every district still sentences the scenario's population in the
+    #: counterfactual view.
+    population: PopulationParameters | None = None
 
     @model_validator(mode="after")
     def _weight(self) -> DistrictPolicy:

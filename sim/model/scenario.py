@@ -226,12 +226,13 @@ class Scenario(StrictModel):
         """``district_defaults`` merged under every district; field errors first; then every
         cross-field problem at once, each at its field."""
         merged, inherited, owned = _with_district_defaults(data)
+        merged, from_population = _with_district_populations(merged)
         try:
             scenario = handler(merged)
         except ValidationError as error:
-            if not inherited:
+            if not inherited and not from_population:
                 raise
-            raise _blame_defaults(cls.__name__, error, inherited, owned) from None
+            raise _blame_defaults(cls.__name__, error, inherited, owned, from_population) from None
         problems = scenario._problems()
         if problems:
             raise problems_error(cls.__name__, problems)
@@ -300,6 +301,18 @@ class Scenario(StrictModel):
                     loc = ("profiles", name, "priors", k, field)
                     problems.append((loc, raw.get(field), message))
         return problems
+
+    @property
+    def own_populations(self) -> dict[int, PopulationParameters]:
+        """District index → the population of the defendants arrested there, for each district
+        whose merged ``population`` differs in some number from the scenario's (a district that
+        restates the scenario's numbers has no population of its own)."""
+        top = _numbers(self.population)
+        return {
+            d: policy.population
+            for d, policy in enumerate(self.districts.values())
+            if policy.population is not None and _numbers(policy.population) != top
+        }
 
     @property
     def district_codes(self) -> list[str]:
@@ -372,6 +385,37 @@ def _with_district_defaults(
     return {**data, "districts": merged_districts}, inherited, owned
 
 
+def _numbers(parameters: PopulationParameters) -> tuple[float, ...]:
+    """Every number of a population, in field order (sources and labels left out)."""
+    return tuple(getattr(parameters, name).value for name in type(parameters).model_fields)
+
+
+def _with_district_populations(data: Any) -> tuple[Any, set[tuple[Any, ...]]]:
+    """``data`` with each district's partial ``population`` (its own, or from
+    ``district_defaults``) merged over the top-level ``population`` (the district's keys win;
+    each documented parameter replaced whole), and the field paths (``("districts", code,
+    "population", name)``) whose values came from the top-level population: a problem there is
+    the top-level population's, reported once at ``population.name``."""
+    if not isinstance(data, Mapping) or not isinstance(data.get("districts"), Mapping):
+        return data, set()
+    top = data.get("population")
+    # Every field the district does not set is the top-level's (present there or not).
+    top_names = set(PopulationParameters.model_fields) | (
+        set(top) if isinstance(top, Mapping) else set()
+    )
+    merged_districts: dict[Any, Any] = {}
+    inherited: set[tuple[Any, ...]] = set()
+    for code, district in data["districts"].items():
+        own = district.get("population") if isinstance(district, Mapping) else None
+        if not isinstance(own, Mapping):  # none, or reported as not a mapping
+            merged_districts[code] = district
+            continue
+        inherited |= {("districts", code, "population", name) for name in top_names - set(own)}
+        population = _merge(top, own) if isinstance(top, Mapping) else dict(own)
+        merged_districts[code] = {**district, "population": population}
+    return {**data, "districts": merged_districts}, inherited
+
+
 def _from_defaults(
     loc: tuple[Any, ...], inherited: set[tuple[Any, ...]], owned: set[tuple[Any, ...]]
 ) -> str | None:
@@ -394,11 +438,27 @@ def _blame_defaults(
     error: ValidationError,
     inherited: set[tuple[Any, ...]],
     owned: set[tuple[Any, ...]],
+    from_population: set[tuple[Any, ...]] = frozenset(),
 ) -> ValidationError:
-    """``error`` with each problem in a value inherited from ``district_defaults`` saying so."""
+    """``error`` with each problem in a value inherited from ``district_defaults`` saying so; a
+    problem in a district population's value taken from the top-level ``population`` left to
+    the top-level's own report, and a problem with a whole district population saying it is the
+    district's values merged over the top-level one."""
     errors = []
     for problem in error.errors(include_url=False):
         loc = tuple(problem["loc"])
+        if loc[:4] in from_population:
+            continue  # reported at population.<name>
+        if (
+            len(loc) == 3
+            and loc[2] == "population"
+            and any(path[:3] == loc for path in from_population)
+        ):
+            problem = {
+                **problem,
+                "msg": f"{problem['msg']} (the district's population merged over the top-level "
+                "population)",
+            }
         if origin := _from_defaults(loc, inherited, owned):
             message = problem["msg"].removeprefix("Value error, ")
             if problem["type"] == "extra_forbidden":
@@ -541,8 +601,34 @@ def assumptions(model: BaseModel, path: str = "") -> list[dict[str, Any]]:
     stating conditions without a ``source`` (their value is the conditions), the default
     declination split where ``prosecution.declined`` is absent, a judge's ``time_served_months``
     and each district's own ``judge``. Values inherited from ``district_defaults`` are listed at
-    every district's path.
+    every district's path; a district population's parameters only where they differ from the
+    top-level ``population``'s (value or source).
     """
+    if isinstance(model, Scenario) and not path:
+        found = _assumptions(model, path)
+        top = {
+            entry["field"].removeprefix("population."): entry
+            for entry in found
+            if entry["field"].startswith("population.")
+        }
+        return [entry for entry in found if not _restated(entry, top)]
+    return _assumptions(model, path)
+
+
+def _restated(entry: dict[str, Any], top: Mapping[str, dict[str, Any]]) -> bool:
+    """Whether ``entry`` is a district population's parameter as the top-level one states it."""
+    parts = entry["field"].split(".")
+    if len(parts) != 4 or parts[0] != "districts" or parts[2] != "population":
+        return False
+    same = top.get(parts[3])
+    return same is not None and (same["value"], same["source"]) == (
+        entry["value"],
+        entry["source"],
+    )
+
+
+def _assumptions(model: BaseModel, path: str = "") -> list[dict[str, Any]]:
+    """:func:`assumptions` without leaving out restated district populations."""
     found: list[dict[str, Any]] = []
     if isinstance(model, Eligibility):  # a rule: its conditions are what it assumes
         if model.assumption or model.undocumented:
@@ -566,13 +652,13 @@ def assumptions(model: BaseModel, path: str = "") -> list[dict[str, Any]]:
         value = getattr(model, name)
         child = f"{path}.{name}" if path else name
         if isinstance(value, BaseModel):
-            found += assumptions(value, child)
+            found += _assumptions(value, child)
         elif isinstance(value, dict):
             for key, item in value.items():
                 if isinstance(item, BaseModel):
-                    found += assumptions(item, f"{child}.{key}")
+                    found += _assumptions(item, f"{child}.{key}")
         elif isinstance(value, list):
             for index, item in enumerate(value):
                 if isinstance(item, BaseModel):
-                    found += assumptions(item, f"{child}[{index}]")
+                    found += _assumptions(item, f"{child}[{index}]")
     return found

@@ -11,7 +11,12 @@ a population of one record), or a piece timed by ``scripts/profile_stages.py``:
 5. **decisions**: the uniforms of the policy and judge decisions, shared by every district
    (common random numbers);
 6. **districts**: in each district, its policy (prosecution, charge, offers) gives the
-   dispositions, the guidelines give the ranges, and the judge gives the months;
+   dispositions, the guidelines give the ranges, and the judge gives the months (the
+   counterfactual view: every defendant in every district). A district with a population of
+   its own (``districts.X.population``) then sentences, for the as-arrested view, the
+   defendants arrested there as drawn from its own population: the same keyed uniforms under
+   its parameters (common random numbers), its policy and judge, the same decision uniforms;
+   one more population per such district, none when no district has one;
 7. **tally**: the piece reduced to integer sufficient statistics.
 
 Streams are keyed by (replication, random block, decision) (:mod:`sim.run.streams`), so a
@@ -26,12 +31,19 @@ from typing import NamedTuple
 import numpy as np
 
 from sim.guidelines.editions import edition
-from sim.guidelines.engine import RecordAssessment, assess, dispose
+from sim.guidelines.engine import GuidelineResult, RecordAssessment, assess, dispose
 from sim.guidelines.records import Records
 from sim.model.arrest import arrest_districts
-from sim.model.judge import JudgeUniforms, impose_sentences
-from sim.model.policy import DistrictPolicy, PolicyUniforms, RecordFacts, apply_policy, record_facts
-from sim.model.population import generate_population
+from sim.model.judge import JudgeUniforms, Sentences, impose_sentences
+from sim.model.policy import (
+    Disposition,
+    DistrictPolicy,
+    PolicyUniforms,
+    RecordFacts,
+    apply_policy,
+    record_facts,
+)
+from sim.model.population import PopulationParameters, generate_population
 from sim.model.scenario import Scenario
 from sim.run.streams import RandomBlock
 from sim.run.tally import BlockOutcome, StudyTally, tally_block
@@ -61,10 +73,14 @@ class Draws:
 Population = Callable[[Scenario, Draws], tuple[Records, np.ndarray]]
 
 
-def generated_population(scenario: Scenario, draws: Draws) -> tuple[Records, np.ndarray]:
-    """The synthetic defendants of a piece (:func:`sim.model.population.generate_population`)."""
+def generated_population(
+    scenario: Scenario, draws: Draws, parameters: PopulationParameters | None = None
+) -> tuple[Records, np.ndarray]:
+    """The synthetic defendants of a piece (:func:`sim.model.population.generate_population`),
+    under ``parameters`` (a district's own population) or the scenario's population. Every
+    parameter set reads the same keyed uniforms (common random numbers)."""
     drawn = generate_population(
-        scenario.population,
+        parameters or scenario.population,
         draws.random_block,
         draws.stop,
         scenario.date,
@@ -123,7 +139,16 @@ def run_steps(
     policy_u, judge_u = _decisions(scenario, draws)
     lap("decisions")
     outcome = _sentence_everywhere(scenario, facts, assessment, policy_u, judge_u, pleas)
-    outcome = outcome._replace(arrest_district=arrest)
+    outcome = outcome._replace(arrest_district=arrest).with_as_arrested()
+    if population is generated_population:  # a profile's record is his own in every district
+        # Districts with the same numbers share one population (drawn and assessed once).
+        shared: dict[PopulationParameters, list[int]] = {}
+        for d, parameters in scenario.own_populations.items():
+            shared.setdefault(parameters, []).append(d)
+        for parameters, districts in shared.items():
+            outcome = _own_population(
+                scenario, draws, tuple(districts), parameters, outcome, policy_u, judge_u
+            )
     lap("districts")
     tally = tally_block(outcome, scenario.district_pairs)
     lap("tally")
@@ -191,19 +216,9 @@ def _sentence_everywhere(
         declined_months=np.zeros(shape, dtype=np.int16),
     )
     for d, code in enumerate(codes):
-        policy = scenario.districts[code]
-        disposition = apply_policy(_with_pleas(policy, pleas), facts, policy_u)
-        ranges = dispose(assessment, disposition.dispositions)
-        sentences = impose_sentences(
-            policy.judge or scenario.judge,  # the district's own judge, else the scenario's
-            ranges.final_min_months,
-            ranges.final_max_months,
-            ranges.statutory_maximum_months,
-            disposition.sentence_cap_months,
-            ranges.early_disposition_reduction,
-            judge_u,
-            disposition.sentence_floor_months,
-            disposition.stipulated_months,
+        policy = _with_pleas(scenario.districts[code], pleas)
+        disposition, ranges, sentences = _sentence_in(
+            scenario, policy, facts, assessment, policy_u, judge_u
         )
         prosecuted = disposition.prosecuted
         out.prosecuted[:, d] = prosecuted
@@ -214,3 +229,82 @@ def _sentence_everywhere(
         out.declined_outcome[:, d] = disposition.declined_outcome
         out.declined_months[:, d] = disposition.declined_months
     return out
+
+
+def _sentence_in(
+    scenario: Scenario,
+    policy: DistrictPolicy,
+    facts: RecordFacts,
+    assessment: RecordAssessment,
+    policy_u: PolicyUniforms,
+    judge_u: JudgeUniforms,
+) -> tuple[Disposition, GuidelineResult, Sentences]:
+    """One district's policy → dispositions → ranges → its judge, for every defendant given."""
+    disposition = apply_policy(policy, facts, policy_u)
+    ranges = dispose(assessment, disposition.dispositions)
+    sentences = impose_sentences(
+        policy.judge or scenario.judge,  # the district's own judge, else the scenario's
+        ranges.final_min_months,
+        ranges.final_max_months,
+        ranges.statutory_maximum_months,
+        disposition.sentence_cap_months,
+        ranges.early_disposition_reduction,
+        judge_u,
+        disposition.sentence_floor_months,
+        disposition.stipulated_months,
+    )
+    return disposition, ranges, sentences
+
+
+def _own_population(
+    scenario: Scenario,
+    draws: Draws,
+    districts: tuple[int, ...],
+    parameters: PopulationParameters,
+    outcome: BlockOutcome,
+    policy_u: PolicyUniforms,
+    judge_u: JudgeUniforms,
+) -> BlockOutcome:
+    """The as-arrested view of ``districts``, which share a population of their own: defendant
+    ``i`` arrested in one of them is the ``i``-th of a population generated under ``parameters``
+    from the same keyed uniforms (common random numbers: same draws, other parameters),
+    assessed once, and sentenced by his arrest district's policy and judge with the same
+    decision uniforms. Only the defendants arrested in ``districts`` are assessed and sentenced
+    (each district's policy applied to all of them, kept for its own); the counterfactual arrays
+    (every district, the scenario's population) are left as they are."""
+    arrest = outcome.arrest_district
+    here = np.flatnonzero(np.isin(arrest, districts))
+    if here.size == 0:
+        return outcome
+    records, removals = generated_population(scenario, draws, parameters)
+    records, removals = records.take(here), removals[here]
+    assessment = assess(records, edition(scenario.manual))
+    facts = record_facts(records, assessment.criminal_history_category, removals)
+    policy_u = PolicyUniforms(*(None if u is None else u[here] for u in policy_u))
+    judge_u = JudgeUniforms(*(u[here] for u in judge_u))
+    changed = {name: getattr(outcome, name).copy() for name in _ARRESTED}
+    for d in districts:
+        mine = arrest[here] == d
+        if not mine.any():
+            continue
+        policy = scenario.districts[scenario.district_codes[d]]
+        disposition, ranges, sentences = _sentence_in(
+            scenario, policy, facts, assessment, policy_u, judge_u
+        )
+        prosecuted = disposition.prosecuted
+        arrays = {
+            "arrested_prosecuted": prosecuted,
+            "arrested_months": np.where(prosecuted, sentences.months, 0),
+            "arrested_position": sentences.position_category,
+            "arrested_minimum": ranges.final_min_months,
+            "arrested_declined_outcome": disposition.declined_outcome,
+            "arrested_declined_months": disposition.declined_months,
+            "arrested_enhancement": assessment.reentry.enhancement_levels,
+        }
+        for name, values in arrays.items():
+            changed[name][here[mine]] = values[mine]
+    return outcome._replace(**changed)
+
+
+#: The as-arrested arrays a district's own population fills (BlockOutcome).
+_ARRESTED = tuple(name for name in BlockOutcome._fields if name.startswith("arrested_"))

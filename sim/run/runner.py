@@ -110,7 +110,12 @@ def simulate_block(scenario: Scenario, replication: int, start: int, stop: int) 
     ]
     if len(parts) == 1:
         return parts[0]
-    return BlockOutcome(*(np.concatenate(columns) for columns in zip(*parts, strict=True)))
+    return BlockOutcome(
+        *(
+            None if columns[0] is None else np.concatenate(columns)
+            for columns in zip(*parts, strict=True)
+        )
+    )
 
 
 # glibc's mallopt parameters (<malloc.h>).

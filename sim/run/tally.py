@@ -10,7 +10,8 @@ Outcome conventions (docs in :mod:`sim.analysis.metrics`):
 * *counterfactual*: every defendant sentenced in every district; months among those the district
   prosecutes, or ``Y`` = months with 0 for a declined defendant (the balanced design used for
   paired gaps, variance shares and inequality);
-* *as-arrested*: each defendant in the one district the caseload mix assigns him.
+* *as-arrested*: each defendant in the one district the caseload mix assigns him, as sentenced
+  there (from that district's own population where it has one: ``BlockOutcome.arrested_*``).
 """
 
 from __future__ import annotations
@@ -76,6 +77,50 @@ class BlockOutcome(NamedTuple):
     declined_outcome: np.ndarray | None = None
     #: (n, D) int16: the § 1325 misdemeanor months of a declined defendant; None: 0.
     declined_months: np.ndarray | None = None
+    # The as-arrested view (n,): defendant i as sentenced in his arrest district. Where no
+    # district has a population of its own these are column ``[i, arrest_district[i]]`` of the
+    # arrays above (None: taken from there); where his district has one, its own defendant i
+    # (the same keyed uniforms, that district's population parameters: sim.run.pipeline).
+    arrested_prosecuted: np.ndarray | None = None  # bool
+    arrested_months: np.ndarray | None = None  # int32, 0 where not prosecuted
+    arrested_position: np.ndarray | None = None  # int8
+    arrested_minimum: np.ndarray | None = None  # int32, the guideline minimum after § 5G1.1
+    arrested_declined_outcome: np.ndarray | None = None  # int8, -1 prosecuted
+    arrested_declined_months: np.ndarray | None = None  # int16
+    arrested_enhancement: np.ndarray | None = None  # § 2L1.2 levels applied to him
+
+    def with_as_arrested(self) -> BlockOutcome:
+        """This outcome with the declination and as-arrested arrays filled where None: a
+        declined defendant removed administratively (0 months), and the as-arrested view read
+        from column ``[i, arrest_district[i]]`` (a defendant arrested outside the districts
+        reads column 0; the tally ignores him)."""
+        outcome = self
+        if outcome.declined_outcome is None or outcome.declined_months is None:
+            outcome = outcome._replace(
+                declined_outcome=np.where(outcome.prosecuted, -1, 0).astype(np.int8),
+                declined_months=np.zeros(outcome.months.shape, np.int16),
+            )
+        n, districts = outcome.months.shape
+        rows = np.arange(n)
+        column = np.where(
+            (outcome.arrest_district >= 0) & (outcome.arrest_district < districts),
+            outcome.arrest_district,
+            0,
+        )
+        own = {
+            "arrested_prosecuted": outcome.prosecuted,
+            "arrested_months": outcome.months,
+            "arrested_position": outcome.position_category,
+            "arrested_minimum": outcome.final_min_months,
+            "arrested_declined_outcome": outcome.declined_outcome,
+            "arrested_declined_months": outcome.declined_months,
+        }
+        missing = {
+            name: full[rows, column] for name, full in own.items() if getattr(outcome, name) is None
+        }
+        if outcome.arrested_enhancement is None:
+            missing["arrested_enhancement"] = outcome.enhancement_levels
+        return outcome._replace(**missing) if missing else outcome
 
 
 class StudyTally(NamedTuple):
@@ -86,9 +131,11 @@ class StudyTally(NamedTuple):
     ``counterfactual_percent`` / ``counterfactual_percent_count`` (R, D): Σ of 10⁹ x percent
     difference from the guideline minimum, over sentences with a minimum above 0.
 
-    As-arrested: the same with ``as_arrested_`` for defendants arrested in the district, plus
-    ``as_arrested_defendants`` (R, D) and ``selected_sums`` (R, D, D): Σ over defendants arrested
-    and sentenced in a of their counterfactual Y in b.
+    As-arrested: the same with ``as_arrested_`` for defendants arrested in the district (read
+    from ``BlockOutcome.arrested_*``: a district's own population where it has one), plus
+    ``as_arrested_defendants`` (R, D) and ``selected_sums`` (R, D, D): Σ over defendants of the
+    common population arrested and sentenced in a of their counterfactual Y in b (meaningless
+    for a district with a population of its own: selection vs policy is undefined there).
 
     Balanced design (Y, declined = 0): ``pair_difference`` (R, P, 2M+1) histogram of Y_a − Y_b + M;
     ``pair_both_difference`` the same among defendants prosecuted in both, with
@@ -285,21 +332,38 @@ def _tally_kernel(district_token, pairs, block, t):
                 t.counterfactual_percent[0, d] += scaled[d]
                 t.counterfactual_percent_count[0, d] += 1
 
+        # The as-arrested view: the defendant as sentenced in his arrest district (his own
+        # record there when the district has a population of its own: BlockOutcome).
         arrest = np.int64(block.arrest_district[i])
+        arrested = 0 <= arrest < districts and block.arrested_prosecuted[i]
+        arrested_months = np.int64(block.arrested_months[i])
         if 0 <= arrest < districts:
             t.as_arrested_defendants[0, arrest] += 1
-            if block.prosecuted[i, arrest]:
-                t.as_arrested_histogram[0, arrest, y[arrest]] += 1
-                t.as_arrested_positions[0, arrest, block.position_category[i, arrest]] += 1
-                if block.final_min_months[i, arrest] > 0:
-                    t.as_arrested_percent[0, arrest] += scaled[arrest]
+            if arrested:
+                if arrested_months > MAX_MONTHS:
+                    return _TOO_LONG
+                if arrested_months < 0:
+                    return _NEGATIVE_MONTHS
+                position = np.int64(block.arrested_position[i])
+                if position < 0 or position >= t.as_arrested_positions.shape[2]:
+                    return _BAD_POSITION
+                t.as_arrested_histogram[0, arrest, arrested_months] += 1
+                t.as_arrested_positions[0, arrest, position] += 1
+                minimum = np.int64(block.arrested_minimum[i])
+                if minimum > 0:
+                    t.as_arrested_percent[0, arrest] += _percent_scaled(arrested_months, minimum)
                     t.as_arrested_percent_count[0, arrest] += 1
+            else:  # declination outcomes (issue 12)
+                fate = np.int64(block.arrested_declined_outcome[i])
+                if fate < 0 or fate >= _DECLINED:
+                    return _BAD_DECLINED
+                t.as_arrested_declined[0, arrest, fate] += 1
+                t.as_arrested_declined_months[0, arrest] += block.arrested_declined_months[i]
+            # Selection vs policy: the counterfactual months, in every district, of those the
+            # arrest district sentenced (undefined where it has a population of its own).
+            if block.prosecuted[i, arrest]:
                 for b in range(districts):
                     t.selected_sums[0, arrest, b] += y[b]
-            else:  # declination outcomes (issue 12)
-                fate = np.int64(block.declined_outcome[i, arrest])
-                t.as_arrested_declined[0, arrest, fate] += 1
-                t.as_arrested_declined_months[0, arrest] += block.declined_months[i, arrest]
 
         for p in range(len(pairs)):
             a, b = pairs[p][0], pairs[p][1]
@@ -322,11 +386,13 @@ def _tally_kernel(district_token, pairs, block, t):
             cell_sums[category, enhancement, d] += y[d]
 
         # overall validation view (issue 12): the as-arrested sentence by § 2L1.2(b) levels.
-        if 0 <= arrest < districts and block.prosecuted[i, arrest]:
-            t.as_arrested_enhancement_counts[0, enhancement] += 1
-            t.as_arrested_enhancement_months[0, enhancement] += y[arrest]
-            if block.position_category[i, arrest] == _WITHIN_RANGE:
-                t.as_arrested_enhancement_within[0, enhancement] += 1
+        if arrested:
+            levels = np.int64(block.arrested_enhancement[i])
+            levels = min(max(levels, 0), ENHANCEMENT_LEVELS - 1)
+            t.as_arrested_enhancement_counts[0, levels] += 1
+            t.as_arrested_enhancement_months[0, levels] += arrested_months
+            if block.arrested_position[i] == _WITHIN_RANGE:
+                t.as_arrested_enhancement_within[0, levels] += 1
 
     t.defendant_total_squares[0] = squares
     t.range_both_histogram[0] = ranges[1]
@@ -369,11 +435,7 @@ def tally_block(
     if districts == 0:
         raise ValueError("a block needs at least one district")
     pairs = district_pairs(districts) if pairs is None else pairs
-    if outcome.declined_outcome is None or outcome.declined_months is None:
-        outcome = outcome._replace(
-            declined_outcome=np.where(outcome.prosecuted, -1, 0).astype(np.int8),
-            declined_months=np.zeros(outcome.months.shape, np.int16),
-        )
+    outcome = outcome.with_as_arrested()
     t = StudyTally.empty(1, districts, len(pairs))
     t.defendants[0] = n
     small = districts <= _UNROLLED_DISTRICTS
@@ -388,7 +450,8 @@ def tally_block(
     )
     if status != _OK:
         # A sentence too long is reported first, wherever the kernel stopped.
-        if outcome.months.max(initial=0) > MAX_MONTHS:
+        longest = max(outcome.months.max(initial=0), outcome.arrested_months.max(initial=0))
+        if longest > MAX_MONTHS:
             raise ValueError(f"a sentence exceeds {MAX_MONTHS} months; raise MAX_MONTHS")
         raise ValueError(_PROBLEMS[status])
     return t

@@ -226,3 +226,97 @@ def test_modelling_choices_and_profile_records_are_listed_with_the_assumptions()
     del data["profiles"][profile]["assumed"]
     with pytest.raises(ValueError, match="needs `assumed`"):
         Scenario.model_validate(data)
+
+
+# --- per-district populations (issue 12) -------------------------------------------------------
+
+_OWN = {"unit": "share of defendants", "source": "t", "assumption": True}
+
+
+def _with_population(code="CAC", **parameters):
+    data = copy.deepcopy(BASE)
+    data["districts"][code]["population"] = {
+        name: {"value": value, **_OWN} for name, value in parameters.items()
+    }
+    return data
+
+
+def test_a_district_population_is_merged_over_the_top_level_one():
+    scenario = Scenario.model_validate(_with_population(prior_aggravated_felony_share=0.9))
+    own = scenario.districts["CAC"].population
+    assert own.prior_aggravated_felony_share.value == 0.9
+    assert own.mean_prior_removals == scenario.population.mean_prior_removals  # merged
+    assert scenario.districts["CAS"].population is None
+    assert list(scenario.own_populations) == [0]
+    # Only what differs from the top-level population is listed among the assumptions.
+    listed = [a["field"] for a in assumptions(scenario) if a["field"].startswith("districts.")]
+    assert [f for f in listed if ".population." in f] == [
+        "districts.CAC.population.prior_aggravated_felony_share"
+    ]
+
+
+def test_district_defaults_population_reaches_every_district_and_the_districts_keys_win():
+    data = _with_population(prior_aggravated_felony_share=0.9)
+    data["district_defaults"] = {
+        "population": {
+            "prior_aggravated_felony_share": {"value": 0.5, **_OWN},
+            "clean_record_share": {"value": 0.0, **_OWN},
+        }
+    }
+    scenario = Scenario.model_validate(data)
+    cac, cas = scenario.districts["CAC"].population, scenario.districts["CAS"].population
+    assert cac.prior_aggravated_felony_share.value == 0.9  # the district's own key wins
+    assert cac.clean_record_share.value == 0.0  # the defaults' key
+    assert cas.prior_aggravated_felony_share.value == 0.5
+    assert cas.reentry_conviction_share == scenario.population.reentry_conviction_share
+    assert sorted(scenario.own_populations) == [0, 1, 2, 3]
+
+
+def test_a_district_population_problem_names_its_path(tmp_path):
+    data = _with_population(prior_aggravated_felony_share=1.5)
+    data["districts"]["CAC"]["population"]["bogus"] = 1
+    data["districts"]["CAS"]["population"] = 3
+    with pytest.raises(InputError) as error:
+        validate_model(Scenario, data, tmp_path / "s.yaml")
+    message = str(error.value)
+    assert "districts.CAC.population.prior_aggravated_felony_share.value: 1.5" in message
+    assert "districts.CAC.population.bogus: unknown key" in message
+    assert "districts.CAS.population: 3: not a mapping" in message
+
+
+def test_an_inconsistent_merged_population_is_reported_at_the_district(tmp_path):
+    # 0.45 aggravated felons (the top-level share) cannot fit in a population 70% clean.
+    data = _with_population(clean_record_share=0.7)
+    with pytest.raises(InputError) as error:
+        validate_model(Scenario, data, tmp_path / "s.yaml")
+    lines = str(error.value).splitlines()
+    assert any(
+        "districts.CAC.population:" in line
+        and "prior_aggravated_felony_share 0.45 exceeds the share without a clean record" in line
+        and line.endswith("(the district's population merged over the top-level population)")
+        for line in lines
+    ), lines
+
+
+def test_a_top_level_population_problem_is_reported_once_at_population(tmp_path):
+    data = _with_population(prior_aggravated_felony_share=0.9)
+    data["population"]["mean_prior_removals"]["value"] = -1
+    with pytest.raises(InputError) as error:
+        validate_model(Scenario, data, tmp_path / "s.yaml")
+    message = str(error.value)
+    assert "population.mean_prior_removals.value: -1" in message
+    assert "districts.CAC.population.mean_prior_removals" not in message
+
+
+def test_a_bad_population_default_is_blamed_on_the_defaults(tmp_path):
+    data = copy.deepcopy(BASE)
+    data["district_defaults"] = {
+        "population": {"clean_record_share": {"value": 2, **_OWN}},
+    }
+    with pytest.raises(InputError) as error:
+        validate_model(Scenario, data, tmp_path / "s.yaml")
+    for code in ("CAC", "CAS", "CAE", "CAN"):
+        assert (
+            f"districts.{code}.population.clean_record_share.value: 2: "
+            "Input should be less than or equal to 1 (value from district_defaults)"
+        ) in str(error.value)

@@ -156,7 +156,7 @@ def test_tallies_of_two_parts_add_up_to_the_whole(outcome, data):
     districts = outcome.months.shape[1]
     total = StudyTally.empty(2, districts)
     for part in (slice(0, cut), slice(cut, n)):
-        piece = BlockOutcome(*(column[part] for column in outcome))
+        piece = BlockOutcome(*(None if column is None else column[part] for column in outcome))
         total.add(1, tally_block(piece))
     whole = StudyTally.empty(2, districts)
     whole.add(1, tally_block(outcome))
