@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -375,7 +375,7 @@ class Calculation:
     final_range_months: tuple[int | None, int | None]
     statutory_maximum_months: int
     zone: str | None
-    worksheet: dict[str, Any]
+    worksheet: dict[str, Any] = field(repr=False)
 
     def __str__(self) -> str:
         return "\n".join(self.worksheet["lines"])

@@ -61,6 +61,7 @@ MANIFEST_TYPES = {
     "platform": str,
     "machine": str,
     "git_commit": (str, type(None)),
+    "simulation_seconds": float,
     "files": dict,
 }
 
@@ -76,6 +77,7 @@ def test_archive_layout_and_manifest(archive):
         assert (archive / name).is_file(), name
     for table in (*TABLES, "defendant_sample"):
         assert (archive / "tables" / f"{table}.parquet").is_file(), table
+        assert (archive / "tables" / f"{table}.csv").is_file(), table
     assert list((archive / "figures").glob("*.png"))
     assert list((archive / "figures").glob("*.svg"))
     manifest = json.loads((archive / "manifest.json").read_text())
@@ -89,6 +91,8 @@ def test_archive_layout_and_manifest(archive):
     assert manifest["versions"]["python"]
     assert all(isinstance(v, str | None) for v in manifest["versions"].values())
     assert manifest["config_sha256"] == sha256_file(archive / "config.resolved.yaml")
+    # The whole run (load, simulate, archive) takes longer than its simulation.
+    assert 0 < manifest["simulation_seconds"] < manifest["wall_seconds"]
     every_file = {p.relative_to(archive).as_posix() for p in archive.rglob("*") if p.is_file()}
     assert set(manifest["files"]) == every_file - {"manifest.json"}
     assert all(re.fullmatch(r"[0-9a-f]{64}", digest) for digest in manifest["files"].values())
