@@ -81,8 +81,9 @@ def defendant_sample(result: StudyResult, defendants: int) -> pd.DataFrame:
 
 def table_csv(frame: pd.DataFrame) -> bytes:
     """A table as CSV bytes: UTF-8, a header row, ``\\n`` line ends, no index; floats as
-    Python's shortest repr (they read back to the same float), a missing value as an empty
-    field, booleans as ``True``/``False``. Deterministic: the same frame gives the same bytes.
+    Python's shortest repr (they read back to the same float), a missing value (a number's or
+    a text's: e.g. ``district`` in the headline table's rows about the pair) as an empty field,
+    booleans as ``True``/``False``. Deterministic: the same frame gives the same bytes.
     """
     text = frame.to_csv(index=False, lineterminator="\n", na_rep="")
     return text.encode("utf-8")
