@@ -395,7 +395,7 @@ def calibrate(
 _Archive = Annotated[Path, typer.Argument(help="An archive folder written by sim run.")]
 
 
-@app.command()
+@app.command(epilog="Example: sim verify results/try")
 @_input_errors
 def verify(folder: _Archive) -> None:
     """Check an archive as a closed world and print its manifest's SHA-256.
@@ -429,7 +429,7 @@ def verify(folder: _Archive) -> None:
     )
 
 
-@app.command()
+@app.command(epilog="Example: sim reproduce results/try --workers 2")
 @_input_errors
 def reproduce(
     folder: _Archive,
@@ -454,7 +454,7 @@ def reproduce(
     typer.echo(f"{shown}: every table reproduced byte for byte")
 
 
-@app.command()
+@app.command(epilog="Example: sim report results/try")
 @_input_errors
 def report(folder: _Archive) -> None:
     """Verify an archive, then rebuild its report.md and report.html without re-running.
