@@ -187,7 +187,7 @@ _RUN_HELP = (
     "Prints the headline gap, then tables per district, paired gaps, variance shares, the "
     "as-arrested split, inequality and the named profiles (± is the Monte Carlo standard "
     "error), and archives everything. The first run of a new version of sim compiles the "
-    "simulation kernels (about a minute, once)."
+    "simulation kernels (a minute or two, once)."
 )
 _RUN_EXAMPLES = (
     "Examples:\n\n"
@@ -441,10 +441,13 @@ def reproduce(
     every table is identical, 1 naming each table that differs, 2 when the archive is refused
     because it fails sim verify (nothing is run) or has no usable manifest.
     """
+    import sim
     from sim.api import reproduce_archive
+    from sim.console import first_use_note
     from sim.inputs import printable
 
     shown = printable(folder, 500)
+    first_use_note(sim.NUMBA_CACHE_DIR)
     differences, digest = reproduce_archive(folder, workers=workers)
     typer.echo(f"{shown}: manifest sha256 {digest}")
     if differences:

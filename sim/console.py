@@ -65,8 +65,8 @@ def first_use_note(cache: Path, folders: tuple[str, ...] = _RUN_KERNELS) -> bool
     if kernels_compiled(cache, folders):
         return False
     sys.stderr.write(
-        "note: first use of this version of sim: compiling the simulation kernels (about a "
-        "minute, once; later runs load them from the cache)...\n"
+        "note: first use of this version of sim: compiling the simulation kernels (a minute "
+        "or two, once; later runs load them from the cache)...\n"
     )
     sys.stderr.flush()
     return True
