@@ -12,6 +12,15 @@ rooms after them (``analysis``, ``output``); of the top-level modules they impor
 kernel reads. Only the rooms and this file are hashed, so editing a report, a figure, a message or
 the command line does not recompile the simulation (``tests/test_numba_cache.py`` checks that the
 top-level modules stay free of numba).
+
+The public API for notebooks and scripts (docs/api.md) is :func:`sim.api.study`, also callable as
+``sim.run(...)``, and :func:`sim.api.calc`. ``sim.run`` is the runner room (``sim/run/``): a name
+can hold one object, and Python's import system sets ``sim.run`` to the subpackage whenever any of
+its modules is imported, so a function of that name would be replaced. The room's module object
+is made callable instead (:class:`_CallableRoom`): ``sim.run("configs/california-1995.yaml")``
+runs a study and ``from sim.run.runner import run_study`` still imports the runner. The API itself
+is imported on first use (:func:`__getattr__`), so ``import sim`` stays light (no pandas, no
+compiler) and the hash below covers no API code.
 """
 
 from __future__ import annotations
@@ -21,9 +30,19 @@ import importlib.util
 import os
 import sys
 import tempfile
+import types
 from pathlib import Path
+from typing import Any
 
-__all__ = ["NUMBA_CACHE_DIR", "source_hash"]
+__all__ = [
+    "NUMBA_CACHE_DIR",
+    "Calculation",
+    "Study",
+    "calc",
+    "run",
+    "source_hash",
+    "study",
+]
 
 _PACKAGE = Path(__file__).resolve().parent
 #: The rooms whose modules compiled kernels are defined in or can import from.
@@ -103,3 +122,39 @@ def _configure_numba_cache() -> Path:
 
 #: Where this version of the package's compiled kernels are cached.
 NUMBA_CACHE_DIR = _configure_numba_cache()
+
+
+#: Names of :mod:`sim.api` exported here, imported on first use.
+_API = ("Calculation", "Study", "calc", "study")
+
+
+def __getattr__(name: str) -> Any:
+    """``sim.study``, ``sim.calc``, ``sim.Study``, ``sim.Calculation``: imported from
+    :mod:`sim.api` on first use."""
+    if name in _API:
+        from sim import api
+
+        value = getattr(api, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'sim' has no attribute {name!r}")
+
+
+class _CallableRoom(types.ModuleType):
+    """The runner room ``sim.run``, which is also the function that runs a study: calling it
+    calls :func:`sim.api.study` with the same arguments."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        from sim.api import study
+
+        return study(*args, **kwargs)
+
+
+def _callable_run_room() -> types.ModuleType:
+    # The room's __init__ holds only a docstring: importing it loads no kernel.
+    room = importlib.import_module("sim.run")
+    room.__class__ = _CallableRoom
+    return room
+
+
+run = _callable_run_room()

@@ -1,5 +1,7 @@
 """What each command does, as one library call: run a scenario end to end (load, simulate,
-summarise, archive), and the other commands' work.
+summarise, archive), and the other commands' work; and the public API for notebooks and scripts
+(docs/api.md): :func:`study` (``sim.run``, ``sim.study``) returning a :class:`Study`, and
+:func:`calc` returning a :class:`Calculation`.
 
 These functions raise :class:`sim.inputs.InputError` for bad input and never print; progress is
 reported through a callback.
@@ -10,8 +12,11 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import pandas as pd
 
 from sim.analysis.results import Results, analyse
 from sim.analysis.validation import check_validation
@@ -20,16 +25,21 @@ from sim.model.scenario import DEFAULT_SCENARIO, Scenario, StudySettings, load_s
 from sim.run.runner import check_fits, most_replications, run_study
 
 __all__ = [
+    "Calculation",
+    "Study",
     "attribute_gap",
+    "calc",
     "calculate_case",
     "calibrate_scenario",
     "calibration_summary",
     "rebuild_report",
     "reproduce_archive",
     "run_and_summarise",
+    "run_scenario",
     "run_to_target",
     "sentencing_table",
     "stale_staging",
+    "study",
     "validate_scenario",
     "verify_archive",
 ]
@@ -118,8 +128,10 @@ def run_and_summarise(
     results_root: Path = Path("results"),
     command: str = "",
     defendant_sample: int = 0,
+    started: float | None = None,
 ) -> dict[str, Any]:
-    """Load a scenario (the default when ``config`` is None), run it and summarise it.
+    """Load a scenario (the default when ``config`` is None), run it and summarise it: the
+    :attr:`Study.summary` of :func:`run_scenario` (``sim run --json``).
 
     With ``target_mcse`` (months), replications are added until every headline figure's Monte
     Carlo standard error is at most that, or ``max_replications`` is reached; the summary's
@@ -136,6 +148,103 @@ def run_and_summarise(
         found before the run, and nothing is written. Also when another run took ``out`` while
         this one ran (its archive is not kept).
     """
+    return run_scenario(
+        config,
+        overrides,
+        workers=workers,
+        out=out,
+        progress=progress,
+        target_mcse=target_mcse,
+        max_replications=max_replications,
+        archive=archive,
+        results_root=results_root,
+        command=command,
+        defendant_sample=defendant_sample,
+        started=started,
+    ).summary
+
+
+@dataclass(frozen=True, eq=False)
+class Study:
+    """A study that ran: its typed results, its summary and tables, and its archive if it has one.
+
+    Returned by :func:`study` (``sim.run(...)``, ``sim.study(...)``). The figures are those of
+    :class:`sim.analysis.results.Results` (each an ``Estimate(estimate, mcse, ci95)``).
+
+    Attributes
+    ----------
+    results : sim.analysis.results.Results
+        Every figure of the run, typed: ``results.headline``, ``results.districts["CAC"]``, ...
+    summary : dict
+        What ``sim run --json`` prints: :attr:`Results.summary` plus ``wall_seconds`` (the whole
+        call: loading, compiling on first use, simulating, analysing, archiving),
+        ``simulation_seconds`` (simulating and analysing only), ``archive`` (when archived) and
+        ``target`` (with ``target_mcse``).
+    archive : pathlib.Path or None
+        The archive folder, when one was written (``out=``).
+    """
+
+    results: Results
+    summary: dict[str, Any]
+    archive: Path | None = None
+
+    @property
+    def tables(self) -> Mapping[str, pd.DataFrame]:
+        """The tidy tables by name (pandas DataFrames, read-only), the same tables the archive
+        writes as ``tables/<name>.parquet`` and ``.csv`` (the defendant sample aside); use
+        :meth:`to_df` for a copy to change."""
+        return self.results.tables
+
+    def to_df(self, name: str) -> pd.DataFrame:
+        """One of :attr:`tables`, as a copy the caller may change (KeyError: no such table)."""
+        return self.results.to_df(name)
+
+    @property
+    def scenario(self) -> Scenario:
+        """The scenario as it ran (file, ``extends:`` and the overrides resolved)."""
+        return self.results.study.scenario
+
+    @property
+    def wall_seconds(self) -> float:
+        """Seconds of the whole call."""
+        return self.summary["wall_seconds"]
+
+    @property
+    def simulation_seconds(self) -> float:
+        """Seconds of simulation and analysis only."""
+        return self.summary["simulation_seconds"]
+
+    def __repr__(self) -> str:
+        s = self.scenario.study
+        where = f", archive={str(self.archive)!r}" if self.archive is not None else ""
+        return (
+            f"Study({self.scenario.scenario!r}, replications={s.replications}, "
+            f"defendants={s.defendants}, seed={s.seed}, tables={len(self.tables)}{where})"
+        )
+
+
+def run_scenario(
+    config: str | Path | None,
+    overrides: Mapping[str, Any] | None = None,
+    *,
+    workers: int = 1,
+    out: Path | None = None,
+    progress: Progress | None = None,
+    target_mcse: float | None = None,
+    max_replications: int = 1000,
+    archive: bool = True,
+    results_root: Path = Path("results"),
+    command: str = "",
+    defendant_sample: int = 0,
+    started: float | None = None,
+) -> Study:
+    """:func:`run_and_summarise`'s work, returning the :class:`Study` (typed results as well as
+    the summary).
+
+    ``started`` is the :func:`time.perf_counter` reading the whole run's ``wall_seconds`` counts
+    from (default: this call's start); the command line passes its own start.
+    """
+    started = time.perf_counter() if started is None else started
     if target_mcse is not None and not target_mcse > 0:
         raise InputError(
             f"{target_mcse}: allowed: a positive number of months", field="target_mcse"
@@ -150,7 +259,7 @@ def run_and_summarise(
 
             # The archive's place is checked and claimed before any work.
             slot = stack.enter_context(reserve_archive(out, results_root))
-        started = time.perf_counter()
+        simulation_started = time.perf_counter()
         if target_mcse is None:
             results = analyse(run_study(scenario, workers=workers, progress=progress))
             summary = dict(results.summary)
@@ -161,21 +270,162 @@ def run_and_summarise(
             resolved = dict(resolved)
             resolved["study"] = {**resolved["study"], "replications": target["replications"]}
             summary = {**results.summary, "target": target}
-        wall_seconds = round(time.perf_counter() - started, 3)
+        simulation_seconds = round(time.perf_counter() - simulation_started, 3)
         printed = dict(summary)
+        folder = None
         if slot is not None:
             folder = write_archive(
                 results,
                 resolved,
                 slot,
                 summary=summary,
-                wall_seconds=wall_seconds,
                 command=command,
                 defendant_sample=defendant_sample,
+                started=started,
+                simulation_seconds=simulation_seconds,
             )
             printed["archive"] = str(folder)
-    printed["wall_seconds"] = wall_seconds
-    return printed
+    printed["wall_seconds"] = round(time.perf_counter() - started, 3)
+    printed["simulation_seconds"] = simulation_seconds
+    return Study(results, printed, folder)
+
+
+def study(
+    config: str | Path | None = None,
+    *,
+    defendants: int | None = None,
+    replications: int | None = None,
+    seed: int | None = None,
+    block_size: int | None = None,
+    workers: int = 1,
+    target_mcse: float | None = None,
+    max_replications: int = 1000,
+    out: str | Path | None = None,
+    defendant_sample: int = 0,
+    progress: Progress | None = None,
+) -> Study:
+    """Run a Monte Carlo study of a scenario: every defendant through every district's policy.
+
+    The library form of ``sim run``, also callable as ``sim.run(...)`` (docs/api.md). Nothing is
+    written unless ``out`` is given.
+
+    Parameters
+    ----------
+    config : str or pathlib.Path, optional
+        A scenario file (``configs/california-1995.yaml``); the built-in default when omitted.
+    defendants, replications, seed, block_size : int, optional
+        Override the scenario's ``study`` settings (``--defendants`` and so on).
+    workers : int
+        Worker processes.
+    target_mcse : float, optional
+        Months: add replications until every headline figure's Monte Carlo standard error is
+        at most this, or ``max_replications`` is reached.
+    max_replications : int
+        The cap for ``target_mcse``.
+    out : str or pathlib.Path, optional
+        Also archive the run in this new folder, as ``sim run --out`` does.
+    defendant_sample : int
+        With ``out``: also archive the first this many defendants of replication 0.
+    progress : callable, optional
+        ``progress(done, total)`` after each block, in defendants.
+
+    Returns
+    -------
+    Study
+        ``.summary`` (a dict, what ``sim run --json`` prints), ``.tables`` (pandas DataFrames by
+        name), ``.results`` (the typed figures), ``.archive`` (or None).
+
+    Raises
+    ------
+    sim.inputs.InputError
+        A bad scenario, override, target or ``out``: every problem at once, before any work.
+    """
+    overrides = {
+        "defendants": defendants,
+        "replications": replications,
+        "seed": seed,
+        "block_size": block_size,
+    }
+    return run_scenario(
+        config,
+        overrides,
+        workers=workers,
+        out=None if out is None else Path(out),
+        progress=progress,
+        target_mcse=target_mcse,
+        max_replications=max_replications,
+        archive=out is not None,
+        defendant_sample=defendant_sample,
+    )
+
+
+@dataclass(frozen=True)
+class Calculation:
+    """One defendant's guideline calculation (:func:`calc`): the PSR-style worksheet's figures.
+
+    ``str(calculation)`` is the worksheet as ``sim calc`` prints it; :attr:`worksheet` is the
+    whole mapping ``sim calc --json`` prints (:func:`sim.guidelines.worksheet.build_worksheet`).
+    A range is ``(low, high)`` in months, None for life.
+    """
+
+    manual: int
+    total_offense_level: int | None
+    criminal_history_points: int
+    criminal_history_category: str
+    guideline_range_months: tuple[int | None, int | None] | None
+    final_range_months: tuple[int | None, int | None]
+    statutory_maximum_months: int
+    zone: str | None
+    worksheet: dict[str, Any] = field(repr=False)
+
+    def __str__(self) -> str:
+        return "\n".join(self.worksheet["lines"])
+
+
+def calc(case: str | Path | Mapping[str, Any] | Any) -> Calculation:
+    """Compute one defendant's guideline range under a Manual edition (``sim calc``).
+
+    Parameters
+    ----------
+    case : str, pathlib.Path, mapping or sim.guidelines.casefile.CaseFile
+        A case file (YAML, or JSON by suffix; docs/case-file.md), its contents as a mapping, or
+        a validated ``CaseFile``.
+
+    Returns
+    -------
+    Calculation
+
+    Raises
+    ------
+    sim.inputs.InputError
+        An invalid case: every problem at once, naming field, value and what is allowed.
+    """
+    from sim.guidelines.casefile import CaseFile, load_case
+    from sim.guidelines.worksheet import build_worksheet
+    from sim.inputs import validate_model
+
+    if isinstance(case, CaseFile):
+        validated = case
+    elif isinstance(case, Mapping):
+        validated = validate_model(CaseFile, case, "case", reference="docs/case-file.md")
+    else:
+        validated = load_case(case)
+    w = build_worksheet(validated)
+
+    def span(value: list[int | None] | None) -> tuple[int | None, int | None] | None:
+        return None if value is None else (value[0], value[1])
+
+    return Calculation(
+        manual=w["manual"],
+        total_offense_level=w["total_offense_level"],
+        criminal_history_points=w["criminal_history_points"],
+        criminal_history_category=w["criminal_history_category"],
+        guideline_range_months=span(w["guideline_range_months"]),
+        final_range_months=span(w["final_range_months"]),
+        statutory_maximum_months=w["statutory_maximum_months"],
+        zone=w["zone"],
+        worksheet=w,
+    )
 
 
 def calculate_case(path: str | Path) -> dict[str, Any]:

@@ -11,6 +11,7 @@ import functools
 import json
 import signal
 import sys
+import time
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
@@ -23,7 +24,15 @@ from sim.inputs import InputError
 app = typer.Typer(
     name="sim",
     help="Monte Carlo study of sentencing disparity in 8 U.S.C. § 1326 cases, with a versioned "
-    "U.S. Sentencing Guidelines engine (1995-2025 Manuals).",
+    "U.S. Sentencing Guidelines engine (1995-2025 Manuals).\n\n"
+    "Start with sim run (the default scenario, California in 1995), then open the report.html "
+    "it names. sim COMMAND --help shows each command's options, defaults and examples.",
+    epilog="Examples:\n\n"
+    "  sim run\n\n"
+    "  sim run configs/california-1995.yaml --defendants 20000 --out results/try\n\n"
+    "  sim calc examples/banuelos-rodriguez.yaml\n\n"
+    "  sim table --manual 1995 --format markdown\n\n"
+    "  sim verify results/try && sim reproduce results/try",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -78,15 +87,20 @@ class TableFormat(StrEnum):
     markdown = "markdown"
 
 
-@app.command()
+@app.command(
+    epilog="Example: sim calc examples/banuelos-rodriguez.yaml (case files: docs/case-file.md)"
+)
 @_input_errors
 def calc(
     case_file: Annotated[Path, typer.Argument(help="Case file (YAML, or JSON by suffix).")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the worksheet as JSON.")] = False,
 ) -> None:
     """Compute one defendant's guideline range and print a PSR-style worksheet."""
+    import sim
     from sim.api import calculate_case
+    from sim.console import first_use_note
 
+    first_use_note(sim.NUMBA_CACHE_DIR, ("guidelines",))
     worksheet = calculate_case(case_file)
     if as_json:
         typer.echo(json.dumps(worksheet, indent=2, ensure_ascii=False))
@@ -94,7 +108,7 @@ def calc(
         typer.echo("\n".join(worksheet["lines"]))
 
 
-@app.command()
+@app.command(epilog="Example: sim table --manual 2018 --format markdown")
 @_input_errors
 def table(
     manual: Annotated[int, typer.Option(help="Manual edition: in force on Nov 1 of this year.")],
@@ -108,17 +122,51 @@ def table(
     typer.echo(sentencing_table(manual, output_format.value), nl=False)
 
 
+#: What an override left out means: the scenario's own study setting.
+_FROM_SCENARIO = "the scenario's study: setting"
+
 _Defendants = Annotated[
-    int | None, typer.Option("--defendants", help="Defendants per replication.", min=1)
+    int | None,
+    typer.Option(
+        "--defendants",
+        help="Synthetic defendants per replication, each sentenced in every district "
+        "(the default scenario: 50,000).",
+        min=1,
+        show_default=_FROM_SCENARIO,
+    ),
 ]
-_Replications = Annotated[int | None, typer.Option("--replications", help="Replications.", min=1)]
-_Seed = Annotated[int | None, typer.Option("--seed", help="Root seed.", min=0)]
+_Replications = Annotated[
+    int | None,
+    typer.Option(
+        "--replications",
+        help="Independent replications; the ± figures are their Monte Carlo standard error "
+        "(the default scenario: 20).",
+        min=1,
+        show_default=_FROM_SCENARIO,
+    ),
+]
+_Seed = Annotated[
+    int | None,
+    typer.Option(
+        "--seed",
+        help="Root seed: the same config and seed give byte-identical tables.",
+        min=0,
+        show_default=_FROM_SCENARIO,
+    ),
+]
 _BlockSize = Annotated[
-    int | None, typer.Option("--block-size", help="Defendants per processing block.", min=1)
+    int | None,
+    typer.Option(
+        "--block-size",
+        help="Defendants per processing block (memory, not results: every figure is the same "
+        "whatever the block size).",
+        min=1,
+        show_default=_FROM_SCENARIO,
+    ),
 ]
 
 
-@app.command()
+@app.command(epilog="Example: sim validate configs/california-1995.yaml")
 @_input_errors
 def validate(
     config: Annotated[Path, typer.Argument(help="Scenario file (YAML).")],
@@ -134,27 +182,65 @@ def validate(
     )
 
 
-@app.command()
+_RUN_HELP = (
+    "Run a Monte Carlo study: every defendant through every district's policy.\n\n"
+    "Prints the headline gap, then tables per district, paired gaps, variance shares, the "
+    "as-arrested split, inequality and the named profiles (± is the Monte Carlo standard "
+    "error), and archives everything. The first run of a new version of sim compiles the "
+    "simulation kernels (a minute or two, once)."
+)
+_RUN_EXAMPLES = (
+    "Examples:\n\n"
+    "  sim run\n\n"
+    "  (the default scenario, configs/california-1995.yaml: 20 x 50,000 defendants)\n\n"
+    "  sim run configs/california-1995.yaml --defendants 20000 --seed 7\n\n"
+    "  sim run configs/california-1995-dissent.yaml --target-mcse 0.2 --workers 2\n\n"
+    "  sim run --json > summary.json\n\n"
+    "Every run is archived (tables as Parquet and CSV, figures, report.html, manifest.json); "
+    "the last line printed names its report.html."
+)
+
+
+@app.command(help=_RUN_HELP, epilog=_RUN_EXAMPLES)
 @_input_errors
 def run(
     config: Annotated[
-        Path | None, typer.Argument(help="Scenario file; the built-in default when omitted.")
+        Path | None,
+        typer.Argument(
+            help="Scenario file (YAML; see configs/ and docs/scenarios.md).",
+            show_default="the built-in default, configs/california-1995.yaml",
+        ),
     ] = None,
     defendants: _Defendants = None,
     replications: _Replications = None,
     seed: _Seed = None,
-    workers: Annotated[int, typer.Option("--workers", help="Worker processes.", min=1)] = 1,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            help="Worker processes (results are identical whatever the number).",
+            min=1,
+        ),
+    ] = 1,
     block_size: _BlockSize = None,
     out: Annotated[
-        Path | None, typer.Option("--out", help="Write results to this new folder.")
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Archive the run in this new folder (it must not exist).",
+            show_default="results/<scenario>-<UTC time>-<config hash>",
+        ),
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the summary as JSON instead of tables.")
+    ] = False,
     target_mcse: Annotated[
         float | None,
         typer.Option(
             "--target-mcse",
             help="Add replications until every headline figure's Monte Carlo standard error "
             "is at most this many months.",
+            show_default="off: the scenario's replications",
         ),
     ] = None,
     max_replications: Annotated[
@@ -164,14 +250,17 @@ def run(
         int,
         typer.Option(
             "--defendant-sample",
-            help="Also archive the first N defendants of replication 0.",
+            help="Also archive the first N defendants of replication 0 (0: none).",
             min=0,
         ),
     ] = 0,
 ) -> None:
-    """Run a Monte Carlo study: every defendant through every district's policy."""
+    """Run a Monte Carlo study: every defendant through every district's policy (help text:
+    :data:`_RUN_HELP`)."""
+    started = time.perf_counter()
+    import sim
     from sim.api import run_and_summarise
-    from sim.console import print_summary, progress_bar
+    from sim.console import first_use_note, print_summary, progress_bar
 
     overrides = {
         "defendants": defendants,
@@ -179,6 +268,8 @@ def run(
         "seed": seed,
         "block_size": block_size,
     }
+    if not as_json:  # --json prints the JSON alone
+        first_use_note(sim.NUMBA_CACHE_DIR)
     with progress_bar(enabled=not as_json) as progress:
         summary = run_and_summarise(
             config,
@@ -190,12 +281,15 @@ def run(
             max_replications=max_replications,
             command=" ".join(["sim", *sys.argv[1:]]),
             defendant_sample=sample,
+            started=started,
         )
     if as_json:
         typer.echo(json.dumps(summary, indent=2, ensure_ascii=False))
     else:
         print_summary(summary)
-        typer.echo(f"results: {summary['archive']}")
+        archive = Path(summary["archive"])
+        typer.echo(f"results: {archive}")
+        typer.echo(f"report: {archive / 'report.html'}")
 
 
 @app.command()
@@ -381,7 +475,7 @@ def attribute(
 _Archive = Annotated[Path, typer.Argument(help="An archive folder written by sim run.")]
 
 
-@app.command()
+@app.command(epilog="Example: sim verify results/try")
 @_input_errors
 def verify(folder: _Archive) -> None:
     """Check an archive as a closed world and print its manifest's SHA-256.
@@ -415,7 +509,7 @@ def verify(folder: _Archive) -> None:
     )
 
 
-@app.command()
+@app.command(epilog="Example: sim reproduce results/try --workers 2")
 @_input_errors
 def reproduce(
     folder: _Archive,
@@ -427,10 +521,13 @@ def reproduce(
     every table is identical, 1 naming each table that differs, 2 when the archive is refused
     because it fails sim verify (nothing is run) or has no usable manifest.
     """
+    import sim
     from sim.api import reproduce_archive
+    from sim.console import first_use_note
     from sim.inputs import printable
 
     shown = printable(folder, 500)
+    first_use_note(sim.NUMBA_CACHE_DIR)
     differences, digest = reproduce_archive(folder, workers=workers)
     typer.echo(f"{shown}: manifest sha256 {digest}")
     if differences:
@@ -440,7 +537,7 @@ def reproduce(
     typer.echo(f"{shown}: every table reproduced byte for byte")
 
 
-@app.command()
+@app.command(epilog="Example: sim report results/try")
 @_input_errors
 def report(folder: _Archive) -> None:
     """Verify an archive, then rebuild its report.md and report.html without re-running.

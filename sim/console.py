@@ -1,21 +1,31 @@
 """What the command line prints: the summary tables and the progress bar (rich).
 
+On a terminal the tables are drawn with rich's boxes, fitted to its width. When stdout is not a
+terminal (piped to a file or a pager, captured by a notebook or CI log) they are plain text at
+80 columns: a table that fits is printed as aligned columns, one that does not as one block per
+row, "label  value" per line, so that no cell is squeezed into a column a few letters wide.
+
 Owned by :mod:`sim.cli`; the library itself never prints.
 """
 
 from __future__ import annotations
 
+import functools
+import textwrap
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sim.inputs import printable
 
 if TYPE_CHECKING:
-    from rich.table import Table
+    from rich.console import Console
     from rich.text import Text
 
 __all__ = [
+    "first_use_note",
+    "kernels_compiled",
     "print_attribution",
     "print_calibration",
     "print_evaluation",
@@ -26,6 +36,41 @@ __all__ = [
 
 #: Defendants above which a progress bar is shown on a terminal.
 _PROGRESS_THRESHOLD = 500_000
+#: Width of the plain layout (stdout not a terminal).
+PLAIN_WIDTH = 80
+#: Folders of the compiled-kernel cache, one per folder of kernel sources, that a run needs.
+_RUN_KERNELS = ("guidelines", "model", "population", "run")
+
+
+def kernels_compiled(cache: Path, folders: tuple[str, ...] = _RUN_KERNELS) -> bool:
+    """Whether the compiled-kernel cache ``cache`` (:data:`sim.NUMBA_CACHE_DIR`) holds kernels
+    compiled from each of the source ``folders`` (the cache names its subfolders
+    ``<source folder>_<hash>`` and an index file per kernel ``*.nbi``)."""
+    try:
+        present = {
+            entry.name.rpartition("_")[0]
+            for entry in cache.iterdir()
+            if entry.is_dir() and any(entry.glob("*.nbi"))
+        }
+    except OSError:
+        return False
+    return set(folders) <= present
+
+
+def first_use_note(cache: Path, folders: tuple[str, ...] = _RUN_KERNELS) -> bool:
+    """On stderr, before a command that needs compiled kernels the cache does not hold yet (a
+    new checkout, or the first run after the simulation's code changed): say that compiling
+    takes a while, once. Return whether the note was printed."""
+    import sys
+
+    if kernels_compiled(cache, folders):
+        return False
+    sys.stderr.write(
+        "note: first use of this version of sim: compiling the simulation kernels (a minute "
+        "or two, once; later runs load them from the cache)...\n"
+    )
+    sys.stderr.flush()
+    return True
 
 
 @contextmanager
@@ -75,45 +120,48 @@ def print_summary(summary: Mapping[str, Any]) -> None:
         :attr:`sim.analysis.results.Results.summary` with ``wall_seconds`` (and ``target`` for
         a run to a target MCSE).
     """
-    from rich.console import Console
     from rich.text import Text
 
     # User text (titles, names) is printed as it is: never read as markup or emoji codes, and
     # control characters (a terminal escape in a scenario title) are escaped.
-    console = Console(markup=False, emoji=False, highlight=False)
-    console.print(Text(printable(summary["title"], None), style="bold"))
-    console.print(
+    console = _console()
+    show = functools.partial(_show, console)
+    show(Text(printable(summary["title"], None), style="bold"))
+    timing = f"{summary['wall_seconds']} s"
+    if "simulation_seconds" in summary:
+        timing += f" ({summary['simulation_seconds']} s simulating)"
+    show(
         f"{summary['replications']} replications x "
         f"{summary['defendants']:,} defendants, seed {summary['seed']}, "
-        f"{summary['wall_seconds']} s; ± is the Monte Carlo standard error"
+        f"{timing}; ± is the Monte Carlo standard error"
     )
     if "target" in summary:
         t = summary["target"]
-        console.print(
+        show(
             f"target MCSE {t['target_mcse_months']} months: "
             f"{'reached' if t['reached'] else 'NOT reached'} with {t['replications']} "
             f"replications (largest headline MCSE {t['headline_max_mcse_months']:.3f})"
         )
     if summary.get("headline") is not None:
         for line in _headline(summary["headline"]):
-            console.print(line)
-    console.print(_districts(summary["districts"]))
-    console.print(_pairs(summary["pairwise"]))
-    console.print(_variance(summary["variance_shares"]))
-    console.print(_selection(summary["selection_vs_policy"]))
+            show(line)
+    show(_districts(summary["districts"]))
+    show(_pairs(summary["pairwise"]))
+    show(_variance(summary["variance_shares"]))
+    show(_selection(summary["selection_vs_policy"]))
     inequality = summary["inequality"]
-    console.print(
+    show(
         "Inequality, every defendant in every district (declined = 0 months): Gini "
         f"{_estimate(inequality, 'gini', 3)}; Theil T between districts "
         f"{_estimate(inequality, 'theil_between', 3)}, within "
         f"{_estimate(inequality, 'theil_within', 3)}"
     )
     if "overall" in summary:
-        console.print(_overall(summary["overall"]))
+        show(_overall(summary["overall"]))
     if summary.get("validation"):
-        console.print(_validation(summary["validation"]))
+        show(_validation(summary["validation"]))
     for name, by_district in summary["profiles"].items():
-        console.print(_profile(printable(name, None), by_district))
+        show(_profile(printable(name, None), by_district))
 
 
 def _nested(entry: Mapping[str, Any] | None, digits: int = 1, percent: bool = False) -> str:
@@ -158,16 +206,120 @@ def _estimate(entry: Mapping[str, Any], key: str, digits: int = 1) -> str:
     return _figure(entry[key], entry[f"{key}_mcse"], digits)
 
 
-def _table(title: str, columns: tuple[str, ...]) -> Table:
-    from rich.table import Table
+class _Grid:
+    """A table's title, column headers and rows of text, drawn by rich on a terminal
+    (:meth:`rich`) or as plain text at a fixed width otherwise (:meth:`plain`)."""
 
-    table = Table(title=title)
-    for column in columns:
-        table.add_column(column, justify="right")
-    return table
+    def __init__(self, title: str, columns: tuple[str, ...]) -> None:
+        self.title = title
+        self.columns = columns
+        self.rows: list[tuple[str, ...]] = []
+        self.fold_first = False
+
+    def add_row(self, *cells: str) -> None:
+        self.rows.append(tuple(cells))
+
+    def rich(self) -> Any:
+        from rich.table import Table
+
+        table = Table(title=self.title)
+        for column in self.columns:
+            table.add_column(column, justify="right")
+        if self.fold_first:
+            table.columns[0].overflow = "fold"
+        for row in self.rows:
+            table.add_row(*row)
+        return table
+
+    def plain(self, width: int = PLAIN_WIDTH) -> str:
+        """Aligned columns (headers wrapped, the first column left-aligned, the others right)
+        when they fit in ``width``; else one block per row: its first cell, then each other
+        column's header and value on a line of its own."""
+        gap = "  "
+        cells = [
+            max((len(row[i]) for row in self.rows), default=0) for i in range(len(self.columns))
+        ]
+        words = [max(len(word) for word in (header.split() or [""])) for header in self.columns]
+        widths = [max(c, w) for c, w in zip(cells, words, strict=True)]
+        # A header wraps no narrower than its longest word; spare room goes to the header
+        # wrapped onto the most lines, one line fewer at a time.
+        total = sum(widths) + len(gap) * (len(widths) - 1)
+
+        def depth(i: int, w: int) -> int:
+            return len(textwrap.wrap(self.columns[i], w))
+
+        while total < width:
+            i = max(range(len(widths)), key=lambda k: depth(k, widths[k]))
+            lines_now = depth(i, widths[i])
+            wider = next(
+                (
+                    w
+                    for w in range(widths[i] + 1, len(self.columns[i]) + 1)
+                    if depth(i, w) < lines_now
+                ),
+                None,
+            )
+            if lines_now <= 1 or wider is None or total + wider - widths[i] > width:
+                break
+            total += wider - widths[i]
+            widths[i] = wider
+        lines = textwrap.wrap(self.title, width) or [""]
+        if sum(widths) + len(gap) * (len(widths) - 1) <= width:
+            headers = [
+                textwrap.wrap(h, w) or [""] for h, w in zip(self.columns, widths, strict=True)
+            ]
+            depth = max(len(h) for h in headers)
+            for k in range(depth):
+                parts = [(h[k - depth + len(h)] if k >= depth - len(h) else "") for h in headers]
+                lines.append(self._join(parts, widths, gap))
+            lines.append(gap.join("-" * w for w in widths))
+            lines += [self._join(row, widths, gap) for row in self.rows]
+        else:
+            label = max(len(header) for header in self.columns[1:])
+            for row in self.rows:
+                lines.append(f"  {row[0]}")
+                for header, cell in zip(self.columns[1:], row[1:], strict=True):
+                    if cell:
+                        text = f"    {header:<{label}}  {cell}"
+                        lines += textwrap.wrap(text, width, subsequent_indent=" " * (label + 6))
+        return "\n".join(line.rstrip() for line in lines) + "\n"
+
+    @staticmethod
+    def _join(cells: tuple[str, ...] | list[str], widths: list[int], gap: str) -> str:
+        first, *rest = cells
+        return gap.join(
+            [f"{first:<{widths[0]}}", *(f"{c:>{w}}" for c, w in zip(rest, widths[1:], strict=True))]
+        )
 
 
-def _districts(districts: Mapping[str, Any]) -> Table:
+def _console() -> Console:
+    """stdout for the summary: user text never read as markup or emoji codes; a fixed width of
+    :data:`PLAIN_WIDTH` when stdout is not a terminal."""
+    from rich.console import Console
+
+    console = Console(markup=False, emoji=False, highlight=False)
+    if not console.is_terminal:
+        console = Console(markup=False, emoji=False, highlight=False, width=PLAIN_WIDTH)
+    return console
+
+
+def _show(console: Console, item: _Grid | Text | str) -> None:
+    """A table as rich draws it on a terminal, as plain text otherwise; a line of text wrapped
+    at the console's width."""
+    if console.is_terminal:
+        console.print(item.rich() if isinstance(item, _Grid) else item)
+    elif isinstance(item, _Grid):
+        console.out("\n" + item.plain(), end="", highlight=False)
+    else:
+        text = item if isinstance(item, str) else item.plain
+        console.out("\n".join(textwrap.wrap(text, PLAIN_WIDTH)), highlight=False)
+
+
+def _table(title: str, columns: tuple[str, ...]) -> _Grid:
+    return _Grid(title, columns)
+
+
+def _districts(districts: Mapping[str, Any]) -> _Grid:
     table = _table(
         "Districts: every defendant sentenced in every district (months among prosecuted)",
         ("district", "prosecuted", "mean", "median", "90th pct", "as arrested: mean"),
@@ -184,7 +336,7 @@ def _districts(districts: Mapping[str, Any]) -> Table:
     return table
 
 
-def _pairs(pairwise: list[Mapping[str, Any]]) -> Table:
+def _pairs(pairwise: list[Mapping[str, Any]]) -> _Grid:
     table = _table(
         "Paired gaps, same defendants (a − b, months)",
         (
@@ -207,7 +359,7 @@ def _pairs(pairwise: list[Mapping[str, Any]]) -> Table:
     return table
 
 
-def _variance(shares: Mapping[str, Any]) -> Table:
+def _variance(shares: Mapping[str, Any]) -> _Grid:
     table = _table(
         "Share of sentence variance explained (Shapley values of R²)",
         ("district", "criminal history category", "§ 2L1.2 enhancement", "other record"),
@@ -217,7 +369,7 @@ def _variance(shares: Mapping[str, Any]) -> Table:
     return table
 
 
-def _selection(rows: list[Mapping[str, Any]]) -> Table:
+def _selection(rows: list[Mapping[str, Any]]) -> _Grid:
     table = _table(
         "As-arrested gap = treatment (same defendants) + composition (who)",
         ("a − b", "observed gap", "treatment", "composition"),
@@ -233,7 +385,7 @@ def _selection(rows: list[Mapping[str, Any]]) -> Table:
     return table
 
 
-def _profile(name: str, by_district: Mapping[str, Any]) -> Table:
+def _profile(name: str, by_district: Mapping[str, Any]) -> _Grid:
     table = _table(
         f"Profile {name}", ("district", "no-deal final range", "mean months", "min–max", "deals")
     )
@@ -287,9 +439,7 @@ def print_calibration(result: Mapping[str, Any]) -> None:
         What :func:`sim.api.calibrate_scenario` returns (or
         :func:`sim.api.calibration_summary` of a failed fit).
     """
-    from rich.console import Console
-
-    console = Console(markup=False, emoji=False, highlight=False)
+    console = _console()
     console.print(
         f"{result['method']}: {result['evaluations']} evaluations, "
         f"{'converged' if result['converged'] else 'NOT converged'} "
@@ -323,11 +473,11 @@ def print_calibration(result: Mapping[str, Any]) -> None:
                 printable(row["unit"]),
             )
     for table in (targets, parameters):
-        table.columns[0].overflow = "fold"
-        console.print(table)
+        table.fold_first = True
+        _show(console, table)
 
 
-def _overall(overall: Mapping[str, Any]) -> Table:
+def _overall(overall: Mapping[str, Any]) -> _Grid:
     table = _table(
         "Overall, as arrested (every district pooled, caseload-weighted; months among sentenced)",
         (
@@ -364,7 +514,7 @@ def _overall(overall: Mapping[str, Any]) -> Table:
     return table
 
 
-def _validation(entries: list[Mapping[str, Any]]) -> Table:
+def _validation(entries: list[Mapping[str, Any]]) -> _Grid:
     table = _table(
         "Validation: published figures beside the simulated ones (not calibrated to)",
         ("figure", "published", "simulated", "difference", "source"),

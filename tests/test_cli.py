@@ -283,3 +283,138 @@ def test_python_dash_m_and_real_exit_code(tmp_path):
     assert completed.stdout == ""
     assert "priors[0].kind" in completed.stderr
     assert "Traceback" not in completed.stderr
+
+
+# --- a command line a newcomer can drive -----------------------------------------------------
+
+#: Box-drawing characters rich draws tables with.
+BOXES = set("┏┓┗┛┃━┡┩╇┳┻│─└┘┌┐├┤┼╭╮╰╯")
+SMALL_RUN_ARGS = ["--defendants", "2000", "--replications", "2", "--seed", "7"]
+
+
+def _flat(text):
+    """Help text without its boxes, on one line (rich wraps it at the terminal's width)."""
+    return " ".join("".join(" " if c in BOXES else c for c in text).split())
+
+
+@pytest.mark.parametrize(
+    ("command", "example"),
+    [
+        ((), "sim run configs/california-1995.yaml --defendants 20000"),
+        (("run",), "sim run configs/california-1995.yaml --defendants 20000 --seed 7"),
+        (("calc",), "sim calc examples/banuelos-rodriguez.yaml"),
+        (("table",), "sim table --manual 2018 --format markdown"),
+        (("validate",), "sim validate configs/california-1995.yaml"),
+        (("verify",), "sim verify results/try"),
+        (("reproduce",), "sim reproduce results/try"),
+        (("report",), "sim report results/try"),
+    ],
+)
+def test_help_shows_an_example(command, example):
+    result = run(*command, "--help")
+    assert result.exit_code == 0, result.output
+    assert example in _flat(result.output)
+
+
+def test_run_help_shows_every_default():
+    text = _flat(run("run", "--help").output)
+    for option, default in [
+        ("--workers", "[default: 1]"),
+        ("--max-replications", "[default: 1000]"),
+        ("--defendant-sample", "[default: 0]"),
+        ("--defendants", "[default: (the scenario's study: setting)]"),
+        ("--out", "[default: (results/<scenario>-<UTC time>-<config hash>)]"),
+        ("CONFIG", "[default: (the built-in default, configs/california-1995.yaml)]"),
+    ]:
+        assert default in text, option
+    assert text.count("[default: (the scenario's study: setting)]") == 4  # and the seed, ...
+
+
+def test_piped_run_output_is_plain_readable_at_80_columns_and_ends_with_the_report(
+    tmp_path, monkeypatch
+):
+    import sim.output.figures
+
+    monkeypatch.setattr(sim.output.figures, "render_figures", lambda *args, **kwargs: [])
+    out = tmp_path / "run"
+    result = run("run", *SMALL_RUN_ARGS, "--out", out)
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert not BOXES & set(result.stdout)
+    # (The last two lines name the archive: as long as its path.)
+    assert max(len(line) for line in lines[:-2]) <= 80
+    assert all(line == line.rstrip() for line in lines)
+    # A table that fits is aligned columns, one row per line, not squeezed cell by cell.
+    row = next(line for line in lines if line.startswith("CAC − CAS"))
+    assert row.count("±") == 4
+    assert any(set(line) <= {"-", " "} and line for line in lines)  # the rule under a header
+    # One that does not fit is a block per row: the district, then "label  value" lines.
+    at = lines.index("  CAC Central District of California")
+    assert lines[at + 1].split()[0] == "prosecuted"
+    assert lines[-2] == f"results: {out}"
+    assert lines[-1] == f"report: {out / 'report.html'}"
+    assert (out / "report.html").is_file()
+    assert "s simulating)" in result.stdout
+
+
+def test_wall_seconds_is_the_whole_run(archived_run):
+    printed = archived_run.printed
+    manifest = json.loads((archived_run.folder / "manifest.json").read_text(encoding="utf-8"))
+    # The archive (figures, report) is written after the simulation, inside the whole run.
+    assert printed["wall_seconds"] > printed["simulation_seconds"] > 0
+    assert manifest["simulation_seconds"] == printed["simulation_seconds"]
+    assert printed["simulation_seconds"] < manifest["wall_seconds"] <= printed["wall_seconds"]
+
+
+def test_a_note_is_printed_while_kernels_compile_on_first_use(tmp_path, monkeypatch):
+    import sim.console
+    import sim.output.figures
+
+    monkeypatch.setattr(sim.output.figures, "render_figures", lambda *args, **kwargs: [])
+    monkeypatch.setattr(sim.console, "kernels_compiled", lambda *args: False)
+    result = run("run", *SMALL_RUN_ARGS, "--out", tmp_path / "run")
+    assert result.exit_code == 0, result.output
+    assert "compiling the simulation kernels" in result.stderr
+    assert "once" in result.stderr
+    # --json prints the JSON alone.
+    printed = run("run", *SMALL_RUN_ARGS, "--out", tmp_path / "json", "--json")
+    assert printed.exit_code == 0, printed.output
+    json.loads(printed.output)
+
+
+def test_kernels_compiled_reads_the_cache_folders(tmp_path):
+    from sim.console import first_use_note, kernels_compiled
+
+    assert not kernels_compiled(tmp_path / "absent")
+    for room in ("guidelines", "model", "population"):
+        (tmp_path / f"{room}_0123abcd").mkdir()
+        (tmp_path / f"{room}_0123abcd" / "engine.kernel-85.py311.nbi").write_bytes(b"")
+    assert kernels_compiled(tmp_path, ("guidelines",))
+    assert not kernels_compiled(tmp_path)  # no run_ folder yet
+    (tmp_path / "run_0123abcd").mkdir()
+    assert not kernels_compiled(tmp_path)  # a folder without an index is not a kernel
+    (tmp_path / "run_0123abcd" / "tally._tally_kernel-217.py311.nbi").write_bytes(b"")
+    assert kernels_compiled(tmp_path)
+    assert not first_use_note(tmp_path)
+
+
+def test_plain_tables_align_when_they_fit_and_list_rows_when_not():
+    from sim.console import _Grid
+
+    narrow = _Grid("Gaps", ("pair", "mean months", "share"))
+    narrow.add_row("CAC − CAS", "9.00 ± 0.105", "0.18")
+    assert narrow.plain().splitlines() == [
+        "Gaps",
+        "pair        mean months  share",
+        "---------  ------------  -----",
+        "CAC − CAS  9.00 ± 0.105   0.18",
+    ]
+    wide = _Grid("Districts", ("district", *(f"figure number {k}" for k in range(6))))
+    wide.add_row("CAC Central District of California", *(f"{k}.0 ± 0.10" for k in range(6)))
+    lines = wide.plain().splitlines()
+    assert lines[:3] == [
+        "Districts",
+        "  CAC Central District of California",
+        "    figure number 0  0.0 ± 0.10",
+    ]
+    assert max(len(line) for line in lines) <= 80

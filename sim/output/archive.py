@@ -5,9 +5,11 @@ An archive is a folder ``results/<scenario>-<UTC timestamp>-<config hash>/`` (or
     config.resolved.yaml   the scenario after extends: and command-line overrides
     summary.json           the run's summary (what ``sim run --json`` prints)
     tables/*.parquet       tidy result tables (sim.analysis.frames, sim.output.tables)
+    tables/*.csv           the same tables as CSV, for a spreadsheet
     figures/*.png, *.svg   charts (sim.output.figures)
     report.md, report.html the study report (sim.output.report)
-    manifest.json          identity, versions, platform, wall time and every file's SHA-256
+    manifest.json          identity, versions, platform, wall time (the whole run, and the
+                           simulation alone) and every file's SHA-256
 
 Its place is claimed before the run (:func:`reserve_archive`: the folder name checked, the parent
 created and proven writable by creating a staging folder there), so a bad ``--out`` fails before
@@ -15,8 +17,8 @@ any work. The archive is written into the staging folder and renamed into place,
 interrupted or failed run leaves nothing behind, and an existing folder is never overwritten (two
 runs racing for one folder: the second to finish is refused). A staging folder left by a killed
 run (SIGKILL) is removed by the next run in that folder once its process is gone. Folders and
-files honour the umask. Results are Parquet, JSON
-and YAML only: nothing is pickled.
+files honour the umask. Results are Parquet, CSV,
+JSON and YAML only: nothing is pickled.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from importlib import metadata
@@ -46,6 +49,7 @@ from sim.inputs import InputError, shown_path
 from sim.output.manifest import MANIFEST, hash_files, load_manifest, sha256_file
 from sim.output.report import write_report
 from sim.output.tables import defendant_sample as sample_table
+from sim.output.tables import table_files
 from sim.run.streams import SEED_SCHEME
 
 __all__ = [
@@ -112,13 +116,14 @@ def _versions() -> dict[str, str | None]:
 
 def write_tables(results: Results, folder: Path, sample: int) -> dict[str, pd.DataFrame]:
     """Write the run's tables (and, when ``sample``, the first ``sample`` defendants) as Parquet
-    into a new ``folder``; return them, as copies."""
+    and as CSV (:func:`sim.output.tables.table_files`) into a new ``folder``; return them, as
+    copies."""
     tables = {name: results.to_df(name) for name in results.tables}
     if sample:
         tables["defendant_sample"] = sample_table(results.study, sample)
     folder.mkdir()
-    for name, frame in tables.items():
-        frame.to_parquet(folder / f"{name}.parquet", index=False, engine="pyarrow")
+    for file_name, data in table_files(tables).items():
+        (folder / file_name).write_bytes(data)
     return tables
 
 
@@ -257,6 +262,8 @@ def write_archive(
     command: str = "",
     defendant_sample: int = 0,
     now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+    started: float | None = None,
+    simulation_seconds: float | None = None,
 ) -> Path:
     """Write a run's archive into its reserved slot and publish it (one rename); return its
     folder.
@@ -274,7 +281,13 @@ def write_archive(
         What ``summary.json`` holds; ``results.summary`` by default (a caller adds entries of
         its own, e.g. ``target``).
     wall_seconds : float, optional
-        The run's wall time, for the manifest.
+        The run's wall time, for the manifest (unless ``started`` is given).
+    started : float, optional
+        The :func:`time.perf_counter` reading at the start of the whole run: the manifest's
+        ``wall_seconds`` is then measured from it when the manifest is written, the archive's
+        own writing (figures, report) included.
+    simulation_seconds : float, optional
+        Seconds of simulation and analysis alone, for the manifest.
     command : str
         The command line, for the manifest.
     defendant_sample : int
@@ -309,8 +322,10 @@ def write_archive(
         wall_seconds=wall_seconds,
         command=command,
     )
+    if simulation_seconds is not None:
+        manifest["simulation_seconds"] = simulation_seconds
     summary = results.summary if summary is None else summary
-    _write_contents(slot.staging, results, config_bytes, summary, manifest)
+    _write_contents(slot.staging, results, config_bytes, summary, manifest, started)
     taken = (
         f"{shown_path(target)}: already exists: another run wrote it while this one ran; "
         "this run's archive was not kept"
@@ -333,9 +348,11 @@ def _write_contents(
     config_bytes: bytes,
     summary: Mapping[str, Any],
     manifest: dict[str, Any],
+    started: float | None = None,
 ) -> None:
     """Write an archive's files into ``folder``: config, summary, tables, figures, report, and
-    last the manifest with every file's hash."""
+    last the manifest with every file's hash (and, from ``started``, the whole run's wall time
+    up to this point)."""
     (folder / "config.resolved.yaml").write_bytes(config_bytes)
     (folder / "summary.json").write_text(
         json.dumps(summary, indent=2, ensure_ascii=False, sort_keys=False) + "\n",
@@ -346,6 +363,8 @@ def _write_contents(
 
     render_figures(tables, folder / "figures", manifest["identity"])
     write_report(folder, manifest, results)
+    if started is not None:
+        manifest = {**manifest, "wall_seconds": round(time.perf_counter() - started, 3)}
     manifest = {**manifest, "files": hash_files(folder)}
     (folder / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
 

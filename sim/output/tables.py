@@ -1,11 +1,16 @@
 """The archive's tables: a run's tidy tables (:attr:`sim.analysis.results.Results.tables`) and
-the optional per-defendant sample.
+the optional per-defendant sample, and their file formats.
 
 The tables themselves are built once per run by :mod:`sim.analysis.frames`; this module adds
-``defendant_sample``, which re-simulates the first defendants of replication 0.
+``defendant_sample``, which re-simulates the first defendants of replication 0, and the bytes of
+each table as Parquet (for pandas, R's arrow, DuckDB) and as CSV (for a spreadsheet or any reader
+without Parquet): :func:`table_files`. Both are written from the same frame by the same code
+whether to the archive or, for ``sim reproduce``, to memory, so both compare byte for byte.
 """
 
 from __future__ import annotations
+
+import io
 
 import numpy as np
 import pandas as pd
@@ -15,7 +20,10 @@ from sim.analysis.results import Results, analyse
 from sim.guidelines.editions import edition
 from sim.run.runner import StudyResult, simulate_block
 
-__all__ = ["TABLE_NAMES", "build_tables", "defendant_sample"]
+__all__ = ["TABLE_FORMATS", "TABLE_NAMES", "build_tables", "defendant_sample", "table_files"]
+
+#: The file formats every table is written in, by suffix.
+TABLE_FORMATS = ("parquet", "csv")
 
 
 def build_tables(source: Results | StudyResult) -> dict[str, pd.DataFrame]:
@@ -69,3 +77,41 @@ def defendant_sample(result: StudyResult, defendants: int) -> pd.DataFrame:
         "position_category": outcome.position_category.ravel().astype(np.int64),
     }
     return pd.DataFrame(rows)
+
+
+def table_csv(frame: pd.DataFrame) -> bytes:
+    """A table as CSV bytes: UTF-8, a header row, ``\\n`` line ends, no index; floats as
+    Python's shortest repr (they read back to the same float), a missing value (a number's or
+    a text's: e.g. ``district`` in the headline table's rows about the pair) as an empty field,
+    booleans as ``True``/``False``. Deterministic: the same frame gives the same bytes.
+    """
+    text = frame.to_csv(index=False, lineterminator="\n", na_rep="")
+    return text.encode("utf-8")
+
+
+def table_parquet(frame: pd.DataFrame) -> bytes:
+    """A table as Parquet bytes (pyarrow; no index). pyarrow writes the same bytes to a buffer as
+    to a file."""
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer, index=False, engine="pyarrow")
+    return buffer.getvalue()
+
+
+def table_files(tables: dict[str, pd.DataFrame]) -> dict[str, bytes]:
+    """Every table in every format of :data:`TABLE_FORMATS`, by file name
+    (``<table>.parquet``, ``<table>.csv``), in the tables' order.
+
+    Parameters
+    ----------
+    tables : dict of str to pandas.DataFrame
+
+    Returns
+    -------
+    dict of str to bytes
+    """
+    writers = {"parquet": table_parquet, "csv": table_csv}
+    return {
+        f"{name}.{suffix}": writers[suffix](frame)
+        for name, frame in tables.items()
+        for suffix in TABLE_FORMATS
+    }

@@ -10,14 +10,13 @@ tables written to memory with the verified tables: nothing is written to disk.
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 from typing import NamedTuple
 
 from sim.analysis.results import Results, analyse
 from sim.inputs import printable
 from sim.output.manifest import read_archive, refusal
-from sim.output.tables import build_tables, defendant_sample
+from sim.output.tables import build_tables, defendant_sample, table_files
 
 __all__ = ["Reproduction", "Verification", "reproduce_archive", "table_bytes", "verify_archive"]
 
@@ -51,18 +50,13 @@ def verify_archive(folder: Path) -> Verification:
 
 
 def table_bytes(results: Results, sample: int) -> dict[str, bytes]:
-    """The Parquet bytes of a run's tables by file name, as
-    :func:`sim.output.archive.write_tables` writes them (pyarrow writes the same bytes to a
-    buffer as to a file), with the first ``sample`` defendants when ``sample``."""
+    """The bytes of a run's tables by file name, Parquet and CSV, as
+    :func:`sim.output.archive.write_tables` writes them (:func:`sim.output.tables.table_files`),
+    with the first ``sample`` defendants when ``sample``."""
     tables = build_tables(results)
     if sample:
         tables["defendant_sample"] = defendant_sample(results.study, sample)
-    out = {}
-    for name, frame in tables.items():
-        buffer = io.BytesIO()
-        frame.to_parquet(buffer, index=False, engine="pyarrow")
-        out[f"{name}.parquet"] = buffer.getvalue()
-    return out
+    return table_files(tables)
 
 
 def reproduce_archive(folder: Path, workers: int = 1) -> Reproduction:

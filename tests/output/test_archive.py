@@ -1,12 +1,15 @@
 """Archives: write → verify → reproduce, tampering, refusal to overwrite, interrupted runs,
 deterministic tables and figures, the report, and its rendering in headless Chromium."""
 
+import hashlib
+import io
 import json
 import re
 import shutil
 import subprocess
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from helpers import SMALL_RUN
 from typer.testing import CliRunner
@@ -61,6 +64,7 @@ MANIFEST_TYPES = {
     "platform": str,
     "machine": str,
     "git_commit": (str, type(None)),
+    "simulation_seconds": float,
     "files": dict,
 }
 
@@ -76,6 +80,7 @@ def test_archive_layout_and_manifest(archive):
         assert (archive / name).is_file(), name
     for table in (*TABLES, "defendant_sample"):
         assert (archive / "tables" / f"{table}.parquet").is_file(), table
+        assert (archive / "tables" / f"{table}.csv").is_file(), table
     assert list((archive / "figures").glob("*.png"))
     assert list((archive / "figures").glob("*.svg"))
     manifest = json.loads((archive / "manifest.json").read_text())
@@ -89,6 +94,8 @@ def test_archive_layout_and_manifest(archive):
     assert manifest["versions"]["python"]
     assert all(isinstance(v, str | None) for v in manifest["versions"].values())
     assert manifest["config_sha256"] == sha256_file(archive / "config.resolved.yaml")
+    # The whole run (load, simulate, archive) takes longer than its simulation.
+    assert 0 < manifest["simulation_seconds"] < manifest["wall_seconds"]
     every_file = {p.relative_to(archive).as_posix() for p in archive.rglob("*") if p.is_file()}
     assert set(manifest["files"]) == every_file - {"manifest.json"}
     assert all(re.fullmatch(r"[0-9a-f]{64}", digest) for digest in manifest["files"].values())
@@ -253,3 +260,92 @@ def test_report_html_renders_in_headless_chromium(archive, tmp_path):
     histogram = image.histogram()
     dark = sum(histogram[:128]) / sum(histogram)
     assert dark > 0.001, "no text or figures were drawn"
+
+
+# --- CSV beside every Parquet table --------------------------------------------------------------
+
+
+def _read_csv_like(csv: Path, like: pd.DataFrame) -> pd.DataFrame:
+    """A CSV table read back with the column types of its Parquet twin (an empty field is a
+    missing value, a number's or a text's)."""
+    text = {
+        c: like[c].dtype
+        for c in like.columns
+        if not (pd.api.types.is_numeric_dtype(like[c]) or pd.api.types.is_bool_dtype(like[c]))
+    }
+    frame = pd.read_csv(csv, keep_default_na=False, na_values=[""], dtype=text)
+    return frame.astype(like.dtypes.to_dict())
+
+
+def test_every_parquet_table_has_a_csv_with_the_same_content(archive):
+    tables = archive / "tables"
+    parquet = sorted(p.stem for p in tables.glob("*.parquet"))
+    assert parquet == sorted(p.stem for p in tables.glob("*.csv"))
+    manifest = json.loads((archive / "manifest.json").read_text())
+    for name in parquet:
+        assert f"tables/{name}.csv" in manifest["files"], name
+        expected = pd.read_parquet(tables / f"{name}.parquet")
+        # CSV writes a missing text as an empty field: no table may hold an empty text, or the
+        # two would be confused.
+        for column in expected.columns:
+            if not pd.api.types.is_numeric_dtype(expected[column]):
+                assert not (expected[column] == "").any(), (name, column)
+        got = _read_csv_like(tables / f"{name}.csv", expected)
+        assert list(got.columns) == list(expected.columns), name
+        # Floats are written as their shortest repr, so they read back exactly.
+        pd.testing.assert_frame_equal(got, expected, check_exact=True, check_dtype=False)
+
+
+def test_csv_bytes_are_deterministic_and_round_trip():
+    from sim.output.tables import table_csv
+
+    frame = pd.DataFrame(
+        {
+            "name": ['C.D. Cal., "fast track"', "§ 2L1.2 − 16", ""],
+            "estimate": [0.1 + 0.2, float("nan"), 1e-300],
+            "count": [1, 2, 3],
+            "flag": [True, False, True],
+        }
+    )
+    data = table_csv(frame)
+    assert data == table_csv(frame.copy())
+    lines = data.decode("utf-8").split("\n")
+    assert lines[0] == "name,estimate,count,flag"
+    assert lines[1] == '"C.D. Cal., ""fast track""",0.30000000000000004,1,True'
+    assert lines[2] == "§ 2L1.2 − 16,,2,False"
+    assert data.endswith(b"\n")
+    assert b"\r" not in data
+    back = pd.read_csv(io.BytesIO(data), keep_default_na=False, na_values={"estimate": [""]})
+    assert back["estimate"][0] == 0.1 + 0.2
+    assert back["estimate"][2] == 1e-300
+
+
+def _forge(copy: Path, path: str, data: bytes | None) -> None:
+    """Change (None: remove) an archive's file and its manifest entry together, so that the
+    archive still verifies."""
+    manifest = json.loads((copy / "manifest.json").read_text())
+    if data is None:
+        (copy / path).unlink()
+        del manifest["files"][path]
+    else:
+        (copy / path).write_bytes(data)
+        manifest["files"][path] = hashlib.sha256(data).hexdigest()
+    (copy / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+
+
+def test_reproduce_compares_the_csv_tables_byte_for_byte(archive, tmp_path):
+    copy = tmp_path / "copy"
+    shutil.copytree(archive, copy)
+    csv = (copy / "tables" / "districts.csv").read_bytes()
+    # One float written with one digit fewer reads as a nearly equal number: still a difference.
+    header, first, rest = csv.split(b"\n", 2)
+    fields = first.split(b",")
+    fields[4] = fields[4][:-1] or b"0"
+    _forge(copy, "tables/districts.csv", b"\n".join([header, b",".join(fields), rest]))
+    _forge(copy, "tables/pairwise.csv", None)
+    assert run("verify", copy).exit_code == 0
+    result = run("reproduce", copy)
+    assert result.exit_code == 1, result.output
+    assert "differs: tables/districts.csv" in result.output
+    assert "missing from the archive: tables/pairwise.csv" in result.output
+    assert "parquet" not in result.output
