@@ -334,6 +334,7 @@ def test_the_command_writes_a_valid_scenario_that_reproduces_the_fit(configs):
 
 @pytest.mark.slow
 def test_bad_input_is_one_line_per_problem_and_nothing_runs_or_is_written(configs):
+    before = sorted(p.name for p in configs.iterdir())
     result = invoke(
         "calibrate", configs / "california-1995.yaml",
         "--target", "districts.CAS.mean_month=15",
@@ -365,10 +366,7 @@ def test_bad_input_is_one_line_per_problem_and_nothing_runs_or_is_written(config
     for line, start in zip(lines, expected, strict=True):
         assert line.startswith(start), (line, start)
     assert "Traceback" not in result.output
-    assert sorted(p.name for p in configs.iterdir()) == [
-        "california-1995.yaml",
-        "population-fy2013.yaml",
-    ]
+    assert sorted(p.name for p in configs.iterdir()) == before  # nothing written
 
 
 @pytest.mark.slow
