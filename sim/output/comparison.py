@@ -1,0 +1,343 @@
+"""Reading the two archives ``sim compare`` sets side by side, and writing the comparison.
+
+An archive is hostile input (docs/archives.md): :func:`read_compared` verifies it as a closed
+world (:func:`sim.output.manifest.read_archive`) and uses only the verified bytes of its
+``summary.json`` and ``tables/replications.parquet``. :func:`write_comparison` writes a new
+folder::
+
+    comparison.parquet, comparison.csv   one row per headline figure: A, B, B − A, MCSE, method
+    comparison.png, comparison.svg       the differences with ±1.96 MCSE intervals
+    report.md, report.html               a short report (HTML self-contained: figure embedded)
+    manifest.json                        what was compared and the SHA-256 of every other file
+
+Every file is deterministic: comparing the same runs again gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+import math
+import os
+import shutil
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from sim.analysis.comparison import Comparison
+from sim.inputs import InputError, parse_document, printable, shown_path
+from sim.model.scenario import Scenario
+from sim.output.figures.comparison import comparison_differences
+from sim.output.figures.style import _style
+from sim.output.manifest import MANIFEST, hash_files, read_archive
+
+__all__ = ["Compared", "read_compared", "write_comparison"]
+
+SUMMARY = "summary.json"
+REPLICATIONS = "tables/replications.parquet"
+_FIGURE = "comparison"
+_UNITS = {"months": "months", "share": "shares (0 to 1)", "index": "indices"}
+
+
+@dataclass(frozen=True)
+class Compared:
+    """One verified archive: its summary, its per-replication table (None when absent), its
+    validated scenario and its manifest's SHA-256."""
+
+    folder: Path
+    summary: dict[str, Any]
+    replications: pd.DataFrame | None
+    scenario: Scenario | None
+    manifest_sha256: str
+
+
+def read_compared(folder: Path, role: str) -> tuple[Compared | None, list[str]]:
+    """Verify an archive and read what a comparison uses.
+
+    Parameters
+    ----------
+    folder : pathlib.Path
+    role : str
+        ``"A"`` or ``"B"``: how the problem lines name the archive.
+
+    Returns
+    -------
+    tuple of (Compared or None, list of str)
+        The archive (None when it cannot be used) and one line per problem (none: usable).
+    """
+    shown = f"{role} {shown_path(folder)}"
+    if not Path(folder).is_dir():
+        return None, [f"{shown}: not an archive folder (no such folder)"]
+    try:
+        archive = read_archive(folder, keep=lambda path: path in (SUMMARY, REPLICATIONS))
+    except InputError as error:
+        return None, [f"{shown}: not a usable archive: {printable(' '.join(str(error).split()))}"]
+    if archive.problems:
+        lines = [f"{shown}: fails verification: {problem}" for problem in archive.problems]
+        return None, lines
+    if SUMMARY not in archive.contents:
+        return None, [f"{shown}: not a sim run archive: no {SUMMARY}"]
+    try:
+        summary = parse_document(archive.contents[SUMMARY], f"{folder}/{SUMMARY}", is_json=True)
+    except InputError as error:
+        return None, [f"{shown}: {SUMMARY}: {printable(' '.join(str(error).split()))}"]
+    if not isinstance(summary, dict) or not isinstance(summary.get("districts"), dict):
+        return None, [f"{shown}: {SUMMARY}: not a sim run summary (no districts)"]
+    replications = None
+    if REPLICATIONS in archive.contents:
+        try:
+            replications = pd.read_parquet(io.BytesIO(archive.contents[REPLICATIONS]))
+        except Exception as error:  # pyarrow raises many kinds on bad bytes
+            return None, [f"{shown}: {REPLICATIONS}: unreadable ({type(error).__name__})"]
+    return Compared(folder, summary, replications, archive.scenario, archive.manifest_sha256), []
+
+
+# --- writing ---------------------------------------------------------------------------------
+
+
+def _new_folder(out: Path | None, results_root: Path, stem: str) -> Path:
+    """The comparison's folder: ``out`` (which must not exist) or the first free
+    ``<results_root>/<stem>[-k]``."""
+    if out is not None:
+        if os.path.lexists(out):
+            raise InputError(f"{shown_path(out)}: already exists; allowed: a new folder", "out")
+        return Path(out)
+    candidate, k = results_root / stem, 2
+    while os.path.lexists(candidate):
+        candidate, k = results_root / f"{stem}-{k}", k + 1
+    return candidate
+
+
+def _number(value: float | None, digits: int) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n/a"
+    return f"{value:.{digits}f}"
+
+
+def _digits(unit: str) -> int:
+    return 2 if unit == "months" else 4
+
+
+def _rows(comparison: Comparison) -> list[list[str]]:
+    """The report's table cells (plain text, escaped by the writer)."""
+    rows = []
+    for row in comparison.rows:
+        d = _digits(row.unit)
+        rows.append(
+            [
+                row.label,
+                f"{_number(row.a, d)} ± {_number(row.a_mcse, d)}",
+                f"{_number(row.b, d)} ± {_number(row.b_mcse, d)}",
+                _number(row.difference, d),
+                _number(row.mcse, d),
+                row.method,
+            ]
+        )
+    return rows
+
+
+_HEADER = ["figure", "A ± MCSE", "B ± MCSE", "B − A", "MCSE of B − A", "MCSE method"]
+
+
+def _lead(comparison: Comparison) -> str:
+    """The report's first paragraph: the headline gap's difference in words."""
+    head = next((r for r in comparison.rows if r.figure == "headline.gap_months"), None)
+    if head is None or head.difference is None:
+        return "The runs have no headline gap to compare."
+    direction = "larger" if head.difference > 0 else "smaller"
+    mcse = "" if head.mcse is None else f" (Monte Carlo standard error {head.mcse:.2f})"
+    if head.difference == 0:
+        return f"The {head.label} is the same in both runs: {_number(head.a, 2)} months."
+    return (
+        f"The {head.label} is {abs(head.difference):.2f} months {direction} in B than in A"
+        f"{mcse}: {_number(head.a, 2)} months in A, {_number(head.b, 2)} in B."
+    )
+
+
+def _method_note(comparison: Comparison) -> str:
+    paired = sum(r.method == "paired" for r in comparison.rows)
+    note = (
+        f"{comparison.pairing}. The MCSE of a difference is paired (the standard deviation of "
+        "the per-replication differences over √R, valid because both runs draw the same "
+        "defendants and uniforms) for "
+        f"{paired} of {len(comparison.rows)} figures, and unpaired (√(MCSE_A² + MCSE_B²), as "
+        "for independent runs) for the others"
+    )
+    if comparison.paired and paired < len(comparison.rows):
+        note += (
+            " (an archive keeps per-replication values only for district mean months and the "
+            "pairwise gaps over every defendant; compare the scenario files, or use --rerun, "
+            "for paired MCSEs of every figure)"
+        )
+    return note + "."
+
+
+def _markdown(comparison: Comparison) -> str:
+    def cell(text: str) -> str:
+        return html.escape(printable(text, None), quote=False).replace("|", "\\|")
+
+    lines = [
+        "# sim compare",
+        "",
+        f"- A: {cell(comparison.a)}",
+        f"- B: {cell(comparison.b)}",
+        "",
+        cell(_lead(comparison)),
+        "",
+        cell(_method_note(comparison)),
+        "",
+        "| " + " | ".join(_HEADER) + " |",
+        "|" + "---|" * len(_HEADER),
+        *("| " + " | ".join(cell(c) for c in row) + " |" for row in _rows(comparison)),
+        "",
+        f"![Differences B − A with ±1.96 MCSE intervals]({_FIGURE}.png)",
+        "",
+    ]
+    if comparison.only_in_a or comparison.only_in_b:
+        only = ", ".join(comparison.only_in_a) or "none"
+        lines += [
+            f"Figures only in A: {cell(only)}; only in B: "
+            f"{cell(', '.join(comparison.only_in_b) or 'none')}.",
+            "",
+        ]
+    return "\n".join(lines)
+
+
+def _html(comparison: Comparison, png: bytes) -> str:
+    def cell(text: str) -> str:
+        return html.escape(printable(text, None), quote=True)
+
+    head = "".join(f"<th>{cell(h)}</th>" for h in _HEADER)
+    body = "\n".join(
+        "<tr>" + "".join(f"<td>{cell(c)}</td>" for c in row) + "</tr>" for row in _rows(comparison)
+    )
+    image = base64.b64encode(png).decode("ascii")
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>sim compare</title>
+<style>body{{font-family:sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;
+line-height:1.4}}table{{border-collapse:collapse;font-size:.9rem}}td,th{{border-bottom:1px solid
+#ddd;padding:.2rem .5rem;text-align:right}}td:first-child,th:first-child{{text-align:left}}
+img{{max-width:100%}}</style></head><body>
+<h1>sim compare</h1>
+<ul><li>A: {cell(comparison.a)}</li><li>B: {cell(comparison.b)}</li></ul>
+<p>{cell(_lead(comparison))}</p>
+<p>{cell(_method_note(comparison))}</p>
+<table><thead><tr>{head}</tr></thead><tbody>
+{body}
+</tbody></table>
+<figure><img alt="Differences B − A with ±1.96 MCSE intervals" src="data:image/png;base64,{image}">
+<figcaption>Each headline figure's difference B − A with a ±1.96 MCSE interval; circles: paired
+MCSE, squares: unpaired.</figcaption></figure>
+</body></html>
+"""
+
+
+def _draw(frame: pd.DataFrame, folder: Path, identity: str) -> bytes:
+    """Draw the figure (one panel per unit), save PNG and SVG without dates, return the PNG."""
+    units = [u for u in _UNITS if ((frame["unit"] == u) & frame["difference"].notna()).any()]
+    heights = [
+        max(int(((frame["unit"] == u) & frame["difference"].notna()).sum()), 1) for u in units
+    ]
+    with _style():
+        figure, axes = plt.subplots(
+            max(len(units), 1),
+            1,
+            figsize=(5.0, 1.0 + 0.2 * sum(heights) + 0.5 * len(units)),
+            height_ratios=heights or [1],
+            layout="constrained",
+            squeeze=False,
+        )
+        for ax, unit in zip(axes[:, 0], units, strict=False):
+            comparison_differences(frame, unit=unit, ax=ax)
+            ax.set_title(f"B − A: {_UNITS[unit]}", loc="left")
+        title = f"{_FIGURE}: {identity}"
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="png", dpi=200, metadata={"Title": title})
+        figure.savefig(
+            folder / f"{_FIGURE}.svg", format="svg", metadata={"Date": None, "Title": title}
+        )
+        plt.close(figure)
+    png = buffer.getvalue()
+    (folder / f"{_FIGURE}.png").write_bytes(png)
+    return png
+
+
+def write_comparison(
+    comparison: Comparison,
+    out: Path | None = None,
+    results_root: Path = Path("results"),
+    inputs: Mapping[str, Any] | None = None,
+) -> Path:
+    """Write a comparison's table, figure, report and manifest to a new folder.
+
+    Parameters
+    ----------
+    comparison : Comparison
+    out : pathlib.Path, optional
+        The folder (must not exist); default: ``<results_root>/compare-<A>-vs-<B>`` (with
+        ``-2``, ``-3`` … when taken).
+    results_root : pathlib.Path
+    inputs : mapping, optional
+        What identifies the compared runs (manifest SHA-256s or scenario settings), recorded in
+        the manifest.
+
+    Returns
+    -------
+    pathlib.Path
+        The folder written.
+
+    Raises
+    ------
+    InputError
+        ``out`` exists or cannot be written (field ``out``); nothing is left behind.
+    """
+    stem = "compare-" + "-vs-".join(
+        "".join(c if c.isalnum() or c in "-_." else "_" for c in Path(name).name)[:60] or "run"
+        for name in (comparison.a, comparison.b)
+    )
+    folder = _new_folder(out, Path(results_root), stem)
+    try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+    except OSError as error:
+        raise InputError(
+            f"{shown_path(folder)}: cannot be written ({error.strerror})", "out"
+        ) from None
+    try:
+        frame = comparison.frame()
+        frame.to_parquet(staging / "comparison.parquet", index=False, engine="pyarrow")
+        frame.to_csv(staging / "comparison.csv", index=False, lineterminator="\n")
+        identity = f"{comparison.a} vs {comparison.b}"
+        png = _draw(frame, staging, identity)
+        (staging / "report.md").write_text(_markdown(comparison), encoding="utf-8")
+        (staging / "report.html").write_text(_html(comparison, png), encoding="utf-8")
+        manifest = {
+            "kind": "sim compare",
+            "a": comparison.a,
+            "b": comparison.b,
+            "paired": comparison.paired,
+            "pairing": comparison.pairing,
+            "inputs": dict(inputs or {}),
+            "files": hash_files(staging),
+        }
+        text = json.dumps(manifest, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+        (staging / MANIFEST).write_text(text, encoding="utf-8")
+        os.chmod(staging, 0o777 & ~_umask())
+        os.rename(staging, folder)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return folder
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
