@@ -273,24 +273,61 @@ class Comparison:
         }
 
 
+_NAMES = {
+    "district": "district",
+    "criminal_history_category": "criminal history category",
+    "section_2l1_2_enhancement": "§ 2L1.2 enhancement",
+    "other_record": "other record",
+    "district_main_effect": "district main effect (ANOVA)",
+    "record_main_effect": "record main effect (ANOVA)",
+    "district_record_interaction": "district × record interaction (ANOVA)",
+    "gini": "Gini (every defendant)",
+    "theil_total": "Theil index, total",
+    "theil_between": "Theil index, between districts",
+    "theil_within": "Theil index, within districts",
+    "prosecuted_share": "prosecuted share",
+    "imprisonment_share": "imprisonment share",
+    "mean_months": "mean months",
+    "median_months": "median months",
+    "p90_months": "90th percentile months",
+    "share_at_most_120_months": "share at most 120 months",
+}
+
+
 def _label(path: str, summary: Mapping[str, Any]) -> str:
-    """A reader's name for a figure path: district codes for pair indices."""
-    match = re.match(r"pairwise\[(\d+)\]\.(\w+)", path)
+    """A reader's name for a figure path (district codes for pair indices)."""
+    parts = path.split(".")
+    match = re.fullmatch(r"pairwise\[(\d+)\]", parts[0])
     if match:
         entry = summary["pairwise"][int(match.group(1))]
         population = {"both_prosecuted": "both prosecute", "all_defendants": "every defendant"}
-        who = population.get(match.group(2), match.group(2))
+        who = population.get(parts[1], parts[1])
         return f"gap {entry['district_a']} − {entry['district_b']} ({who})"
+    last = _NAMES.get(parts[-1], parts[-1].replace("_", " "))
     if path == "headline.gap_months":
         head = summary["headline"]
         return f"headline gap {head['from']} − {head['to']} (both prosecute)"
-    return path.replace("districts.", "").replace("_", " ").replace(".", " ")
+    if path == "headline.both_prosecuted_share":
+        return "share both headline districts prosecute"
+    if parts[:2] == ["headline", "declined_share"]:
+        return f"{parts[2]} declined share (headline pair)"
+    if parts[0] == "districts":
+        return f"{parts[1]} {last}"
+    if parts[0] == "cross_district_range":
+        who = "every defendant" if parts[1] == "all_defendants" else "prosecuted everywhere"
+        return f"range across districts ({who})"
+    if parts[0] == "variance_shares":
+        return f"variance share: {last}"
+    if parts[0] == "overall":
+        return f"as arrested: {last}"
+    return last
 
 
 def _unit(path: str) -> str:
-    if path.endswith("months"):
-        return "months"
-    return "share" if "share" in path else "index"
+    """``share`` (0 to 1), ``months`` or ``index`` (Gini, Theil)."""
+    if "share" in path:
+        return "share"
+    return "months" if path.endswith("months") else "index"
 
 
 def _number(value: Any) -> float | None:

@@ -255,8 +255,16 @@ def _draw(frame: pd.DataFrame, folder: Path, identity: str) -> bytes:
             squeeze=False,
         )
         for ax, unit in zip(axes[:, 0], units, strict=False):
-            comparison_differences(frame, unit=unit, ax=ax)
+            comparison_differences(frame, unit=unit, ax=ax, legend=False)
             ax.set_title(f"B − A: {_UNITS[unit]}", loc="left")
+        handles = {}
+        for ax in axes[:, 0]:
+            for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
+                handles.setdefault(label, handle)
+        if handles:
+            figure.legend(
+                list(handles.values()), list(handles), loc="outside upper center", ncols=2
+            )
         title = f"{_FIGURE}: {identity}"
         buffer = io.BytesIO()
         figure.savefig(buffer, format="png", dpi=200, metadata={"Title": title})

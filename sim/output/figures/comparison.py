@@ -7,6 +7,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
+from matplotlib.ticker import MaxNLocator
 
 from sim.output.figures.style import OKABE_ITO
 
@@ -19,7 +20,7 @@ _MARKERS = {"paired": "o", "unpaired": "s"}
 
 
 def comparison_differences(
-    comparison: pd.DataFrame, unit: str = "months", ax: Axes | None = None
+    comparison: pd.DataFrame, unit: str = "months", ax: Axes | None = None, legend: bool = True
 ) -> Axes:
     """Differences B − A of the headline figures in one unit, with ±1.96 MCSE intervals.
 
@@ -36,6 +37,9 @@ def comparison_differences(
         ``"months"``, ``"share"`` or ``"index"``: which rows to draw.
     ax : matplotlib.axes.Axes, optional
         Axes to draw into; a new one-column figure when None.
+    legend : bool
+        Draw the legend (paired/unpaired) in the axes; a caller with several panels draws one
+        for the figure instead.
 
     Returns
     -------
@@ -67,6 +71,7 @@ def comparison_differences(
     ax.set_xlabel(f"B − A ({unit}), ±1.96 MCSE")
     ax.grid(axis="x", color="#d9d9d9", linewidth=0.5)
     ax.set_axisbelow(True)
-    if len(rows):
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=5))
+    if legend and len(rows):
         ax.legend(loc="best")
     return ax
