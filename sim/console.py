@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "print_calibration",
+    "print_comparison",
     "print_evaluation",
     "print_summary",
     "print_undocumented",
@@ -379,3 +380,42 @@ def _validation(entries: list[Mapping[str, Any]]) -> Table:
             printable(entry["source"], 200),
         )
     return table
+
+
+def print_comparison(result: Mapping[str, Any]) -> None:
+    """Print a comparison (:func:`sim.api.compare`): the pairing, then one row per headline
+    figure with A, B, B − A and the MCSE of the difference and how it was computed.
+
+    Parameters
+    ----------
+    result : mapping
+        ``{a, b, paired, pairing, figures: {PATH: {label, unit, a, a_mcse, b, b_mcse,
+        difference, mcse, method}}}``.
+    """
+    from rich.console import Console
+
+    console = Console(markup=False, emoji=False, highlight=False)
+    console.print(f"A: {printable(result['a'], None)}")
+    console.print(f"B: {printable(result['b'], None)}")
+    console.print(
+        f"{printable(result['pairing'], None)}; ± is the Monte Carlo standard error; paired "
+        "MCSE: from the per-replication differences, unpaired: √(MCSE_A² + MCSE_B²)"
+    )
+    table = _table(
+        "Headline figures side by side (B − A)", ("figure", "A", "B", "B − A", "MCSE", "method")
+    )
+    for entry in result["figures"].values():
+        digits = 2 if entry["unit"] == "months" else 4
+        difference = entry["difference"]
+        table.add_row(
+            printable(entry["label"], None),
+            _figure(entry["a"], entry["a_mcse"], digits),
+            _figure(entry["b"], entry["b_mcse"], digits),
+            "–" if difference is None else f"{difference:+.{digits}f}",
+            "–" if entry["mcse"] is None else f"{entry['mcse']:.{digits + 1}f}",
+            entry["method"],
+        )
+    console.print(table)
+    for side in ("a", "b"):
+        if result.get(f"only_in_{side}"):
+            console.print(f"only in {side.upper()}: {', '.join(result[f'only_in_{side}'])}")
