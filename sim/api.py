@@ -422,39 +422,34 @@ def compare(
 
     paths = {"A": Path(a), "B": Path(b)}
     archives = {role: path.is_dir() for role, path in paths.items()}
+    settings = {"defendants": defendants, "replications": replications, "seed": seed}
     problems: list[str] = []
+    read: dict[str, Any] = {}
     for role, path in paths.items():
         if not path.exists():
             problems.append(f"{role} {shown_path(path)}: no such archive folder or scenario file")
-    if not problems and archives["A"] != archives["B"]:
+        elif archives[role]:
+            from sim.output.comparison import read_compared
+
+            read[role], found = read_compared(path, role)
+            problems += found
+    if all(path.exists() for path in paths.values()) and archives["A"] != archives["B"]:
+        kinds = {role: "an archive" if archives[role] else "a scenario file" for role in paths}
         problems.append(
-            f"A {shown_path(paths['A'])} is {'an archive' if archives['A'] else 'a scenario file'}"
-            f" and B {shown_path(paths['B'])} "
-            f"{'an archive' if archives['B'] else 'a scenario file'}: give two archives or two "
-            "scenario files"
+            f"A {shown_path(paths['A'])} is {kinds['A']} and B {shown_path(paths['B'])} "
+            f"{kinds['B']}: give two archives or two scenario files"
         )
-    settings = {"defendants": defendants, "replications": replications, "seed": seed}
-    if not problems and archives["A"]:
-        given = [f"--{name}" for name, value in settings.items() if value is not None]
-        if given:
-            problems.append(
-                f"{', '.join(given)}: only with scenario files (an archive's settings are its own)"
-            )
+    given = [f"--{name}" for name, value in settings.items() if value is not None]
+    if given and any(archives.values()):
+        problems.append(
+            f"{', '.join(given)}: only with scenario files (an archive's settings are its own)"
+        )
     if problems:
         raise InputError("\n".join(problems))
     values: dict[str, dict[str, Any]] = {}
     summaries: dict[str, dict[str, Any]] = {}
     inputs: dict[str, Any] = {}
     if archives["A"]:
-        from sim.output.comparison import read_compared
-
-        read = {}
-        for role, path in paths.items():
-            compared, found = read_compared(path, role)
-            problems += found
-            read[role] = compared
-        if problems:
-            raise InputError("\n".join(problems))
         for role, compared in read.items():
             summaries[role] = compared.summary
             inputs[role] = {
@@ -473,7 +468,7 @@ def compare(
         for role, path in paths.items():
             try:
                 overrides = settings
-                if role == "B":
+                if role == "B" and "A" in scenarios:
                     # B runs with A's study settings unless given: the same defendants and
                     # uniforms (common random numbers, sim/run/streams.py).
                     study = scenarios["A"].study
@@ -487,8 +482,11 @@ def compare(
                 scenarios[role] = scenario
             except InputError as error:
                 problems += [f"{role} {line}" for line in str(error).splitlines()]
-                if role == "A":
-                    break  # B's settings come from A
+        if not problems:
+            # Different districts are refused before anything runs.
+            problems = compatibility_problems(
+                *({"districts": {key: {} for key in s.district_codes}} for s in scenarios.values())
+            )
         if problems:
             raise InputError("\n".join(problems))
         studies = {}
