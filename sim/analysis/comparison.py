@@ -149,10 +149,13 @@ def replication_values(
     dict of str to numpy.ndarray
         By :func:`figure_index` path; figures the table does not hold are absent.
     """
-    count = int(replications["replication"].max()) + 1 if len(replications) else 0
+    count = summary.get("replications")
+    if not isinstance(count, int):
+        count = int(replications["replication"].max()) + 1 if len(replications) else 0
     pairs = {
-        (entry["district_a"], entry["district_b"]): k
+        (entry.get("district_a"), entry.get("district_b")): k
         for k, entry in enumerate(summary.get("pairwise") or [])
+        if isinstance(entry, Mapping)
     }
     values: dict[str, np.ndarray] = {}
     for (metric, a, b), rows in replications.groupby(
@@ -302,11 +305,11 @@ def _label(path: str, summary: Mapping[str, Any]) -> str:
         entry = summary["pairwise"][int(match.group(1))]
         population = {"both_prosecuted": "both prosecute", "all_defendants": "every defendant"}
         who = population.get(parts[1], parts[1])
-        return f"gap {entry['district_a']} − {entry['district_b']} ({who})"
+        return f"gap {entry.get('district_a')} − {entry.get('district_b')} ({who})"
     last = _NAMES.get(parts[-1], parts[-1].replace("_", " "))
     if path == "headline.gap_months":
         head = summary["headline"]
-        return f"headline gap {head['from']} − {head['to']} (both prosecute)"
+        return f"headline gap {head.get('from')} − {head.get('to')} (both prosecute)"
     if path == "headline.both_prosecuted_share":
         return "share both headline districts prosecute"
     if parts[:2] == ["headline", "declined_share"]:
@@ -331,10 +334,11 @@ def _unit(path: str) -> str:
 
 
 def _number(value: Any) -> float | None:
-    if value is None:
+    """A finite number as float; anything else (None, NaN, text in a forged summary) None."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
         return None
     value = float(value)
-    return None if math.isnan(value) else value
+    return value if math.isfinite(value) else None
 
 
 def _paired_mcse(a: np.ndarray, b: np.ndarray) -> float | None:
@@ -383,8 +387,14 @@ def compare_summaries(
         value_a, value_b = _number(value_a), _number(value_b)
         mcse_a, mcse_b = _number(mcse_a), _number(mcse_b)
         difference = None if value_a is None or value_b is None else value_b - value_a
-        if paired and path in values_a and path in values_b:
-            method, mcse = PAIRED, _paired_mcse(values_a[path], values_b[path])
+        series_a, series_b = values_a.get(path), values_b.get(path)
+        if (
+            paired
+            and series_a is not None
+            and series_b is not None
+            and (np.shape(series_a) == np.shape(series_b))
+        ):
+            method, mcse = PAIRED, _paired_mcse(series_a, series_b)
         else:
             method = UNPAIRED
             mcse = None if mcse_a is None or mcse_b is None else math.hypot(mcse_a, mcse_b)

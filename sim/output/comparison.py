@@ -96,7 +96,26 @@ def read_compared(folder: Path, role: str) -> tuple[Compared | None, list[str]]:
             replications = pd.read_parquet(io.BytesIO(archive.contents[REPLICATIONS]))
         except Exception as error:  # pyarrow raises many kinds on bad bytes
             return None, [f"{shown}: {REPLICATIONS}: unreadable ({type(error).__name__})"]
+        if problem := _replications_problem(replications, summary):
+            return None, [f"{shown}: {REPLICATIONS}: {problem}"]
     return Compared(folder, summary, replications, archive.scenario, archive.manifest_sha256), []
+
+
+def _replications_problem(frame: pd.DataFrame, summary: dict[str, Any]) -> str | None:
+    """Why a per-replication table is not what ``sim run`` writes (None: it is)."""
+    columns = ["replication", "metric", "district_a", "district_b", "value"]
+    if list(frame.columns) != columns:
+        return f"not a sim run table (columns {', '.join(map(str, frame.columns))})"
+    if not pd.api.types.is_integer_dtype(frame["replication"]) or not (
+        pd.api.types.is_float_dtype(frame["value"])
+    ):
+        return "not a sim run table (replication must be integers, value numbers)"
+    count = summary.get("replications")
+    if isinstance(count, bool) or not isinstance(count, int):
+        return "summary.json gives no number of replications"
+    if len(frame) and (frame["replication"].min() < 0 or frame["replication"].max() >= count):
+        return f"replication numbers outside 0 to {count} − 1 (summary.json's replications)"
+    return None
 
 
 # --- writing ---------------------------------------------------------------------------------

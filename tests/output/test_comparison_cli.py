@@ -3,6 +3,7 @@ paired), the comparison folder (table as Parquet and CSV, figure, report, manife
 and bad input (exit 2, one line per problem)."""
 
 import hashlib
+import io
 import json
 import shutil
 from pathlib import Path
@@ -30,6 +31,7 @@ def as_json(result):
     return json.loads(result.output)
 
 
+@pytest.mark.slow
 def test_an_archive_compared_with_itself_differs_by_exactly_zero(archived_run, tmp_path):
     out = tmp_path / "self"
     result = as_json(invoke(archived_run.folder, archived_run.folder, "--out", out, "--json"))
@@ -50,6 +52,7 @@ def test_an_archive_compared_with_itself_differs_by_exactly_zero(archived_run, t
     assert figures["headline.gap_months"]["mcse"] > 0
 
 
+@pytest.mark.slow
 def test_rerun_pairs_every_figure_of_two_archives(archived_run, tmp_path):
     result = as_json(
         invoke(
@@ -107,6 +110,7 @@ def test_two_scenarios_run_paired_and_write_the_comparison(tmp_path):
         assert (again / name).read_bytes() == (out / name).read_bytes(), name
 
 
+@pytest.mark.slow
 def test_the_terminal_table_names_the_method_and_the_report():
     result = invoke(CALIFORNIA, CALIFORNIA, *SMALL)
     assert result.exit_code == 0, result.output
@@ -175,3 +179,65 @@ def test_a_bad_scenario_names_its_side(tmp_path):
     bad.write_text("scenario: [unclosed\n", encoding="utf-8")
     lines = _error_lines(invoke(CALIFORNIA, bad, *SMALL))
     assert lines[0].startswith("error: B ")
+
+
+def _forge(archive, folder, name, data):
+    """A consistent forgery: ``name`` replaced in a copy of ``archive`` and its hash updated in
+    the manifest (verifies as intact)."""
+    shutil.copytree(archive, folder)
+    (folder / name).write_bytes(data)
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    manifest["files"][name] = hashlib.sha256(data).hexdigest()
+    (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    return folder
+
+
+@pytest.mark.slow
+def test_a_forged_summary_gives_no_traceback(archived_run, tmp_path):
+    summary = dict(archived_run.printed)
+    summary.pop("wall_seconds", None)
+    summary.pop("archive", None)
+    summary["headline"] = {"gap_months": {"estimate": "many", "mcse": None}}
+    summary["pairwise"] = ["x", 3]
+    summary["districts"] = {code: "x" for code in archived_run.printed["districts"]}
+    forged = _forge(
+        archived_run.folder, tmp_path / "forged", "summary.json", json.dumps(summary).encode()
+    )
+    result = invoke(archived_run.folder, forged, "--out", tmp_path / "out", "--json")
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    assert result.exit_code in (0, 2), result.output
+    if result.exit_code == 2:
+        assert "headline" in result.output
+    else:
+        figures = json.loads(result.output)["figures"]
+        assert figures["headline.gap_months"]["b"] is None
+        assert figures["headline.gap_months"]["difference"] is None
+
+
+def test_a_forged_replications_table_is_refused(archived_run, tmp_path):
+    buffer = io.BytesIO()
+    pd.DataFrame({"replication": [0], "oops": [1.0]}).to_parquet(buffer, index=False)
+    forged = _forge(
+        archived_run.folder, tmp_path / "forged", "tables/replications.parquet", buffer.getvalue()
+    )
+    lines = _error_lines(invoke(archived_run.folder, forged))
+    assert len(lines) == 1
+    assert "tables/replications.parquet: not a sim run table" in lines[0]
+
+
+@pytest.mark.slow
+def test_archives_of_different_seeds_are_unpaired(archived_run, tmp_path):
+    other = tmp_path / "seed-9"
+    from helpers import SMALL_RUN
+
+    run = runner.invoke(app, ["run", *SMALL_RUN, "--seed", "9", "--out", str(other), "--json"])
+    assert run.exit_code == 0, run.output
+    result = as_json(invoke(archived_run.folder, other, "--out", tmp_path / "cmp", "--json"))
+    assert result["paired"] is False
+    assert "seed" in result["pairing"]
+    for path, entry in result["figures"].items():
+        assert entry["method"] == "unpaired", path
+        if entry["a_mcse"] is not None and entry["b_mcse"] is not None:
+            assert entry["mcse"] == pytest.approx(
+                (entry["a_mcse"] ** 2 + entry["b_mcse"] ** 2) ** 0.5
+            ), path
