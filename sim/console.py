@@ -395,6 +395,9 @@ def print_comparison(result: Mapping[str, Any]) -> None:
     from rich.console import Console
 
     console = Console(markup=False, emoji=False, highlight=False)
+    if not console.is_terminal:
+        # Piped to a file: wide enough for the labels not to wrap (rich assumes 80 columns).
+        console.width = max(console.width, 120)
     console.print(f"A: {printable(result['a'], None)}")
     console.print(f"B: {printable(result['b'], None)}")
     console.print(
@@ -404,6 +407,7 @@ def print_comparison(result: Mapping[str, Any]) -> None:
     table = _table(
         "Headline figures side by side (B − A)", ("figure", "A", "B", "B − A", "MCSE", "method")
     )
+    table.columns[0].justify = "left"
     for entry in result["figures"].values():
         digits = 2 if entry["unit"] == "months" else 4
         difference = entry["difference"]
