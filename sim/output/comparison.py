@@ -34,7 +34,7 @@ import pandas as pd
 from sim.analysis.comparison import Comparison
 from sim.inputs import InputError, parse_document, printable, shown_path
 from sim.model.scenario import Scenario
-from sim.output.figures.comparison import comparison_differences
+from sim.output.figures.comparison import comparison_differences, comparison_values
 from sim.output.figures.style import _style
 from sim.output.manifest import MANIFEST, hash_files, read_archive
 
@@ -43,6 +43,7 @@ __all__ = ["Compared", "read_compared", "write_comparison"]
 SUMMARY = "summary.json"
 REPLICATIONS = "tables/replications.parquet"
 _FIGURE = "comparison"
+_VALUES = "values"
 _UNITS = {"months": "months", "share": "shares (0 to 1)", "index": "indices"}
 
 
@@ -182,20 +183,28 @@ def _lead(comparison: Comparison) -> str:
 
 def _method_note(comparison: Comparison) -> str:
     paired = sum(r.method == "paired" for r in comparison.rows)
-    note = (
-        f"{comparison.pairing}. The MCSE of a difference is paired (the standard deviation of "
-        "the per-replication differences over √R, valid because both runs draw the same "
-        "defendants and uniforms) for "
-        f"{paired} of {len(comparison.rows)} figures, and unpaired (√(MCSE_A² + MCSE_B²), as "
-        "for independent runs) for the others"
+    total = len(comparison.rows)
+    how_paired = (
+        "paired (the standard deviation of the per-replication differences over √R, valid "
+        "because both runs draw the same defendants and uniforms)"
     )
-    if comparison.paired and paired < len(comparison.rows):
+    how_unpaired = "unpaired (√(MCSE_A² + MCSE_B²), as for independent runs)"
+    if paired == total:
+        note = f"The MCSE of every difference is {how_paired}"
+    elif paired == 0:
+        note = f"The MCSE of every difference is {how_unpaired}"
+    else:
+        note = (
+            f"The MCSE of a difference is {how_paired} for {paired} of {total} figures, and "
+            f"{how_unpaired} for the others"
+        )
+    if comparison.paired and paired < total:
         note += (
             " (an archive keeps per-replication values only for district mean months and the "
             "pairwise gaps over every defendant; compare the scenario files, or use --rerun, "
             "for paired MCSEs of every figure)"
         )
-    return note + "."
+    return f"{comparison.pairing[0].upper()}{comparison.pairing[1:]}. {note}."
 
 
 def _markdown(comparison: Comparison) -> str:
@@ -218,6 +227,8 @@ def _markdown(comparison: Comparison) -> str:
         "",
         f"![Differences B − A with ±1.96 MCSE intervals]({_FIGURE}.png)",
         "",
+        f"![A and B side by side with ±1.96 MCSE intervals]({_VALUES}.png)",
+        "",
     ]
     if comparison.only_in_a or comparison.only_in_b:
         only = ", ".join(comparison.only_in_a) or "none"
@@ -229,7 +240,7 @@ def _markdown(comparison: Comparison) -> str:
     return "\n".join(lines)
 
 
-def _html(comparison: Comparison, png: bytes) -> str:
+def _html(comparison: Comparison, pngs: list[bytes]) -> str:
     def cell(text: str) -> str:
         return html.escape(printable(text, None), quote=True)
 
@@ -237,7 +248,7 @@ def _html(comparison: Comparison, png: bytes) -> str:
     body = "\n".join(
         "<tr>" + "".join(f"<td>{cell(c)}</td>" for c in row) + "</tr>" for row in _rows(comparison)
     )
-    image = base64.b64encode(png).decode("ascii")
+    difference, values = (base64.b64encode(png).decode("ascii") for png in pngs)
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>sim compare</title>
 <style>body{{font-family:sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;
@@ -251,19 +262,23 @@ img{{max-width:100%}}</style></head><body>
 <table><thead><tr>{head}</tr></thead><tbody>
 {body}
 </tbody></table>
-<figure><img alt="Differences B − A with ±1.96 MCSE intervals" src="data:image/png;base64,{image}">
+<figure><img alt="Differences B − A with ±1.96 MCSE intervals"
+src="data:image/png;base64,{difference}">
 <figcaption>Each headline figure's difference B − A with a ±1.96 MCSE interval; circles: paired
 MCSE, squares: unpaired.</figcaption></figure>
+<figure><img alt="A and B side by side with ±1.96 MCSE intervals"
+src="data:image/png;base64,{values}">
+<figcaption>Each headline figure in A (circles) and B (squares), each with its own ±1.96 MCSE
+interval.</figcaption></figure>
 </body></html>
 """
 
 
-def _draw(frame: pd.DataFrame, folder: Path, identity: str) -> bytes:
-    """Draw the figure (one panel per unit), save PNG and SVG without dates, return the PNG."""
-    units = [u for u in _UNITS if ((frame["unit"] == u) & frame["difference"].notna()).any()]
-    heights = [
-        max(int(((frame["unit"] == u) & frame["difference"].notna()).sum()), 1) for u in units
-    ]
+def _draw(frame: pd.DataFrame, folder: Path, identity: str, name: str, draw: Any) -> bytes:
+    """Draw one figure (one panel per unit), save PNG and SVG without dates, return the PNG."""
+    shown = frame["difference"].notna() if name == _FIGURE else frame["unit"].notna()
+    units = [u for u in _UNITS if ((frame["unit"] == u) & shown).any()]
+    heights = [max(int(((frame["unit"] == u) & shown).sum()), 1) for u in units]
     with _style():
         figure, axes = plt.subplots(
             max(len(units), 1),
@@ -274,8 +289,9 @@ def _draw(frame: pd.DataFrame, folder: Path, identity: str) -> bytes:
             squeeze=False,
         )
         for ax, unit in zip(axes[:, 0], units, strict=False):
-            comparison_differences(frame, unit=unit, ax=ax, legend=False)
-            ax.set_title(f"B − A: {_UNITS[unit]}", loc="left")
+            draw(frame, unit=unit, ax=ax, legend=False)
+            prefix = "B − A" if name == _FIGURE else "A and B"
+            ax.set_title(f"{prefix}: {_UNITS[unit]}", loc="left")
         handles = {}
         for ax in axes[:, 0]:
             for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
@@ -284,15 +300,15 @@ def _draw(frame: pd.DataFrame, folder: Path, identity: str) -> bytes:
             figure.legend(
                 list(handles.values()), list(handles), loc="outside upper center", ncols=2
             )
-        title = f"{_FIGURE}: {identity}"
+        title = f"{name}: {identity}"
         buffer = io.BytesIO()
         figure.savefig(buffer, format="png", dpi=200, metadata={"Title": title})
         figure.savefig(
-            folder / f"{_FIGURE}.svg", format="svg", metadata={"Date": None, "Title": title}
+            folder / f"{name}.svg", format="svg", metadata={"Date": None, "Title": title}
         )
         plt.close(figure)
     png = buffer.getvalue()
-    (folder / f"{_FIGURE}.png").write_bytes(png)
+    (folder / f"{name}.png").write_bytes(png)
     return png
 
 
@@ -342,9 +358,12 @@ def write_comparison(
         frame.to_parquet(staging / "comparison.parquet", index=False, engine="pyarrow")
         frame.to_csv(staging / "comparison.csv", index=False, lineterminator="\n")
         identity = f"{comparison.a} vs {comparison.b}"
-        png = _draw(frame, staging, identity)
+        pngs = [
+            _draw(frame, staging, identity, _FIGURE, comparison_differences),
+            _draw(frame, staging, identity, _VALUES, comparison_values),
+        ]
         (staging / "report.md").write_text(_markdown(comparison), encoding="utf-8")
-        (staging / "report.html").write_text(_html(comparison, png), encoding="utf-8")
+        (staging / "report.html").write_text(_html(comparison, pngs), encoding="utf-8")
         manifest = {
             "kind": "sim compare",
             "a": comparison.a,

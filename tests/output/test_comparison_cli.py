@@ -85,6 +85,8 @@ def test_two_scenarios_run_paired_and_write_the_comparison(tmp_path):
         "comparison.csv",
         "comparison.png",
         "comparison.svg",
+        "values.png",
+        "values.svg",
         "report.md",
         "report.html",
         "manifest.json",
@@ -101,7 +103,7 @@ def test_two_scenarios_run_paired_and_write_the_comparison(tmp_path):
     assert "months smaller in B than in A" in report
     assert "paired" in report
     html = (out / "report.html").read_text(encoding="utf-8")
-    assert "data:image/png;base64," in html
+    assert html.count("data:image/png;base64,") == 2
 
     # The same comparison again: the same bytes.
     again = tmp_path / "again"
