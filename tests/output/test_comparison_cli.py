@@ -14,6 +14,7 @@ import yaml
 from typer.testing import CliRunner
 
 from sim.cli import app
+from sim.inputs import InputError
 
 ROOT = Path(__file__).resolve().parents[2]
 CALIFORNIA = ROOT / "configs" / "california-1995.yaml"
@@ -243,3 +244,59 @@ def test_archives_of_different_seeds_are_unpaired(archived_run, tmp_path):
             assert entry["mcse"] == pytest.approx(
                 (entry["a_mcse"] ** 2 + entry["b_mcse"] ** 2) ** 0.5
             ), path
+
+
+def _comparison(a="A", b="B"):
+    from sim.analysis.comparison import Comparison, FigureDifference
+
+    rows = [
+        FigureDifference(
+            "headline.gap_months", "gap", "months", 9.0, 0.1, 2.0, 0.1, -7.0, 0.05, "paired"
+        ),
+        FigureDifference(
+            "variance_shares.district",
+            "<b>share</b>",
+            "share",
+            0.1,
+            0.01,
+            None,
+            None,
+            None,
+            None,
+            "unpaired",
+        ),
+    ]
+    return Comparison(a, b, True, "paired by common random numbers", rows)
+
+
+def test_the_figure_functions_take_and_return_an_axes():
+    import matplotlib.pyplot as plt
+
+    from sim.output.figures.comparison import comparison_differences, comparison_values
+
+    frame = _comparison().frame()
+    for draw in (comparison_differences, comparison_values):
+        figure, ax = plt.subplots()
+        assert draw(frame, unit="months", ax=ax) is ax
+        assert [t.get_text() for t in ax.get_yticklabels()] == ["gap"]
+        plt.close(figure)
+        made = draw(frame, unit="share")
+        assert made.get_figure() is not None
+        plt.close(made.get_figure())
+
+
+def test_the_report_escapes_names_and_shows_missing_figures(tmp_path):
+    from sim.output.comparison import write_comparison
+
+    folder = write_comparison(_comparison("<script>a</script>", "b|c"), tmp_path / "out")
+    html = (folder / "report.html").read_text(encoding="utf-8")
+    assert "<script>" not in html
+    assert "&lt;script&gt;" in html
+    assert "&lt;b&gt;share&lt;/b&gt;" in html
+    markdown = (folder / "report.md").read_text(encoding="utf-8")
+    assert "b\\|c" in markdown
+    assert "<b>" not in markdown
+    assert "n/a" in markdown  # B's undefined share
+    assert "7.00 months smaller in B than in A" in markdown
+    with pytest.raises(InputError, match="already exists"):
+        write_comparison(_comparison(), folder)
