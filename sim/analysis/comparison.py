@@ -116,12 +116,15 @@ def per_replication(results: Results, paths: Sequence[str] | None = None) -> dic
     values = {path: np.full(replications, np.nan) for path in paths}
     one = study.scenario.study.model_copy(update={"replications": 1})
     scenario = study.scenario.model_copy(update={"study": one})
+    # The profiles' figures are a third of the work and no headline figure: left out unless asked.
+    with_profiles = any(path.startswith("profile") for path in paths)
     for r in range(replications):
         profiles = {
             name: replace(
                 profile, tally=_tally_of(profile.tally, r), offers=profile.offers[r : r + 1]
             )
             for name, profile in study.profiles.items()
+            if with_profiles
         }
         single = analyse(StudyResult(scenario, _tally_of(study.tally, r), profiles))
         index = figure_index(single.summary)
