@@ -444,6 +444,8 @@ def compare(
         problems.append(
             f"{', '.join(given)}: only with scenario files (an archive's settings are its own)"
         )
+    if rerun and not any(archives.values()) and all(p.exists() for p in paths.values()):
+        problems.append("--rerun: only with archives (scenario files are always run paired)")
     if problems:
         raise InputError("\n".join(problems))
     values: dict[str, dict[str, Any]] = {}

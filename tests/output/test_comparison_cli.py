@@ -167,6 +167,12 @@ def test_study_settings_are_refused_with_archives(archived_run):
     assert "--seed: only with scenario files" in lines[0]
 
 
+def test_rerun_is_refused_with_scenario_files():
+    lines = _error_lines(invoke(CALIFORNIA, CALIFORNIA, "--rerun"))
+    assert len(lines) == 1
+    assert "--rerun: only with archives" in lines[0]
+
+
 def test_different_districts_are_refused_before_running(tmp_path):
     extra = yaml.safe_load(CALIFORNIA.read_text(encoding="utf-8"))["districts"]["CAS"]
     path = tmp_path / "five.yaml"
