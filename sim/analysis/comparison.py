@@ -245,6 +245,9 @@ class Comparison:
     rows: list[FigureDifference] = field(default_factory=list)
     only_in_a: list[str] = field(default_factory=list)
     only_in_b: list[str] = field(default_factory=list)
+    #: A's definition of the headline gap and its districts' names, for the report.
+    definition: str | None = None
+    names: dict[str, str] = field(default_factory=dict)
 
     def frame(self) -> pd.DataFrame:
         """The rows as a table (:data:`COLUMNS`)."""
@@ -423,4 +426,14 @@ def compare_summaries(
         rows,
         [p for p in paths_a if p not in index_b],
         [p for p in paths_b if p not in index_a],
+        _text((summary_a.get("headline") or {}).get("definition")),
+        {
+            str(code): name
+            for code, entry in (summary_a.get("districts") or {}).items()
+            if isinstance(entry, Mapping) and (name := _text(entry.get("name")))
+        },
     )
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None

@@ -21,6 +21,7 @@ import io
 import json
 import math
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Mapping
@@ -44,6 +45,7 @@ SUMMARY = "summary.json"
 REPLICATIONS = "tables/replications.parquet"
 _FIGURE = "comparison"
 _VALUES = "values"
+_MARKUP = re.compile(r"([\\`*\[\]|~_!])")
 _UNITS = {"months": "months", "share": "shares (0 to 1)", "index": "indices"}
 
 
@@ -181,6 +183,17 @@ def _lead(comparison: Comparison) -> str:
     )
 
 
+def _definitions(comparison: Comparison) -> list[str]:
+    """What the headline gap is and which districts the codes name."""
+    lines = []
+    if comparison.definition:
+        lines.append(f"The headline gap (A's definition): {comparison.definition}")
+    if comparison.names:
+        named = "; ".join(f"{code}: {name}" for code, name in comparison.names.items())
+        lines.append(f"Districts: {named}.")
+    return lines
+
+
 def _method_note(comparison: Comparison) -> str:
     paired = sum(r.method == "paired" for r in comparison.rows)
     total = len(comparison.rows)
@@ -209,7 +222,9 @@ def _method_note(comparison: Comparison) -> str:
 
 def _markdown(comparison: Comparison) -> str:
     def cell(text: str) -> str:
-        return html.escape(printable(text, None), quote=False).replace("|", "\\|")
+        # No raw HTML, and Markdown's markup characters shown as themselves (a forged name
+        # cannot make a link or an image), as report.md does.
+        return _MARKUP.sub(r"\\\1", html.escape(printable(text, None), quote=False))
 
     lines = [
         "# sim compare",
@@ -219,6 +234,7 @@ def _markdown(comparison: Comparison) -> str:
         "",
         cell(_lead(comparison)),
         "",
+        *(line for text in _definitions(comparison) for line in (cell(text), "")),
         cell(_method_note(comparison)),
         "",
         "| " + " | ".join(_HEADER) + " |",
@@ -258,6 +274,7 @@ img{{max-width:100%}}</style></head><body>
 <h1>sim compare</h1>
 <ul><li>A: {cell(comparison.a)}</li><li>B: {cell(comparison.b)}</li></ul>
 <p>{cell(_lead(comparison))}</p>
+{"".join(f"<p>{cell(text)}</p>" for text in _definitions(comparison))}
 <p>{cell(_method_note(comparison))}</p>
 <table><thead><tr>{head}</tr></thead><tbody>
 {body}

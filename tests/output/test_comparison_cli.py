@@ -102,6 +102,8 @@ def test_two_scenarios_run_paired_and_write_the_comparison(tmp_path):
         assert hashlib.sha256((out / name).read_bytes()).hexdigest() == digest
     report = (out / "report.md").read_text(encoding="utf-8")
     assert "months smaller in B than in A" in report
+    assert "The headline gap (A's definition): The mean difference in months" in report
+    assert "CAC: Central District of California" in report
     assert "paired" in report
     html = (out / "report.html").read_text(encoding="utf-8")
     assert html.count("data:image/png;base64,") == 2
@@ -294,13 +296,15 @@ def test_the_figure_functions_take_and_return_an_axes():
 def test_the_report_escapes_names_and_shows_missing_figures(tmp_path):
     from sim.output.comparison import write_comparison
 
-    folder = write_comparison(_comparison("<script>a</script>", "b|c"), tmp_path / "out")
+    folder = write_comparison(
+        _comparison("<script>a</script>", "b|c[x](javascript:y)"), tmp_path / "out"
+    )
     html = (folder / "report.html").read_text(encoding="utf-8")
     assert "<script>" not in html
     assert "&lt;script&gt;" in html
     assert "&lt;b&gt;share&lt;/b&gt;" in html
     markdown = (folder / "report.md").read_text(encoding="utf-8")
-    assert "b\\|c" in markdown
+    assert "b\\|c\\[x\\](javascript:y)" in markdown
     assert "<b>" not in markdown
     assert "n/a" in markdown  # B's undefined share
     assert "7.00 months smaller in B than in A" in markdown
