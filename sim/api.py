@@ -444,6 +444,9 @@ def compare(
         problems.append(
             f"{', '.join(given)}: only with scenario files (an archive's settings are its own)"
         )
+    if write and out is not None and (Path(out).exists() or Path(out).is_symlink()):
+        # Checked before anything runs; write_comparison checks again when it writes.
+        problems.append(f"--out: {shown_path(out)}: already exists; allowed: a new folder")
     if rerun and not any(archives.values()) and all(p.exists() for p in paths.values()):
         problems.append("--rerun: only with archives (scenario files are always run paired)")
     if problems:

@@ -359,7 +359,7 @@ def write_comparison(
         ``out`` exists or cannot be written (field ``out``); nothing is left behind.
     """
     stem = "compare-" + "-vs-".join(
-        "".join(c if c.isalnum() or c in "-_." else "_" for c in Path(name).name)[:60] or "run"
+        "".join(c if c.isalnum() or c in "-_." else "_" for c in Path(name).stem)[:60] or "run"
         for name in (comparison.a, comparison.b)
     )
     folder = _new_folder(out, Path(results_root), stem)

@@ -122,7 +122,8 @@ def test_the_terminal_table_names_the_method_and_the_report():
     assert "paired by common random numbers" in result.output
     assert "B − A" in result.output
     assert result.output.rstrip().endswith("report.html")
-    assert Path("results").is_dir()  # default folder, under the working folder
+    # The default folder, under the working folder.
+    assert (Path("results") / "compare-california-1995-vs-california-1995").is_dir()
 
 
 def _error_lines(result):
@@ -167,6 +168,13 @@ def test_study_settings_are_refused_with_archives(archived_run):
     lines = _error_lines(invoke(archived_run.folder, archived_run.folder, "--seed", "3"))
     assert len(lines) == 1
     assert "--seed: only with scenario files" in lines[0]
+
+
+def test_an_existing_out_is_refused_before_running(tmp_path):
+    lines = _error_lines(invoke(CALIFORNIA, CALIFORNIA, "--out", tmp_path))
+    assert len(lines) == 1
+    assert "--out: " in lines[0]
+    assert "already exists" in lines[0]
 
 
 def test_rerun_is_refused_with_scenario_files():
