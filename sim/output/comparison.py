@@ -393,7 +393,13 @@ def write_comparison(
         text = json.dumps(manifest, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
         (staging / MANIFEST).write_text(text, encoding="utf-8")
         os.chmod(staging, 0o777 & ~_umask())
-        os.rename(staging, folder)
+        if os.path.lexists(folder):  # taken while this one was written
+            raise InputError(f"{shown_path(folder)}: already exists; allowed: a new folder", "out")
+        try:
+            os.rename(staging, folder)
+        except OSError as error:
+            message = f"{shown_path(folder)}: cannot be written ({error.strerror})"
+            raise InputError(message, "out") from None
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
