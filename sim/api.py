@@ -32,6 +32,7 @@ __all__ = [
     "calculate_case",
     "calibrate_scenario",
     "calibration_summary",
+    "compare",
     "rebuild_report",
     "reproduce_archive",
     "run_and_summarise",
@@ -736,3 +737,196 @@ def _write_attribution(summary: Mapping[str, Any], out: Path) -> None:
             xlabel=_WATERFALL_LABELS[summary["measure"]],
         )
         _save(axes.get_figure(root=True), out, "waterfall", identity, 300)
+
+
+def compare(
+    a: str | Path,
+    b: str | Path,
+    *,
+    defendants: int | None = None,
+    replications: int | None = None,
+    seed: int | None = None,
+    workers: int = 1,
+    rerun: bool = False,
+    out: Path | None = None,
+    write: bool = True,
+    results_root: Path = Path("results"),
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """Two runs side by side (``sim compare``): every headline figure of A and B, the
+    difference B − A and its Monte Carlo standard error (docs/compare.md).
+
+    ``a`` and ``b`` are two archive folders (each verified first, as ``sim reproduce`` does) or
+    two scenario files. Scenario files are both run with the same seed, defendants and
+    replications (those given, else A's), so they are paired by common random numbers and every
+    difference's MCSE is paired: the standard deviation of the per-replication differences over
+    √R. Archives of the same seed, size and districts are paired too, but an archive keeps
+    per-replication values only for district mean months and the pairwise gaps over every
+    defendant; with ``rerun`` both verified configs are run again (as ``sim reproduce`` does),
+    checked to give the archived figures, and every MCSE is paired. Unpaired runs use
+    √(MCSE_A² + MCSE_B²). Each figure's ``method`` says which.
+
+    Parameters
+    ----------
+    a, b : path
+        Two archive folders or two scenario files.
+    defendants, replications, seed : int, optional
+        Study settings for both scenario files (not allowed with archives).
+    workers : int
+    rerun : bool
+        Archives only: re-run both to pair every figure.
+    out : pathlib.Path, optional
+        The comparison folder (new); default under ``results_root``.
+    write : bool
+        Write the comparison folder (table, figure, report, manifest).
+    results_root : pathlib.Path
+    progress : callable, optional
+        ``progress(done, total)`` while scenario files run, in defendants.
+
+    Returns
+    -------
+    dict
+        ``{a, b, paired, pairing, figures: {PATH: {label, unit, a, a_mcse, b, b_mcse,
+        difference, mcse, method}}, only_in_a, only_in_b}``, and ``out`` (the folder) when
+        written.
+
+    Raises
+    ------
+    InputError
+        Every problem at once, before anything runs or is written: an input that is neither an
+        archive folder nor a scenario file, an archive that fails verification, an archive and a
+        scenario mixed, study settings given with archives, runs with different districts.
+    """
+    from sim.analysis.comparison import (
+        compare_summaries,
+        compatibility_problems,
+        per_replication,
+        replication_values,
+    )
+    from sim.inputs import shown_path
+
+    paths = {"A": Path(a), "B": Path(b)}
+    archives = {role: path.is_dir() for role, path in paths.items()}
+    settings = {"defendants": defendants, "replications": replications, "seed": seed}
+    problems: list[str] = []
+    read: dict[str, Any] = {}
+    for role, path in paths.items():
+        if not path.exists():
+            problems.append(f"{role} {shown_path(path)}: no such archive folder or scenario file")
+        elif archives[role]:
+            from sim.output.comparison import read_compared
+
+            read[role], found = read_compared(path, role)
+            problems += found
+    if all(path.exists() for path in paths.values()) and archives["A"] != archives["B"]:
+        kinds = {role: "an archive" if archives[role] else "a scenario file" for role in paths}
+        problems.append(
+            f"A {shown_path(paths['A'])} is {kinds['A']} and B {shown_path(paths['B'])} "
+            f"{kinds['B']}: give two archives or two scenario files"
+        )
+    given = [f"--{name}" for name, value in settings.items() if value is not None]
+    if given and any(archives.values()):
+        problems.append(
+            f"{', '.join(given)}: only with scenario files (an archive's settings are its own)"
+        )
+    if write and out is not None and (Path(out).exists() or Path(out).is_symlink()):
+        # Checked before anything runs; write_comparison checks again when it writes.
+        problems.append(f"--out: {shown_path(out)}: already exists; allowed: a new folder")
+    if rerun and not any(archives.values()) and all(p.exists() for p in paths.values()):
+        problems.append("--rerun: only with archives (scenario files are always run paired)")
+    if problems:
+        raise InputError("\n".join(problems))
+    values: dict[str, dict[str, Any]] = {}
+    summaries: dict[str, dict[str, Any]] = {}
+    inputs: dict[str, Any] = {}
+    if archives["A"]:
+        for role, compared in read.items():
+            summaries[role] = compared.summary
+            inputs[role] = {
+                "archive": str(paths[role]),
+                "manifest_sha256": compared.manifest_sha256,
+            }
+        if incompatible := compatibility_problems(summaries["A"], summaries["B"]):
+            raise InputError("\n".join(incompatible))
+        for role, compared in read.items():
+            if rerun:
+                values[role] = _rerun_values(compared, role, workers, progress)
+            elif compared.replications is not None:
+                values[role] = replication_values(compared.replications, compared.summary)
+    else:
+        scenarios = {}
+        for role, path in paths.items():
+            try:
+                overrides = settings
+                if role == "B" and "A" in scenarios:
+                    # B runs with A's study settings unless given: the same defendants and
+                    # uniforms (common random numbers, sim/run/streams.py).
+                    study = scenarios["A"].study
+                    overrides = {
+                        "defendants": defendants or study.defendants,
+                        "replications": replications or study.replications,
+                        "seed": study.seed if seed is None else seed,
+                    }
+                scenario = load_scenario(path, overrides)[0]
+                check_fits(scenario)
+                scenarios[role] = scenario
+            except InputError as error:
+                problems += [f"{role} {line}" for line in str(error).splitlines()]
+        if not problems:
+            # Different districts are refused before anything runs.
+            problems = compatibility_problems(
+                *({"districts": {key: {} for key in s.district_codes}} for s in scenarios.values())
+            )
+        if problems:
+            raise InputError("\n".join(problems))
+        studies = {}
+        for role, scenario in scenarios.items():
+            studies[role] = analyse(run_study(scenario, workers=workers, progress=progress))
+            summaries[role] = dict(studies[role].summary)
+            study = scenario.study
+            inputs[role] = {
+                "scenario_file": str(paths[role]),
+                "scenario": scenario.scenario,
+                "seed": study.seed,
+                "defendants": study.defendants,
+                "replications": study.replications,
+            }
+        if incompatible := compatibility_problems(summaries["A"], summaries["B"]):
+            raise InputError("\n".join(incompatible))
+        values = {role: per_replication(results) for role, results in studies.items()}
+    comparison = compare_summaries(
+        str(paths["A"]),
+        summaries["A"],
+        str(paths["B"]),
+        summaries["B"],
+        values.get("A"),
+        values.get("B"),
+    )
+    result = comparison.to_json()
+    if write:
+        from sim.output.comparison import write_comparison
+
+        result["out"] = str(write_comparison(comparison, out, results_root, inputs))
+    return result
+
+
+def _rerun_values(compared: Any, role: str, workers: int, progress: Progress | None) -> dict:
+    """Per-replication values of every headline figure of a verified archive, by running its
+    config again; refused unless the re-run gives the archived figures."""
+    from sim.analysis.comparison import headline_paths, per_replication
+    from sim.analysis.summary import figure_index
+    from sim.inputs import shown_path
+
+    if compared.scenario is None:
+        raise InputError(f"{role} {shown_path(compared.folder)}: no valid config to re-run")
+    results = analyse(run_study(compared.scenario, workers=workers, progress=progress))
+    archived, fresh = figure_index(compared.summary), figure_index(results.summary)
+    paths = headline_paths(archived)
+    differing = [path for path in paths if fresh.get(path) != archived[path]]
+    if differing:
+        raise InputError(
+            f"{role} {shown_path(compared.folder)}: the re-run does not give the archived "
+            f"figures ({', '.join(differing[:3])}{' …' if len(differing) > 3 else ''}); another "
+            "sim version? compare without --rerun"
+        )
+    return per_replication(results, paths)

@@ -28,6 +28,7 @@ __all__ = [
     "kernels_compiled",
     "print_attribution",
     "print_calibration",
+    "print_comparison",
     "print_evaluation",
     "print_summary",
     "print_undocumented",
@@ -582,3 +583,46 @@ def print_attribution(summary: Mapping[str, Any]) -> None:
         f"{a}'s policy) and last (into {b}'s); the Shapley value averages every order"
     )
     console.print(printable(summary["definition"], None), style="italic")
+
+
+def print_comparison(result: Mapping[str, Any]) -> None:
+    """Print a comparison (:func:`sim.api.compare`): the pairing, then one row per headline
+    figure with A, B, B − A and the MCSE of the difference and how it was computed.
+
+    Parameters
+    ----------
+    result : mapping
+        ``{a, b, paired, pairing, figures: {PATH: {label, unit, a, a_mcse, b, b_mcse,
+        difference, mcse, method}}}``.
+    """
+    from rich.console import Console
+
+    console = Console(markup=False, emoji=False, highlight=False)
+    if not console.is_terminal:
+        # Piped to a file: wide enough for the labels not to wrap (rich assumes 80 columns).
+        console.width = max(console.width, 120)
+    console.print(f"A: {printable(result['a'], None)}")
+    console.print(f"B: {printable(result['b'], None)}")
+    console.print(
+        f"{printable(result['pairing'], None)}; ± is the Monte Carlo standard error; paired "
+        "MCSE: from the per-replication differences, unpaired: √(MCSE_A² + MCSE_B²)"
+    )
+    table = _table(
+        "Headline figures side by side (B − A)", ("figure", "A", "B", "B − A", "MCSE", "method")
+    )
+    table.columns[0].justify = "left"
+    for entry in result["figures"].values():
+        digits = 2 if entry["unit"] == "months" else 4
+        difference = entry["difference"]
+        table.add_row(
+            printable(entry["label"], None),
+            _figure(entry["a"], entry["a_mcse"], digits),
+            _figure(entry["b"], entry["b_mcse"], digits),
+            "–" if difference is None else f"{difference:+.{digits}f}",
+            "–" if entry["mcse"] is None else f"{entry['mcse']:.{digits + 1}f}",
+            entry["method"],
+        )
+    console.print(table)
+    for side in ("a", "b"):
+        if result.get(f"only_in_{side}"):
+            console.print(f"only in {side.upper()}: {', '.join(result[f'only_in_{side}'])}")
