@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 __all__ = [
     "Count",
@@ -95,6 +95,11 @@ class Distribution(StrictModel):
         return low + float(beta.ppf(u, self.a, self.b)) * (high - low)
 
 
+def _as_tuple(value: object) -> object:
+    """A YAML list as a tuple (frozen models are hashed; their fields must be too)."""
+    return tuple(value) if isinstance(value, list) else value
+
+
 class Parameter(StrictModel):
     """A number with its unit, source and assumption label: finite, at most 10⁹ in magnitude.
 
@@ -108,7 +113,7 @@ class Parameter(StrictModel):
     unit: Annotated[str, Field(min_length=1, max_length=200)]
     source: Annotated[str, Field(min_length=1, max_length=2000)]
     assumption: bool = False
-    range: Annotated[list[_Bound], Field(min_length=2, max_length=2)] | None = None
+    range: Annotated[tuple[_Bound, _Bound], BeforeValidator(_as_tuple)] | None = None
     distribution: Distribution | None = None
     range_source: Annotated[str, Field(min_length=1, max_length=500)] | None = None
 

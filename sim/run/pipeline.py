@@ -93,6 +93,7 @@ def run_steps(
     *,
     pleas: tuple[float, int] | None = None,
     lap: Callable[[str], None] = _no_lap,
+    shared: dict[str, object] | None = None,
 ) -> Piece:
     """Run the steps (module docstring) on one piece.
 
@@ -107,18 +108,29 @@ def run_steps(
         Replaces every district's no-deal plea behaviour (a named profile pleads as recorded).
     lap : callable, optional
         Called with each step's name when it is done (``scripts/profile_stages.py`` times them).
+    shared : dict, optional
+        The piece's population, assessment and facts, kept from an earlier call with a scenario
+        whose population, Manual, offense date and aggravated-felony reading are the same (a
+        sweep's points, :mod:`sim.run.sweep`): filled on the first call, reused after.
 
     Returns
     -------
     Piece
     """
-    records, removals = population(scenario, draws)
+    memo: dict[str, object] = {} if shared is None else shared
+    if "facts" not in memo:
+        memo["population"] = population(scenario, draws)
+    records, removals = memo["population"]  # type: ignore[misc]
     lap("population")
     arrest = arrest_districts(scenario, draws.uniforms("arrest.district"))
     lap("arrest")
-    assessment = assess(records, edition(scenario.manual))
+    if "facts" not in memo:
+        memo["assessment"] = assess(records, edition(scenario.manual))
+    assessment: RecordAssessment = memo["assessment"]  # type: ignore[assignment]
     lap("assessment")
-    facts = record_facts(records, assessment.criminal_history_category, removals)
+    if "facts" not in memo:
+        memo["facts"] = record_facts(records, assessment.criminal_history_category, removals)
+    facts: RecordFacts = memo["facts"]  # type: ignore[assignment]
     lap("facts")
     policy_u, judge_u = _decisions(scenario, draws)
     lap("decisions")
