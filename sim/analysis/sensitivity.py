@@ -31,6 +31,7 @@ from sim.analysis.summary import figure_index
 from sim.inputs import InputError, load_mapping, printable, validate_model
 from sim.model.parameters import Distribution, Parameter
 from sim.model.scenario import (
+    _NOT_FROM_OPTION_FILES,
     _REFERENCE,
     Scenario,
     _merge,
@@ -50,9 +51,11 @@ __all__ = [
     "assumption_interval",
     "design_points",
     "figure_path",
+    "inline_alternatives",
     "load_sweep",
     "run_sweep",
     "sobol_indices",
+    "sweep_from_archive",
 ]
 
 #: Designs a sweep file may name.
@@ -259,6 +262,13 @@ def _all_assumptions(scenario: Scenario) -> list[str]:
 def load_sweep(path: str | Path, overrides: Mapping[str, Any] | None = None) -> Sweep:
     """Read and check a sweep file: every problem at once.
 
+    Parameters
+    ----------
+    path : path
+        The sweep file; its ``scenario`` is relative to it.
+    overrides : mapping, optional
+        ``study`` settings that replace the file's (``seed``, ``replications``, ...).
+
     Raises
     ------
     InputError
@@ -266,6 +276,58 @@ def load_sweep(path: str | Path, overrides: Mapping[str, Any] | None = None) -> 
     """
     path = Path(path)
     data, _ = load_mapping(path)
+    name = data.get("scenario")
+    scenario_path = path.parent / name if isinstance(name, str) else None
+
+    def loader(settings: Mapping[str, Any]) -> tuple[Scenario, dict[str, Any]]:
+        assert scenario_path is not None
+        scenario, resolved = load_scenario(scenario_path, settings)
+        return scenario, inline_alternatives(resolved, scenario_path)
+
+    return check_sweep(data, path, loader, scenario_path, overrides)
+
+
+def inline_alternatives(resolved: Mapping[str, Any], scenario_path: Path) -> dict[str, Any]:
+    """The mapping with every ``{file: PATH}`` option replaced by the file's own keys, so that
+    the mapping is complete without the files (an archive's config is a closed world)."""
+    table = resolved.get("alternatives")
+    if not isinstance(table, Mapping) or not table:
+        return dict(resolved)
+    inlined = {}
+    for name, entry in table.items():
+        options = entry.get("options") if isinstance(entry, Mapping) else None
+        if not isinstance(options, Mapping):
+            inlined[name] = entry
+            continue
+        fixed = {}
+        for label, option in options.items():
+            if isinstance(option, Mapping) and set(option) == {"file"}:
+                own, _ = load_mapping(scenario_path.parent / str(option["file"]))
+                option = {k: v for k, v in own.items() if k not in _NOT_FROM_OPTION_FILES}
+            fixed[label] = option
+        inlined[name] = {**entry, "options": fixed}
+    return {**resolved, "alternatives": inlined}
+
+
+def sweep_from_archive(spec: Mapping[str, Any], config: Mapping[str, Any], where: Path) -> Sweep:
+    """The sweep an archive records (its ``sweep.yaml`` and resolved config), checked as a
+    sweep file is (``sim reproduce``)."""
+
+    def loader(settings: Mapping[str, Any]) -> tuple[Scenario, dict[str, Any]]:
+        return validate_model(Scenario, config, where / "config.resolved.yaml"), dict(config)
+
+    return check_sweep(dict(spec), where / "sweep.yaml", loader, where / "config.resolved.yaml")
+
+
+def check_sweep(
+    data: dict[str, Any],
+    path: Path,
+    loader: Callable[[Mapping[str, Any]], tuple[Scenario, dict[str, Any]]],
+    scenario_path: Path | None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Sweep:
+    """A sweep file's mapping checked (every problem at once), its scenario loaded by
+    ``loader(study settings)``."""
     problems: list[tuple[str, str]] = []
     for key in sorted(set(data) - _KEYS):
         problems.append((key, f"unknown key; allowed: {', '.join(sorted(_KEYS))}"))
@@ -318,7 +380,6 @@ def load_sweep(path: str | Path, overrides: Mapping[str, Any] | None = None) -> 
         )
         outputs = []
     scenario_name = data.get("scenario")
-    scenario_path = path.parent / str(scenario_name) if isinstance(scenario_name, str) else None
     if scenario_name is not None and not isinstance(scenario_name, str):
         problems.append(("scenario", "allowed: the path of a scenario file, relative to the sweep"))
     settings = {k: study[k] for k in _STUDY_KEYS & set(study)}
@@ -326,7 +387,7 @@ def load_sweep(path: str | Path, overrides: Mapping[str, Any] | None = None) -> 
     scenario = resolved = None
     if scenario_path is not None:
         try:
-            scenario, resolved = load_scenario(scenario_path, settings)
+            scenario, resolved = loader(settings)
         except InputError as error:
             problems.append(("scenario", f"{scenario_name}: {error}"))
     factors: list[Factor] = []
@@ -669,17 +730,18 @@ def assumption_interval(
     outputs: Sequence[str],
     points: int,
     workers: int = 1,
-) -> dict[str, tuple[float, float]]:
+) -> tuple[dict[str, tuple[float, float]], list[str]]:
     """Each output's 5th and 95th percentiles over an N-point Latin hypercube of every
     assumption that carries a range or alternatives, with common random numbers
     (``sim run --assumption-interval N``).
 
     Returns
     -------
-    dict
-        ``{output: (p05, p95)}``; empty when the scenario declares no ranges.
+    (dict, list)
+        ``{output: (p05, p95)}`` (empty when the scenario declares no ranges) and the factors.
     """
     scenario, resolved = load_scenario(scenario_path, overrides)
+    resolved = inline_alternatives(resolved, Path(scenario_path))
     names = _all_assumptions(scenario)
     factors = []
     for name in names:
@@ -687,7 +749,7 @@ def assumption_interval(
         if factor is not None:
             factors.append(factor)
     if not factors:
-        return {}
+        return {}, []
     sweep = Sweep(
         path=Path(scenario_path),
         scenario_path=Path(scenario_path),
@@ -709,4 +771,4 @@ def assumption_interval(
         if column.size:
             low, high = np.quantile(column, [0.05, 0.95])
             interval[name] = (float(low), float(high))
-    return interval
+    return interval, [f.name for f in factors]
