@@ -21,15 +21,28 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 
 from sim.analysis.calibration import _effective, _shown, _walk_model, override_mapping, parse_path
+from sim.analysis.measures import (
+    DistrictFigures,
+    district_figures,
+    headline_figures,
+    pair_figures,
+)
 from sim.analysis.results import analyse
-from sim.analysis.summary import figure_index
+from sim.analysis.summary import (
+    _flat,
+    _headline_entry,
+    _pair_entry,
+    _with_declined,
+    figure_index,
+)
 from sim.inputs import InputError, load_mapping, printable, validate_model
-from sim.model.parameters import Distribution, Parameter
+from sim.model.parameters import Distribution, Months, Parameter
 from sim.model.scenario import (
     _NOT_FROM_OPTION_FILES,
     _REFERENCE,
@@ -79,6 +92,9 @@ class Factor:
     unit: str = ""
     source: str = ""
     assumption: bool = True
+    #: Whole months (a term or time served the rules impose in whole months): drawn as whole
+    #: numbers, each equally likely under a uniform belief.
+    whole: bool = False
 
     @property
     def discrete(self) -> bool:
@@ -90,7 +106,13 @@ class Factor:
         if self.discrete:
             return self.labels[min(int(u * len(self.labels)), len(self.labels) - 1)]
         assert self.belief is not None
-        return self.belief.quantile(min(max(u, 0.0), 1.0))
+        u = min(max(u, 0.0), 1.0)
+        if self.whole:
+            low, high = self.belief.low, self.belief.high
+            if self.belief.kind == "uniform":
+                return float(low + min(math.floor(u * (high - low + 1)), high - low))
+            return float(round(self.belief.quantile(u)))
+        return self.belief.quantile(u)
 
     def levels(self, count: int) -> list[float]:
         """``u`` of ``count`` evenly spaced levels (each option once for an alternative)."""
@@ -238,6 +260,8 @@ def _factor(
             unit=node.unit,
             source=node.range_source or node.source,
             assumption=node.assumption,
+            whole=isinstance(node, Months)
+            and all(float(x).is_integer() for x in (node.value, belief.low, belief.high)),
         ),
         [],
     )
@@ -574,6 +598,50 @@ def _current_u(factor: Factor) -> float:
 # Evaluation and analysis
 
 
+#: Summary sections a point's figures are computed from alone (the rest: the whole summary).
+_SECTIONS = ("headline", "pairwise", "districts")
+
+
+def _partial_summary(
+    result: StudyResult,
+    sections: set[str],
+    named_pairs: set[tuple[str, str]] | None = None,
+) -> dict[str, Any]:
+    """The summary's ``sections``, computed by the same functions as the whole summary
+    (:func:`sim.analysis.summary.summary_of`) but nothing else: a sweep reads a few figures of
+    thousands of points, and the whole summary takes twice as long as the simulation."""
+    if not sections <= set(_SECTIONS):
+        return dict(analyse(result).summary)
+    out: dict[str, Any] = {}
+    scenario = result.scenario
+    if "headline" in sections:
+        out["headline"] = _headline_entry(headline_figures(result))
+    if "pairwise" in sections:
+        tally, pairs = result.tally, list(scenario.district_pairs)
+        if named_pairs is not None:  # only the pairs the outputs name, by their districts
+            codes = scenario.district_codes
+            chosen = [p for p, (a, b) in enumerate(pairs) if (codes[a], codes[b]) in named_pairs]
+            tally = tally._replace(
+                pair_difference=tally.pair_difference[:, chosen],
+                pair_both_difference=tally.pair_both_difference[:, chosen],
+                pair_both_sums=tally.pair_both_sums[:, chosen],
+            )
+            pairs = [pairs[p] for p in chosen]
+        figures = pair_figures(tally, scenario.district_codes, pairs)
+        out["pairwise"] = [_pair_entry(pair) for pair in figures]
+    if "districts" in sections:
+        districts = {
+            code: {
+                "name": district.name,
+                **_flat(district, DistrictFigures),
+                "as_arrested": _flat(district.as_arrested),
+            }
+            for code, district in district_figures(result).items()
+        }
+        out["districts"] = _with_declined(SimpleNamespace(study=result), districts)  # type: ignore[arg-type]
+    return out
+
+
 @dataclass(frozen=True)
 class FigureReducer:
     """A point's figures: the summary's figures at ``paths`` as (estimates, mcse) (picklable)."""
@@ -581,7 +649,16 @@ class FigureReducer:
     paths: tuple[str, ...]
 
     def __call__(self, result: StudyResult) -> tuple[np.ndarray, np.ndarray]:
-        summary = analyse(result).summary
+        named: set[tuple[str, str]] | None = set()
+        for path in self.paths:
+            head, _, rest = path.partition(".")
+            if path.startswith("pairwise["):
+                named = None  # a pair by its place in the list: every pair
+            elif head == "pairwise" and named is not None:
+                a, _, b = rest.partition(".")[0].partition("-")
+                named.add((a, b))
+        sections = {p.split(".")[0].split("[")[0] for p in self.paths}
+        summary = _partial_summary(result, sections, named)
         index = figure_index(summary)
         estimates, mcse = [], []
         for path in self.paths:

@@ -134,7 +134,9 @@ def run_steps(
     lap("facts")
     policy_u, judge_u = _decisions(scenario, draws)
     lap("decisions")
-    outcome = _sentence_everywhere(scenario, facts, assessment, policy_u, judge_u, pleas)
+    outcome = _sentence_everywhere(
+        scenario, facts, assessment, policy_u, judge_u, pleas, None if shared is None else memo
+    )
     outcome = outcome._replace(arrest_district=arrest)
     lap("districts")
     tally = tally_block(outcome, scenario.district_pairs)
@@ -186,8 +188,14 @@ def _sentence_everywhere(
     policy_u: PolicyUniforms,
     judge_u: JudgeUniforms,
     pleas: tuple[float, int] | None,
+    memo: dict[str, object] | None = None,
 ) -> BlockOutcome:
-    """Every defendant in every district: policy → dispositions → ranges → the judge."""
+    """Every defendant in every district: policy → dispositions → ranges → the judge.
+
+    With ``memo`` (a sweep's shared piece), a district whose policy, judge and plea behaviour
+    are those of an earlier call gets that call's columns: with the same defendants and
+    uniforms (common random numbers), its outcome is the same. At most
+    :data:`_KEPT_DISTRICT_OUTCOMES` are kept per piece."""
     n, codes = assessment.size, scenario.district_codes
     shape = (n, len(codes))
     out = BlockOutcome(
@@ -202,27 +210,69 @@ def _sentence_everywhere(
         declined_outcome=np.full(shape, -1, dtype=np.int8),
         declined_months=np.zeros(shape, dtype=np.int16),
     )
+    kept: dict[object, tuple] | None = None
+    if memo is not None:
+        kept = memo.setdefault("districts", {})  # type: ignore[assignment]
+    streams = (_offer_positions(scenario), _splits_declined(scenario))
     for d, code in enumerate(codes):
         policy = scenario.districts[code]
-        disposition = apply_policy(_with_pleas(policy, pleas), facts, policy_u)
-        ranges = dispose(assessment, disposition.dispositions)
-        sentences = impose_sentences(
-            policy.judge or scenario.judge,  # the district's own judge, else the scenario's
-            ranges.final_min_months,
-            ranges.final_max_months,
-            ranges.statutory_maximum_months,
-            disposition.sentence_cap_months,
-            ranges.early_disposition_reduction,
-            judge_u,
-            disposition.sentence_floor_months,
-            disposition.stipulated_months,
-        )
-        prosecuted = disposition.prosecuted
-        out.prosecuted[:, d] = prosecuted
-        out.months[:, d] = np.where(prosecuted, sentences.months, 0)
-        out.position_category[:, d] = sentences.position_category
-        out.offer[:, d] = np.where(prosecuted, disposition.offer, -1)
-        out.final_min_months[:, d] = ranges.final_min_months
-        out.declined_outcome[:, d] = disposition.declined_outcome
-        out.declined_months[:, d] = disposition.declined_months
+        judge = policy.judge or scenario.judge
+        key = (policy.model_dump_json(), judge.model_dump_json(), pleas, streams)
+        if kept is not None and key in kept:
+            columns = kept[key]
+        else:
+            columns = _sentence_district(
+                policy, scenario, facts, assessment, policy_u, judge_u, pleas
+            )
+            if kept is not None and len(kept) < _KEPT_DISTRICT_OUTCOMES:
+                kept[key] = columns
+        (
+            out.prosecuted[:, d],
+            out.months[:, d],
+            out.position_category[:, d],
+            out.offer[:, d],
+            out.final_min_months[:, d],
+            out.declined_outcome[:, d],
+            out.declined_months[:, d],
+        ) = columns
     return out
+
+
+#: District outcomes a sweep's shared piece keeps for reuse (each a few bytes per defendant).
+_KEPT_DISTRICT_OUTCOMES = 64
+
+
+def _sentence_district(
+    policy: DistrictPolicy,
+    scenario: Scenario,
+    facts: RecordFacts,
+    assessment: RecordAssessment,
+    policy_u: PolicyUniforms,
+    judge_u: JudgeUniforms,
+    pleas: tuple[float, int] | None,
+) -> tuple[np.ndarray, ...]:
+    """One district's columns of the outcome (prosecuted, months, position, offer, final
+    minimum, declined outcome, declined months)."""
+    disposition = apply_policy(_with_pleas(policy, pleas), facts, policy_u)
+    ranges = dispose(assessment, disposition.dispositions)
+    sentences = impose_sentences(
+        policy.judge or scenario.judge,  # the district's own judge, else the scenario's
+        ranges.final_min_months,
+        ranges.final_max_months,
+        ranges.statutory_maximum_months,
+        disposition.sentence_cap_months,
+        ranges.early_disposition_reduction,
+        judge_u,
+        disposition.sentence_floor_months,
+        disposition.stipulated_months,
+    )
+    prosecuted = disposition.prosecuted
+    return (
+        prosecuted,
+        np.where(prosecuted, sentences.months, 0),
+        sentences.position_category,
+        np.where(prosecuted, disposition.offer, -1),
+        ranges.final_min_months,
+        disposition.declined_outcome,
+        disposition.declined_months,
+    )

@@ -73,7 +73,8 @@ def tornado(points: pd.DataFrame, factors: list[str], output: str, ax: Axes | No
     _zero_line(ax)
     _light_grid(ax, "x")
     mean = float(points[output].mean())
-    ax.set_xlabel(f"{output}: change from the sweep's mean ({mean:.2f})")
+    ax.set_title(output, fontsize=7)
+    ax.set_xlabel(f"change from the sweep's mean ({mean:.2f}): low / high fifth")
     return ax
 
 
@@ -117,7 +118,8 @@ def sobol_bars(indices: pd.DataFrame, output: str, ax: Axes | None = None) -> Ax
     ax.set_yticks(y, rows["parameter"].tolist(), fontsize=6)
     _zero_line(ax)
     _light_grid(ax, "x")
-    ax.set_xlabel(f"Sobol' index of {output} (bootstrap 95% interval)")
+    ax.set_title(output, fontsize=7)
+    ax.set_xlabel("Sobol' index (bootstrap 95% interval)")
     _legend_below(
         ax,
         [
@@ -144,6 +146,7 @@ def output_distribution(
     if current is not None:
         ax.axvline(current, color=OKABE_ITO[1], linewidth=1.0)
     _light_grid(ax, "y")
-    ax.set_xlabel(f"{output} over the sweep (dashed: 5th and 95th percentiles)")
+    ax.set_title(output, fontsize=7)
+    ax.set_xlabel("value over the sweep (dashed: 5th, 95th percentiles)")
     ax.set_ylabel("points")
     return ax
