@@ -106,7 +106,8 @@ class Parameter(StrictModel):
     An assumption may say how far it could plausibly be off: ``range: [low, high]`` (a uniform
     belief) or a ``distribution``, with ``range_source`` the one-line reason for it. Sweeps
     (``sim sweep``) and ``sim run --assumption-interval`` draw from it; the value stays the
-    scenario's point estimate and must lie inside it.
+    scenario's point estimate (every shipped value lies inside its range; a test in
+    tests/analysis/test_sensitivity.py checks it).
     """
 
     value: Annotated[float, Field(allow_inf_nan=False, ge=-_LARGEST, le=_LARGEST)]
@@ -124,10 +125,8 @@ class Parameter(StrictModel):
         belief = self.belief
         if belief is None:
             return self
-        if not belief.low <= self.value <= belief.high:
-            raise ValueError(
-                f"value {self.value:g} lies outside its range [{belief.low:g}, {belief.high:g}]"
-            )
+        # The value may lie outside it: a scenario that extends another and changes the value
+        # (or a test, or a calibration) need not restate the range. Sweeps draw from the range.
         field = type(self).model_fields["value"]
         for end in (belief.low, belief.high):
             for constraint in field.metadata:
