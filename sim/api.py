@@ -199,7 +199,8 @@ def with_assumption_interval(
     (``sim run --assumption-interval N``): the figure's 5th and 95th percentiles over an N-point
     Latin hypercube of the scenario's ranged assumptions and alternatives, every point with the
     run's study and common random numbers (:func:`sim.analysis.sensitivity.assumption_interval`).
-    Also ``assumption_interval: {points, factors}`` at the top level.
+    Also ``assumption_interval: {points, rejected_points, factors, design}`` at the top level
+    (points at which a cross-field rule makes the scenario invalid are left out and counted).
 
     Raises
     ------
@@ -216,7 +217,9 @@ def with_assumption_interval(
         return dict(summary)
     names = [name for name in figure_index(summary) if name.startswith("headline.")]
     path = DEFAULT_SCENARIO if config is None else config
-    interval, factors = assumption_interval(path, overrides, names, points, workers=workers)
+    interval, factors, rejected = assumption_interval(
+        path, overrides, names, points, workers=workers
+    )
     headline = json.loads(json.dumps(headline))  # a copy: the summary is shared
     for name, (low, high) in interval.items():
         node = headline
@@ -226,7 +229,12 @@ def with_assumption_interval(
     return {
         **summary,
         "headline": headline,
-        "assumption_interval": {"points": points, "factors": factors, "design": "latin"},
+        "assumption_interval": {
+            "points": points,
+            "rejected_points": rejected,
+            "factors": factors,
+            "design": "latin",
+        },
     }
 
 

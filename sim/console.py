@@ -393,7 +393,8 @@ def print_assumption_interval(summary: Mapping[str, Any]) -> None:
         return
     console.print(
         f"Across assumptions: 5th-95th percentile over a {meta['points']}-point Latin hypercube "
-        f"of {len(meta['factors'])} ranged assumptions and alternatives (common random numbers)"
+        f"of {len(meta['factors'])} ranged assumptions and alternatives (common random numbers"
+        f"; {meta.get('rejected_points', 0)} points left out where the scenario is invalid)"
     )
 
     def line(name: str, entry: Mapping[str, Any], scale: float, unit: str) -> None:

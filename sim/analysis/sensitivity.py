@@ -678,6 +678,8 @@ class SweepResult:
     estimates: np.ndarray  # (points, outputs)
     mcse: np.ndarray
     sobol: dict[str, dict[str, dict[str, Any]]]
+    #: Points left out because the scenario is invalid there (``skip_invalid``).
+    rejected: int = 0
 
     def summary(self) -> dict[str, Any]:
         """What ``sim sweep --json`` prints: points, each output's spread, the Sobol indices."""
@@ -759,23 +761,39 @@ def run_sweep(
     workers: int = 1,
     progress: Callable[[int, int], None] | None = None,
     chunk: int | None = None,
+    skip_invalid: bool = False,
 ) -> SweepResult:
     """Every point of the sweep's design, simulated with common random numbers, and (for a
     ``sobol`` design) the indices of every output.
 
+    Parameters
+    ----------
+    sweep : Sweep
+    workers : int
+    progress : callable, optional
+    chunk : int, optional
+        Points per worker task (results do not depend on it).
+    skip_invalid : bool
+        Leave out points at which the scenario is invalid (a cross-field rule, e.g. prior
+        removals below what the histories imply): the joint belief truncated to the scenario's
+        valid region. Not for ``sobol`` designs, whose estimators need every point. The number
+        left out is ``SweepResult.rejected``.
+
     Raises
     ------
     InputError
-        A point at which the scenario is invalid (values that break a cross-field rule).
+        A point at which the scenario is invalid, unless ``skip_invalid``.
     """
     unit = design_points(sweep)
     inputs = [[f.value(u) for f, u in zip(sweep.factors, row, strict=True)] for row in unit]
     needs_profiles = any(o.startswith("profiles") for o in sweep.outputs)
-    scenarios = []
+    scenarios, kept = [], []
     for index, values in enumerate(inputs):
         try:
             scenario = sweep.scenario_at(values)
         except InputError as error:
+            if skip_invalid and sweep.method != "sobol":
+                continue
             shown = ", ".join(
                 f"{f.name}={v:.6g}" if isinstance(v, float) else f"{f.name}={v}"
                 for f, v in zip(sweep.factors, values, strict=True)
@@ -787,6 +805,11 @@ def run_sweep(
         if not needs_profiles:  # profiles have their own streams: the figures do not change
             scenario = scenario.model_copy(update={"profiles": {}})
         scenarios.append(scenario)
+        kept.append(index)
+    rejected = len(inputs) - len(kept)
+    if not scenarios:
+        raise InputError(f"{sweep.path}: every point makes the scenario invalid")
+    unit, inputs = unit[kept], [inputs[i] for i in kept]
     check_fits(scenarios[0])
     estimates, mcse = evaluate_points(
         scenarios, FigureReducer(tuple(sweep.outputs)), workers, progress, chunk
@@ -798,7 +821,7 @@ def run_sweep(
             sobol[output] = sobol_indices(
                 unit, estimates[:, j], names, sweep.bootstrap, sweep.design_seed
             )
-    return SweepResult(sweep, unit, inputs, estimates, mcse, sobol)
+    return SweepResult(sweep, unit, inputs, estimates, mcse, sobol, rejected)
 
 
 def assumption_interval(
@@ -807,15 +830,17 @@ def assumption_interval(
     outputs: Sequence[str],
     points: int,
     workers: int = 1,
-) -> tuple[dict[str, tuple[float, float]], list[str]]:
+) -> tuple[dict[str, tuple[float, float]], list[str], int]:
     """Each output's 5th and 95th percentiles over an N-point Latin hypercube of every
     assumption that carries a range or alternatives, with common random numbers
     (``sim run --assumption-interval N``).
 
     Returns
     -------
-    (dict, list)
-        ``{output: (p05, p95)}`` (empty when the scenario declares no ranges) and the factors.
+    (dict, list, int)
+        ``{output: (p05, p95)}`` (empty when the scenario declares no ranges), the factors and
+        the points left out because the scenario is invalid there (a cross-field rule: the
+        belief is truncated to the valid region).
     """
     scenario, resolved = load_scenario(scenario_path, overrides)
     resolved = inline_alternatives(resolved, Path(scenario_path))
@@ -826,7 +851,7 @@ def assumption_interval(
         if factor is not None:
             factors.append(factor)
     if not factors:
-        return {}, []
+        return {}, [], 0
     sweep = Sweep(
         path=Path(scenario_path),
         scenario_path=Path(scenario_path),
@@ -840,7 +865,7 @@ def assumption_interval(
         bootstrap=100,
         outputs=list(outputs),
     )
-    result = run_sweep(sweep, workers=workers)
+    result = run_sweep(sweep, workers=workers, skip_invalid=True)
     interval = {}
     for j, name in enumerate(outputs):
         column = result.estimates[:, j]
@@ -848,4 +873,4 @@ def assumption_interval(
         if column.size:
             low, high = np.quantile(column, [0.05, 0.95])
             interval[name] = (float(low), float(high))
-    return interval, [f.name for f in factors]
+    return interval, [f.name for f in factors], result.rejected
