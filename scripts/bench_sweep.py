@@ -12,7 +12,8 @@ The 8 factors are assumptions of configs/california-1995.yaml that carry ranges,
 two readings of the 1995 deal (panel, dissent) as a discrete factor. A sentencing is one
 defendant sentenced in one district, so a point performs defendants × replications × 4. The
 first 10 points are run untimed (start-up: numba kernels, the population). The load average is
-printed before and after (the machine is shared).
+printed before and after (the machine is shared), with the CPU seconds of the process and its
+workers: on an idle machine the sweep takes about CPU seconds / workers.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import tempfile
 import time
 from pathlib import Path
@@ -36,6 +38,15 @@ FACTORS = [
     "judge.time_served_months",
 ]
 OUTPUTS = ["headline.gap_months", "pairwise.CAC-CAS.mean_difference_months"]
+
+
+def _cpu_seconds() -> float:
+    """User + system CPU seconds of this process and of its finished children (workers)."""
+    total = 0.0
+    for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
+        usage = resource.getrusage(who)
+        total += usage.ru_utime + usage.ru_stime
+    return total
 
 
 def main() -> None:
@@ -72,9 +83,11 @@ def main() -> None:
         started = time.perf_counter()
         run_sweep(warm, workers=1)
         warm_seconds = time.perf_counter() - started
+        cpu_before = _cpu_seconds()
         started = time.perf_counter()
         result = run_sweep(sweep, workers=arguments.workers)
         seconds = time.perf_counter() - started
+        cpu = _cpu_seconds() - cpu_before
     points = len(result.inputs)
     sentencings = points * arguments.defendants * arguments.replications * 4
     summary = result.summary()
@@ -91,6 +104,10 @@ def main() -> None:
                 "points_per_second": round(points / seconds, 2),
                 "sentencings_per_second": round(sentencings / seconds),
                 "target_met": seconds < 180,
+                # CPU time of this process and its workers: on an idle machine the sweep takes
+                # about cpu / workers seconds (the machine is shared; see the load average).
+                "cpu_seconds": round(cpu, 1),
+                "idle_machine_estimate_seconds": round(cpu / arguments.workers, 1),
                 "load_average_before": [round(x, 2) for x in load_before],
                 "load_average_after": [round(x, 2) for x in os.getloadavg()],
                 "cpu_count": os.cpu_count(),
