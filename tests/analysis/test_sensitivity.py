@@ -255,3 +255,47 @@ def test_shipped_assumptions_carry_ranges_that_hold_their_values(name):
         elif not entry["field"].endswith(_NO_RANGE):
             missing.append(entry["field"])
     assert missing == []
+
+
+# --- alternatives -----------------------------------------------------------------------------
+
+
+def _validated(mapping, path):
+    from sim.inputs import validate_model
+    from sim.model.scenario import Scenario
+
+    return validate_model(Scenario, mapping, path)
+
+
+def test_the_deal_reading_alternative_is_the_other_file_in_both_directions():
+    from sim.model.scenario import with_alternative
+
+    panel_path = CONFIGS / "california-1995.yaml"
+    dissent_path = CONFIGS / "california-1995-dissent.yaml"
+    panel, panel_mapping = load_scenario(panel_path)
+    dissent, dissent_mapping = load_scenario(dissent_path)
+    assert panel.districts != dissent.districts
+    to_dissent = _validated(
+        with_alternative(panel_mapping, "deal-reading", "dissent", panel_path), panel_path
+    )
+    assert to_dissent.districts == dissent.districts
+    assert to_dissent.alternatives["deal-reading"].current_label == "dissent"
+    back = _validated(
+        with_alternative(dissent_mapping, "deal-reading", "panel", dissent_path), dissent_path
+    )
+    assert back.districts == panel.districts
+    same = with_alternative(panel_mapping, "deal-reading", "panel", panel_path)
+    assert _validated(same, panel_path) == panel  # the current option changes nothing
+
+
+def test_an_alternative_on_a_block_merges_there_and_unknown_options_are_refused():
+    from sim.model.scenario import with_alternative
+
+    path = CONFIGS / "california-1995.yaml"
+    _, mapping = load_scenario(path)
+    middle = _validated(with_alternative(mapping, "judge-position", "middle", path), path)
+    assert middle.judge.range_position.distribution == "middle"
+    with pytest.raises(InputError, match="no option 'top'; allowed: bottom, middle, uniform"):
+        with_alternative(mapping, "judge-position", "top", path)
+    with pytest.raises(InputError, match="not declared by the scenario"):
+        with_alternative(mapping, "the-weather", "sunny", path)
