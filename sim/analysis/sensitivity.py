@@ -668,6 +668,20 @@ class FigureReducer:
         return np.array(estimates), np.array(mcse)
 
 
+@dataclass(frozen=True)
+class _PointBuilder:
+    """A point's scenario from its factor values (picklable: built in the worker)."""
+
+    sweep: Sweep
+    needs_profiles: bool
+
+    def __call__(self, values: Sequence[float | str]) -> Scenario:
+        scenario = self.sweep.scenario_at(values)
+        if not self.needs_profiles:  # profiles have their own streams: the figures stay
+            scenario = scenario.model_copy(update={"profiles": {}})
+        return scenario
+
+
 @dataclass
 class SweepResult:
     """A sweep's points, their inputs and figures, and the indices (when the design has them)."""
@@ -787,33 +801,35 @@ def run_sweep(
     unit = design_points(sweep)
     inputs = [[f.value(u) for f, u in zip(sweep.factors, row, strict=True)] for row in unit]
     needs_profiles = any(o.startswith("profiles") for o in sweep.outputs)
-    scenarios, kept = [], []
-    for index, values in enumerate(inputs):
-        try:
-            scenario = sweep.scenario_at(values)
-        except InputError as error:
-            if skip_invalid and sweep.method != "sobol":
-                continue
-            shown = ", ".join(
-                f"{f.name}={v:.6g}" if isinstance(v, float) else f"{f.name}={v}"
-                for f, v in zip(sweep.factors, values, strict=True)
-            )
-            raise InputError(
-                f"{sweep.path}: point {index} ({shown}) makes the scenario invalid (narrow the "
-                f"ranges):\n{error}"
-            ) from None
-        if not needs_profiles:  # profiles have their own streams: the figures do not change
-            scenario = scenario.model_copy(update={"profiles": {}})
-        scenarios.append(scenario)
-        kept.append(index)
-    rejected = len(inputs) - len(kept)
-    if not scenarios:
-        raise InputError(f"{sweep.path}: every point makes the scenario invalid")
-    unit, inputs = unit[kept], [inputs[i] for i in kept]
-    check_fits(scenarios[0])
-    estimates, mcse = evaluate_points(
-        scenarios, FigureReducer(tuple(sweep.outputs)), workers, progress, chunk
+    builder = _PointBuilder(sweep, needs_profiles)
+    check_fits(sweep.scenario)  # every point has its districts and study
+
+    def refuse(index: int, message: str) -> None:
+        if skip_invalid and sweep.method != "sobol":
+            return
+        values = inputs[index]
+        shown = ", ".join(
+            f"{f.name}={v:.6g}" if isinstance(v, float) else f"{f.name}={v}"
+            for f, v in zip(sweep.factors, values, strict=True)
+        )
+        raise InputError(
+            f"{sweep.path}: point {index} ({shown}) makes the scenario invalid (narrow the "
+            f"ranges):\n{message}"
+        )
+
+    estimates, mcse, kept = evaluate_points(
+        inputs,
+        FigureReducer(tuple(sweep.outputs)),
+        workers,
+        progress,
+        chunk,
+        build=builder,
+        on_invalid=refuse,
     )
+    if not kept:
+        raise InputError(f"{sweep.path}: every point makes the scenario invalid")
+    rejected = len(inputs) - len(kept)
+    unit, inputs = unit[kept], [inputs[i] for i in kept]
     sobol: dict[str, dict[str, dict[str, Any]]] = {}
     if sweep.method == "sobol":
         names = [f.name for f in sweep.factors]

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from sim.inputs import InputError
 from sim.model.scenario import Scenario
 from sim.run.pipeline import Draws, run_steps
 from sim.run.runner import (
@@ -124,12 +125,24 @@ def _point_tally(scenario: Scenario) -> StudyTally:
     return tally
 
 
-def _evaluate(task: tuple[list[Scenario], Reduce]) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Points through every step and ``reduce``: one worker task."""
-    scenarios, reduce = task
+def _evaluate(
+    task: tuple[list[Any], Reduce, Callable[[Any], Scenario] | None],
+) -> list[tuple[np.ndarray, np.ndarray] | str]:
+    """Points through every step and ``reduce``: one worker task. With ``build``, each item is
+    turned into its scenario here (in the worker); a point ``build`` refuses (InputError) gives
+    its message instead of figures."""
+    items, reduce, build = task
     reuse_freed_memory()
-    out = []
-    for scenario in scenarios:
+    out: list[tuple[np.ndarray, np.ndarray] | str] = []
+    for item in items:
+        if build is None:
+            scenario = item
+        else:
+            try:
+                scenario = build(item)
+            except InputError as error:
+                out.append(str(error))
+                continue
         profiles = {
             name: simulate_profile(scenario, index, name)
             for index, name in enumerate(scenario.profiles)
@@ -144,18 +157,22 @@ def _chunks(items: Sequence[Any], size: int) -> Iterator[list[Any]]:
 
 
 def evaluate_points(
-    scenarios: Sequence[Scenario],
+    points: Sequence[Any],
     reduce: Reduce,
     workers: int = 1,
     progress: Callable[[int, int], None] | None = None,
     chunk: int | None = None,
-) -> tuple[np.ndarray, np.ndarray]:
+    build: Callable[[Any], Scenario] | None = None,
+    on_invalid: Callable[[int, str], None] | None = None,
+) -> tuple[np.ndarray, np.ndarray, list[int]]:
     """Simulate every point with common random numbers and reduce each to its figures.
 
     Parameters
     ----------
-    scenarios : sequence of Scenario
-        The points; all with the same ``study`` (seed, replications, defendants).
+    points : sequence
+        The points: scenarios, all with the same ``study`` (seed, replications, defendants);
+        or, with ``build``, what ``build`` turns into such a scenario (in the worker, so that
+        validating thousands of scenarios is shared by the workers too).
     reduce : callable
         ``reduce(result)`` → (estimates, mcse), two arrays of the same length for every point;
         picklable when ``workers`` > 1.
@@ -165,30 +182,47 @@ def evaluate_points(
         ``progress(done_points, total_points)`` after each chunk.
     chunk : int, optional
         Points per worker task (default: about four tasks per worker, at most 64 points).
+    build : callable, optional
+        ``build(point)`` → Scenario; may raise :class:`sim.inputs.InputError` for a point.
+    on_invalid : callable, optional
+        ``on_invalid(index, message)`` for a point ``build`` refused, when its chunk arrives (in
+        point order); it may raise to stop the sweep. Such points are left out of the result.
 
     Returns
     -------
-    (estimates, mcse) : arrays of shape (points, figures)
+    (estimates, mcse, kept) : arrays of shape (kept points, figures), and the kept points'
+        indices.
 
     Raises
     ------
     ValueError
-        Points whose studies differ (they would not share random numbers).
+        Scenarios whose studies differ (they would not share random numbers).
     """
-    if not scenarios:
-        return np.empty((0, 0)), np.empty((0, 0))
-    study = scenarios[0].study
-    for index, scenario in enumerate(scenarios):
-        if scenario.study != study:
-            raise ValueError(f"point {index}: its study differs from point 0's")
-    size = chunk or max(1, min(64, -(-len(scenarios) // (4 * max(workers, 1)))))
-    tasks = [(part, reduce) for part in _chunks(scenarios, size)]
+    if not points:
+        return np.empty((0, 0)), np.empty((0, 0)), []
+    if build is None:
+        study = points[0].study
+        for index, scenario in enumerate(points):
+            if scenario.study != study:
+                raise ValueError(f"point {index}: its study differs from point 0's")
+    size = chunk or max(1, min(64, -(-len(points) // (4 * max(workers, 1)))))
+    tasks = [(part, reduce, build) for part in _chunks(points, size)]
     results: list[tuple[np.ndarray, np.ndarray]] = []
+    kept: list[int] = []
+    done = 0
 
-    def absorb(part: list[tuple[np.ndarray, np.ndarray]]) -> None:
-        results.extend(part)
+    def absorb(part: list[tuple[np.ndarray, np.ndarray] | str]) -> None:
+        nonlocal done
+        for item in part:
+            if isinstance(item, str):
+                if on_invalid is not None:
+                    on_invalid(done, item)
+            else:
+                results.append(item)
+                kept.append(done)
+            done += 1
         if progress is not None:
-            progress(len(results), len(scenarios))
+            progress(done, len(points))
 
     try:
         if workers <= 1:
@@ -202,4 +236,4 @@ def evaluate_points(
         _CACHE.clear()
     estimates = np.array([r[0] for r in results], dtype=float)
     mcse = np.array([r[1] for r in results], dtype=float)
-    return estimates, mcse
+    return estimates, mcse, kept

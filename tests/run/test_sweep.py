@@ -15,6 +15,7 @@ from sim.analysis.results import analyse
 from sim.analysis.sensitivity import FigureReducer, load_sweep, run_sweep
 from sim.analysis.summary import figure_index
 from sim.cli import app
+from sim.inputs import InputError
 from sim.run.runner import run_study
 from sim.run.sweep import evaluate_points
 
@@ -200,3 +201,23 @@ def test_sim_run_assumption_interval_brackets_the_headline(tmp_path):
     )
     assert printed.exit_code == 0, printed.output
     assert "across assumptions" in printed.stdout
+
+
+def test_a_point_that_breaks_a_cross_field_rule_stops_a_sobol_sweep_naming_it(tmp_path):
+    # Prior removals below what the histories imply (about 1.35 in the 1995 population).
+    path = _sweep_file(
+        tmp_path,
+        vary=[{"path": "population.mean_prior_removals", "range": [0.5, 1.0]}],
+        outputs=["headline.gap_months"],
+        study={"defendants": 1000, "replications": 2, "seed": 1, "block_size": 1000},
+    )
+    sweep = load_sweep(path)
+    with pytest.raises(
+        InputError,
+        match=r"point 0 \(population\.mean_prior_removals=0\.\d+\) "
+        r"makes the scenario invalid",
+    ):
+        run_sweep(sweep)
+    sweep.method, sweep.base_samples = "latin", 3
+    with pytest.raises(InputError, match="every point makes the scenario invalid"):
+        run_sweep(sweep, skip_invalid=True)
