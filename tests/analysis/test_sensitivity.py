@@ -299,3 +299,15 @@ def test_an_alternative_on_a_block_merges_there_and_unknown_options_are_refused(
         with_alternative(mapping, "judge-position", "top", path)
     with pytest.raises(InputError, match="not declared by the scenario"):
         with_alternative(mapping, "the-weather", "sunny", path)
+
+
+@pytest.mark.slow
+def test_vary_assumptions_all_takes_every_ranged_assumption_and_alternative(tmp_path):
+    sweep = load_sweep(_write(tmp_path, _spec(vary=[{"assumptions": "all"}])))
+    names = [f.name for f in sweep.factors]
+    assert "alternatives.deal-reading" in names
+    assert "alternatives.judge-position" in names
+    assert "districts.CAS.offers[0].offer_probability" in names
+    assert "population.mean_prior_removals" in names
+    assert not any(n.endswith("state_referral") for n in names)  # a split's share: no range
+    assert len(names) == len(set(names)) > 80
