@@ -311,3 +311,45 @@ def test_vary_assumptions_all_takes_every_ranged_assumption_and_alternative(tmp_
     assert "population.mean_prior_removals" in names
     assert not any(n.endswith("state_referral") for n in names)  # a split's share: no range
     assert len(names) == len(set(names)) > 80
+
+
+def test_sensitivity_figures_draw_into_a_given_axes_and_return_it():
+    import pandas as pd
+    from matplotlib.figure import Figure
+
+    from sim.output.figures.sensitivity import output_distribution, sobol_bars, tornado
+
+    rng = np.random.default_rng(0)
+    u = rng.random((200, 2))
+    points = pd.DataFrame(
+        {
+            "a": u[:, 0],
+            "u:a": u[:, 0],
+            "r": pd.array(np.where(u[:, 1] < 0.5, "panel", "dissent"), dtype="string"),
+            "u:r": u[:, 1],
+            "y": 3 * u[:, 0] + (u[:, 1] < 0.5),
+        }
+    )
+    indices = pd.DataFrame(
+        {
+            "output": ["y", "y"],
+            "parameter": ["a", "r"],
+            "S1": [0.6, 0.4],
+            "S1_low": [0.5, 0.3],
+            "S1_high": [0.7, 0.5],
+            "ST": [0.6, 0.4],
+            "ST_low": [0.5, 0.3],
+            "ST_high": [0.7, 0.5],
+        }
+    )
+    for draw in (
+        lambda ax: tornado(points, ["a", "r"], "y", ax=ax),
+        lambda ax: sobol_bars(indices, "y", ax=ax),
+        lambda ax: output_distribution(points, "y", current=2.0, ax=ax),
+    ):
+        ax = Figure().add_subplot()
+        assert draw(ax) is ax
+        assert ax.get_xlabel()
+    # The tornado's widest bar is the factor with the largest swing (a: 3 against r: 1).
+    ax = tornado(points, ["a", "r"], "y")
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["r", "a"]

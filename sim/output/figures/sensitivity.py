@@ -34,7 +34,7 @@ def _swing(points: pd.DataFrame, factor: str, output: str) -> tuple[float, float
     alternative: its lowest and highest option mean), less the mean over every point."""
     column, values = points[f"u:{factor}"], points[output]
     overall = float(values.mean())
-    if points[factor].dtype == object:  # an alternative: the means of its options
+    if not pd.api.types.is_numeric_dtype(points[factor]):  # an alternative: its options' means
         means = values.groupby(points[factor]).mean()
         return float(means.min()) - overall, float(means.max()) - overall
     low = values[column <= column.quantile(_TAIL)].mean()
