@@ -10,6 +10,7 @@ reported through a callback.
 from __future__ import annotations
 
 import contextlib
+import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -41,6 +42,7 @@ __all__ = [
     "sentencing_table",
     "stale_staging",
     "study",
+    "sweep",
     "validate_scenario",
     "verify_archive",
 ]
@@ -130,9 +132,14 @@ def run_and_summarise(
     command: str = "",
     defendant_sample: int = 0,
     started: float | None = None,
+    assumption_points: int = 0,
 ) -> dict[str, Any]:
     """Load a scenario (the default when ``config`` is None), run it and summarise it: the
     :attr:`Study.summary` of :func:`run_scenario` (``sim run --json``).
+
+    With ``assumption_points`` N, each headline figure also gets ``assumption_p05`` and
+    ``assumption_p95``: its 5th and 95th percentiles over an N-point Latin hypercube of every
+    assumption that carries a range or alternatives (:func:`with_assumption_interval`).
 
     With ``target_mcse`` (months), replications are added until every headline figure's Monte
     Carlo standard error is at most that, or ``max_replications`` is reached; the summary's
@@ -162,6 +169,7 @@ def run_and_summarise(
         command=command,
         defendant_sample=defendant_sample,
         started=started,
+        assumption_points=assumption_points,
     ).summary
 
 
@@ -238,6 +246,7 @@ def run_scenario(
     command: str = "",
     defendant_sample: int = 0,
     started: float | None = None,
+    assumption_points: int = 0,
 ) -> Study:
     """:func:`run_and_summarise`'s work, returning the :class:`Study` (typed results as well as
     the summary).
@@ -272,6 +281,10 @@ def run_scenario(
             resolved["study"] = {**resolved["study"], "replications": target["replications"]}
             summary = {**results.summary, "target": target}
         simulation_seconds = round(time.perf_counter() - simulation_started, 3)
+        if assumption_points:
+            summary = with_assumption_interval(
+                summary, config, overrides, assumption_points, workers=workers
+            )
         printed = dict(summary)
         folder = None
         if slot is not None:
@@ -429,6 +442,115 @@ def calc(case: str | Path | Mapping[str, Any] | Any) -> Calculation:
     )
 
 
+def with_assumption_interval(
+    summary: Mapping[str, Any],
+    config: str | Path | None,
+    overrides: Mapping[str, Any] | None,
+    points: int,
+    workers: int = 1,
+) -> dict[str, Any]:
+    """The summary with ``assumption_p05``/``assumption_p95`` beside each headline figure
+    (``sim run --assumption-interval N``): the figure's 5th and 95th percentiles over an N-point
+    Latin hypercube of the scenario's ranged assumptions and alternatives, every point with the
+    run's study and common random numbers (:func:`sim.analysis.sensitivity.assumption_interval`).
+    Also ``assumption_interval: {points, rejected_points, factors, design}`` at the top level
+    (points at which a cross-field rule makes the scenario invalid are left out and counted).
+
+    Raises
+    ------
+    InputError
+        ``points`` below 2, or a point at which the scenario is invalid.
+    """
+    from sim.analysis.sensitivity import assumption_interval
+    from sim.analysis.summary import figure_index
+
+    if points < 2:
+        raise InputError(f"{points}: allowed: at least 2 points", field="assumption_points")
+    headline = summary.get("headline")
+    if not headline:
+        return dict(summary)
+    names = [name for name in figure_index(summary) if name.startswith("headline.")]
+    path = DEFAULT_SCENARIO if config is None else config
+    interval, factors, rejected = assumption_interval(
+        path, overrides, names, points, workers=workers
+    )
+    headline = json.loads(json.dumps(headline))  # a copy: the summary is shared
+    for name, (low, high) in interval.items():
+        node = headline
+        for key in name.split(".")[1:]:
+            node = node[key]
+        node["assumption_p05"], node["assumption_p95"] = low, high
+    return {
+        **summary,
+        "headline": headline,
+        "assumption_interval": {
+            "points": points,
+            "rejected_points": rejected,
+            "factors": factors,
+            "design": "latin",
+        },
+    }
+
+
+def sweep(
+    path: str | Path,
+    overrides: Mapping[str, Any] | None = None,
+    *,
+    workers: int = 1,
+    out: Path | None = None,
+    archive: bool = True,
+    results_root: Path = Path("results"),
+    progress: Progress | None = None,
+    command: str = "",
+) -> dict[str, Any]:
+    """Run a sweep file (``sim sweep``; docs/sensitivity.md) and archive it.
+
+    Returns
+    -------
+    dict
+        ``{"points", "outputs": {OUTPUT: {min, p05, median, p95, max}}, "sobol": {OUTPUT:
+        {PARAM: {S1, S1_ci95, ST, ST_ci95}}}}`` (what ``--json`` prints), and, apart from it,
+        ``archive`` and ``wall_seconds`` under the key ``_run``.
+
+    Raises
+    ------
+    InputError
+        Every problem of the sweep file at once, before any work; or an ``out`` that cannot be
+        a new archive folder.
+    """
+    from sim.analysis.sensitivity import load_sweep, run_sweep
+
+    loaded = load_sweep(path, overrides)
+    with contextlib.ExitStack() as stack:
+        slot = None
+        if archive:
+            from sim.output.archive import reserve_archive
+
+            slot = stack.enter_context(reserve_archive(out, results_root))
+        started = time.perf_counter()
+        result = run_sweep(loaded, workers=workers, progress=progress)
+        summary = result.summary()
+        wall_seconds = round(time.perf_counter() - started, 3)
+        folder = None
+        if slot is not None:
+            from sim.output.sweep_archive import write_sweep_archive
+
+            folder = write_sweep_archive(
+                result, summary, slot, wall_seconds=wall_seconds, command=command
+            )
+    return {
+        **summary,
+        "_run": {
+            "archive": None if folder is None else str(folder),
+            "wall_seconds": wall_seconds,
+            "factors": [f.name for f in loaded.factors],
+            "defendants": loaded.scenario.study.defendants,
+            "replications": loaded.scenario.study.replications,
+            "districts": len(loaded.scenario.districts),
+        },
+    }
+
+
 def calculate_case(path: str | Path) -> dict[str, Any]:
     """The worksheet of a case file (``sim calc``)."""
     from sim.guidelines.casefile import load_case
@@ -478,8 +600,12 @@ def reproduce_archive(folder: Path, workers: int = 1) -> tuple[list[str], str]:
     """Verify an archive, re-run it from its config and seed (``sim reproduce``): the tables that
     differ, one line each (none: byte-identical), and the manifest's SHA-256. Raises InputError,
     running nothing, when the archive fails verification."""
+    from sim.output.manifest import load_manifest
+    from sim.output.sweep_archive import is_sweep, reproduce_sweep
     from sim.output.verification import reproduce_archive as reproduce
 
+    if is_sweep(load_manifest(folder)):  # a sweep's archive (issue 13)
+        return reproduce_sweep(folder, workers=workers)
     return reproduce(folder, workers=workers)
 
 

@@ -53,6 +53,7 @@ _OPTIONS = {
     "defendants": "--defendants",
     "block_size": "--block-size",
     "tolerance": "--tolerance",
+    "assumption_points": "--assumption-interval",
 }
 #: Library argument names whose command parameter is named otherwise.
 _PARAMETERS = {"format": "output_format"}
@@ -254,6 +255,16 @@ def run(
             min=0,
         ),
     ] = 0,
+    assumption_interval: Annotated[
+        int,
+        typer.Option(
+            "--assumption-interval",
+            help="Also give each headline figure its 5th-95th percentile over an N-point Latin "
+            "hypercube of the scenario's ranged assumptions and alternatives (common random "
+            "numbers; docs/sensitivity.md).",
+            min=0,
+        ),
+    ] = 0,
 ) -> None:
     """Run a Monte Carlo study: every defendant through every district's policy (help text:
     :data:`_RUN_HELP`)."""
@@ -282,11 +293,16 @@ def run(
             command=" ".join(["sim", *sys.argv[1:]]),
             defendant_sample=sample,
             started=started,
+            assumption_points=assumption_interval,
         )
     if as_json:
         typer.echo(json.dumps(summary, indent=2, ensure_ascii=False))
     else:
         print_summary(summary)
+        if assumption_interval:
+            from sim.console import print_assumption_interval
+
+            print_assumption_interval(summary)
         archive = Path(summary["archive"])
         typer.echo(f"results: {archive}")
         typer.echo(f"report: {archive / 'report.html'}")
@@ -390,6 +406,47 @@ def calibrate(
         print_calibration(result)
         typer.echo(f"calibrated scenario: {result['calibrated']}")
         typer.echo(f"calibration table: {result['table']}")
+
+
+@app.command()
+@_input_errors
+def sweep(
+    sweep_file: Annotated[Path, typer.Argument(help="Sweep file (YAML; docs/sensitivity.md).")],
+    defendants: _Defendants = None,
+    replications: _Replications = None,
+    seed: _Seed = None,
+    workers: Annotated[int, typer.Option("--workers", help="Worker processes.", min=1)] = 1,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Write the sweep's archive to this new folder.")
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print points, output spreads and Sobol' indices.")
+    ] = False,
+) -> None:
+    """Vary a scenario's assumptions over their ranges (common random numbers) and report
+    each output's spread and Sobol' indices (SALib)."""
+    from sim.api import sweep as run_sweep
+    from sim.console import print_sweep, progress_bar
+
+    overrides = {"defendants": defendants, "replications": replications, "seed": seed}
+    with progress_bar(enabled=not as_json) as progress:
+        summary = run_sweep(
+            sweep_file,
+            overrides,
+            workers=workers,
+            out=out,
+            progress=progress,
+            command=" ".join(["sim", *sys.argv[1:]]),
+        )
+    run = summary.pop("_run")
+    if as_json:
+        typer.echo(json.dumps(summary, indent=2, ensure_ascii=False))
+    else:
+        print_sweep(summary, run)
+        typer.echo(f"results: {run['archive']}")
+
+
+_Archive = Annotated[Path, typer.Argument(help="An archive folder written by sim run.")]
 
 
 class Measure(StrEnum):

@@ -49,6 +49,7 @@ from sim.model.profiles import ProfileRecord
 
 __all__ = [
     "DEFAULT_SCENARIO",
+    "Alternative",
     "HeadlinePair",
     "ProfileRecord",
     "PublishedFigure",
@@ -57,6 +58,7 @@ __all__ = [
     "assumptions",
     "load_scenario",
     "resolve_scenario_mapping",
+    "with_alternative",
 ]
 
 #: The built-in default scenario: California, 1995 (the seed opinion's setting).
@@ -140,6 +142,115 @@ class ModellingChoice(StrictModel):
     assumption: bool = False
 
 
+# --- alternatives (issue 13) ------------------------------------------------------------------
+#: Keys a ``file`` option never brings over: the sweep's identity, size and alternatives.
+_NOT_FROM_OPTION_FILES = ("extends", "scenario", "title", "description", "study", "alternatives")
+
+
+class Alternative(StrictModel):
+    """Readings of a block that disagree, each a named option (docs/sensitivity.md).
+
+    ``block`` is the dotted path of the block an option is merged into (empty: the whole
+    scenario). An option is a mapping merged there, or ``{file: PATH}``: the own keys of another
+    scenario file (what it sets itself, not what it ``extends``), merged over the whole scenario;
+    PATH is relative to the scenario file that is run. ``current`` names the option the scenario
+    as written is (choosing it changes nothing), and defaults to the first.
+
+    >>> a = Alternative.model_validate({"source": "x", "options": {"bottom": {}, "middle":
+    ...     {"range_position": {"distribution": "middle"}}}, "block": "judge"})
+    >>> a.labels, a.current_label
+    (['bottom', 'middle'], 'bottom')
+    """
+
+    block: Annotated[
+        str, Field(max_length=200, pattern=r"^([A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*)?$")
+    ] = ""
+    source: Annotated[str, Field(min_length=1, max_length=2000)]
+    current: str | None = None
+    options: Annotated[dict[str, dict[str, Any]], Field(min_length=2, max_length=50)]
+    assumption: bool = True
+
+    @model_validator(mode="after")
+    def _known_current(self) -> Alternative:
+        if self.current is not None and self.current not in self.options:
+            raise ValueError(
+                f"current {self.current!r} is not an option; allowed: {', '.join(self.options)}"
+            )
+        for label, option in self.options.items():
+            if not _SLUG.match(label):
+                raise ValueError(f"option {label!r}: allowed: lower-case letters, digits, hyphens")
+            if "file" in option and (set(option) != {"file"} or self.block):
+                raise ValueError(
+                    f"option {label!r}: a file option is {{file: PATH}} alone, on the whole "
+                    "scenario (no block)"
+                )
+        return self
+
+    @property
+    def labels(self) -> list[str]:
+        """The options' names, in order."""
+        return list(self.options)
+
+    @property
+    def current_label(self) -> str:
+        """The option the scenario as written is."""
+        return self.current or self.labels[0]
+
+    @property
+    def value(self) -> str:
+        """The current option (what :func:`assumptions` lists as the value)."""
+        return self.current_label
+
+
+def with_alternative(
+    resolved: Mapping[str, Any], name: str, label: str, scenario_path: str | Path
+) -> dict[str, Any]:
+    """The merged scenario mapping with alternative ``name`` set to option ``label``.
+
+    Raises
+    ------
+    InputError
+        An unknown alternative or option, or an option file that cannot be read.
+    """
+    table = resolved.get("alternatives")
+    entry = table.get(name) if isinstance(table, Mapping) else None
+    if not isinstance(entry, Mapping):
+        known = ", ".join(table) if isinstance(table, Mapping) and table else "none"
+        raise InputError(f"alternatives.{name}: not declared by the scenario; declared: {known}")
+    alternative = Alternative.model_validate(entry)
+    if label not in alternative.options:
+        raise InputError(
+            f"alternatives.{name}: no option {label!r}; allowed: {', '.join(alternative.labels)}"
+        )
+    if label == alternative.current_label:
+        return dict(resolved)
+    option = alternative.options[label]
+    if "file" in option:
+        other = Path(scenario_path).parent / str(option["file"])
+        if other.suffix.lower() not in _SCENARIO_SUFFIXES:
+            raise InputError(
+                f"alternatives.{name}.options.{label}.file: {option['file']!r}: "
+                "allowed: a scenario file (.yaml, .yml, .json)"
+            )
+        own, _ = load_mapping(other)
+        delta = {k: v for k, v in own.items() if k not in _NOT_FROM_OPTION_FILES}
+        merged = _merge(resolved, delta)
+    else:
+        delta: Any = dict(option)
+        for key in reversed(alternative.block.split(".") if alternative.block else []):
+            delta = {key: delta}
+        merged = _merge(resolved, delta)
+    # The chosen option becomes the current one, so the mapping says which reading it is.
+    merged["alternatives"] = {
+        **resolved["alternatives"],
+        name: {**entry, "current": label},
+    }
+    return merged
+
+
+# --- end of alternatives ---------------------------------------------------------------------
+
+
 class Scenario(StrictModel):
     """A complete study scenario."""
 
@@ -217,6 +328,11 @@ class Scenario(StrictModel):
                 )
             )
         return problems
+
+    # --- alternatives (issue 13) --------------------------------------------------------------
+    #: Named alternative readings of the scenario's choices (:class:`Alternative`), which a sweep
+    #: varies as discrete factors; the scenario as written is each one's ``current`` option.
+    alternatives: dict[str, Alternative] = Field(default_factory=dict)
 
     # --- end of headline and validation -------------------------------------------------------
 

@@ -109,6 +109,7 @@ def run_steps(
     *,
     pleas: tuple[float, int] | None = None,
     lap: Callable[[str], None] = _no_lap,
+    shared: dict[str, object] | None = None,
 ) -> Piece:
     """Run the steps (module docstring) on one piece.
 
@@ -123,29 +124,42 @@ def run_steps(
         Replaces every district's no-deal plea behaviour (a named profile pleads as recorded).
     lap : callable, optional
         Called with each step's name when it is done (``scripts/profile_stages.py`` times them).
+    shared : dict, optional
+        The piece's population, assessment and facts, kept from an earlier call with a scenario
+        whose population, Manual, offense date and aggravated-felony reading are the same (a
+        sweep's points, :mod:`sim.run.sweep`): filled on the first call, reused after.
 
     Returns
     -------
     Piece
     """
-    records, removals = population(scenario, draws)
+    memo: dict[str, object] = {} if shared is None else shared
+    if "facts" not in memo:
+        memo["population"] = population(scenario, draws)
+    records, removals = memo["population"]  # type: ignore[misc]
     lap("population")
     arrest = arrest_districts(scenario, draws.uniforms("arrest.district"))
     lap("arrest")
-    assessment = assess(records, edition(scenario.manual))
+    if "facts" not in memo:
+        memo["assessment"] = assess(records, edition(scenario.manual))
+    assessment: RecordAssessment = memo["assessment"]  # type: ignore[assignment]
     lap("assessment")
-    facts = record_facts(records, assessment.criminal_history_category, removals)
+    if "facts" not in memo:
+        memo["facts"] = record_facts(records, assessment.criminal_history_category, removals)
+    facts: RecordFacts = memo["facts"]  # type: ignore[assignment]
     lap("facts")
     policy_u, judge_u = _decisions(scenario, draws)
     lap("decisions")
-    outcome = _sentence_everywhere(scenario, facts, assessment, policy_u, judge_u, pleas)
+    outcome = _sentence_everywhere(
+        scenario, facts, assessment, policy_u, judge_u, pleas, None if shared is None else memo
+    )
     outcome = outcome._replace(arrest_district=arrest).with_as_arrested()
     if population is generated_population:  # a profile's record is his own in every district
         # Districts with the same numbers share one population (drawn and assessed once).
-        shared: dict[PopulationParameters, list[int]] = {}
+        owners: dict[PopulationParameters, list[int]] = {}
         for d, parameters in scenario.own_populations.items():
-            shared.setdefault(parameters, []).append(d)
-        for parameters, districts in shared.items():
+            owners.setdefault(parameters, []).append(d)
+        for parameters, districts in owners.items():
             outcome = _own_population(
                 scenario, draws, tuple(districts), parameters, outcome, policy_u, judge_u
             )
@@ -199,8 +213,14 @@ def _sentence_everywhere(
     policy_u: PolicyUniforms,
     judge_u: JudgeUniforms,
     pleas: tuple[float, int] | None,
+    memo: dict[str, object] | None = None,
 ) -> BlockOutcome:
-    """Every defendant in every district: policy → dispositions → ranges → the judge."""
+    """Every defendant in every district: policy → dispositions → ranges → the judge.
+
+    With ``memo`` (a sweep's shared piece), a district whose policy, judge and plea behaviour
+    are those of an earlier call gets that call's columns: with the same defendants and
+    uniforms (common random numbers), its outcome is the same. At most
+    :data:`_KEPT_DISTRICT_OUTCOMES` are kept per piece."""
     n, codes = assessment.size, scenario.district_codes
     shape = (n, len(codes))
     out = BlockOutcome(
@@ -215,20 +235,62 @@ def _sentence_everywhere(
         declined_outcome=np.full(shape, -1, dtype=np.int8),
         declined_months=np.zeros(shape, dtype=np.int16),
     )
+    kept: dict[object, tuple] | None = None
+    if memo is not None:
+        kept = memo.setdefault("districts", {})  # type: ignore[assignment]
+    streams = (_offer_positions(scenario), _splits_declined(scenario))
     for d, code in enumerate(codes):
-        policy = _with_pleas(scenario.districts[code], pleas)
-        disposition, ranges, sentences = _sentence_in(
-            scenario, policy, facts, assessment, policy_u, judge_u
-        )
-        prosecuted = disposition.prosecuted
-        out.prosecuted[:, d] = prosecuted
-        out.months[:, d] = np.where(prosecuted, sentences.months, 0)
-        out.position_category[:, d] = sentences.position_category
-        out.offer[:, d] = np.where(prosecuted, disposition.offer, -1)
-        out.final_min_months[:, d] = ranges.final_min_months
-        out.declined_outcome[:, d] = disposition.declined_outcome
-        out.declined_months[:, d] = disposition.declined_months
+        policy = scenario.districts[code]
+        judge = policy.judge or scenario.judge
+        key = (policy.model_dump_json(), judge.model_dump_json(), pleas, streams)
+        if kept is not None and key in kept:
+            columns = kept[key]
+        else:
+            columns = _sentence_district(
+                policy, scenario, facts, assessment, policy_u, judge_u, pleas
+            )
+            if kept is not None and len(kept) < _KEPT_DISTRICT_OUTCOMES:
+                kept[key] = columns
+        (
+            out.prosecuted[:, d],
+            out.months[:, d],
+            out.position_category[:, d],
+            out.offer[:, d],
+            out.final_min_months[:, d],
+            out.declined_outcome[:, d],
+            out.declined_months[:, d],
+        ) = columns
     return out
+
+
+#: District outcomes a sweep's shared piece keeps for reuse (each a few bytes per defendant).
+_KEPT_DISTRICT_OUTCOMES = 64
+
+
+def _sentence_district(
+    policy: DistrictPolicy,
+    scenario: Scenario,
+    facts: RecordFacts,
+    assessment: RecordAssessment,
+    policy_u: PolicyUniforms,
+    judge_u: JudgeUniforms,
+    pleas: tuple[float, int] | None,
+) -> tuple[np.ndarray, ...]:
+    """One district's columns of the outcome (prosecuted, months, position, offer, final
+    minimum, declined outcome, declined months)."""
+    disposition, ranges, sentences = _sentence_in(
+        scenario, _with_pleas(policy, pleas), facts, assessment, policy_u, judge_u
+    )
+    prosecuted = disposition.prosecuted
+    return (
+        prosecuted,
+        np.where(prosecuted, sentences.months, 0),
+        sentences.position_category,
+        np.where(prosecuted, disposition.offer, -1),
+        ranges.final_min_months,
+        disposition.declined_outcome,
+        disposition.declined_months,
+    )
 
 
 def _sentence_in(

@@ -1,0 +1,239 @@
+"""A sweep's points simulated with common random numbers and the population shared.
+
+Every point of a sweep (:mod:`sim.analysis.sensitivity` builds them) is a validated scenario
+with the same study (seed, replications, defendants): each point meets the same defendants and
+the same uniforms, so that a difference between two points is the difference their parameters
+make, not Monte Carlo noise (common random numbers; :mod:`sim.run.streams`).
+
+Points whose population parameters, Manual, offense date and aggravated-felony reading are the
+same (their *population key*) share each piece's population, its guideline assessment, the
+facts policies read and every uniform: these are computed once per replication and piece and
+kept (``shared`` of :func:`sim.run.pipeline.run_steps`), and only the arrest, the districts'
+policies and judges and the tally are run per point. That reuse is what makes a sweep of
+thousands of points affordable (``scripts/bench_sweep.py``). Results are identical whatever the
+worker count, the block size or the cache: the steps see the same numbers either way.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from sim.inputs import InputError
+from sim.model.scenario import Scenario
+from sim.run.pipeline import Draws, run_steps
+from sim.run.runner import (
+    StudyResult,
+    random_block_pieces,
+    reuse_freed_memory,
+    simulate_profile,
+)
+from sim.run.streams import RandomBlock
+from sim.run.tally import StudyTally
+from sim.run.workers import worker_pool
+
+__all__ = [
+    "CACHE_DEFENDANTS",
+    "CachedDraws",
+    "evaluate_points",
+    "population_key",
+]
+
+#: Defendant-replications whose population, assessment and uniforms a worker keeps for reuse
+#: (about 0.3 GB per million; beyond, each point regenerates them: identical results, slower).
+CACHE_DEFENDANTS = 4_000_000
+
+#: ``reduce(result)``: a point's figures from its study result, as (estimates, mcse) arrays.
+Reduce = Callable[[StudyResult], tuple[np.ndarray, np.ndarray]]
+
+
+def population_key(scenario: Scenario) -> str:
+    """What a piece's population and assessment depend on besides the streams: points with the
+    same key share them (the study's seed, the population parameters, the Manual, the offense
+    date and the aggravated-felony definition)."""
+    return json.dumps(
+        [
+            scenario.study.seed,
+            scenario.population.model_dump(mode="json"),
+            scenario.manual,
+            str(scenario.date),
+            scenario.aggravated_felony.model_dump(mode="json"),
+        ],
+        sort_keys=True,
+    )
+
+
+class CachedDraws(Draws):
+    """:class:`sim.run.pipeline.Draws` that keeps every stream it draws (the same numbers:
+    a stream's draws do not depend on who asks)."""
+
+    def __init__(self, random_block: RandomBlock, first: int, stop: int) -> None:
+        super().__init__(random_block, first, stop)
+        self._kept: dict[tuple[str, int | None], np.ndarray] = {}
+
+    def uniforms(self, decision: str, offers: int | None = None) -> np.ndarray:
+        """This piece's uniforms of ``decision``, drawn once."""
+        key = (decision, offers)
+        if key not in self._kept:
+            self._kept[key] = super().uniforms(decision, offers)
+        return self._kept[key]
+
+
+@dataclass
+class _Shared:
+    draws: CachedDraws
+    memo: dict[str, object]
+
+
+#: A worker's kept pieces, by (population key, replication, random block, first, stop).
+_CACHE: dict[tuple[str, int, int, int, int], _Shared] = {}
+
+
+def _caches(scenario: Scenario) -> bool:
+    study = scenario.study
+    return study.defendants * study.replications <= CACHE_DEFENDANTS
+
+
+def _point_tally(scenario: Scenario) -> StudyTally:
+    """One point's tallies: every replication and piece through the steps, sharing what its
+    population key allows."""
+    study = scenario.study
+    key = population_key(scenario)
+    keep = _caches(scenario)
+    if keep and any(k[0] != key for k in _CACHE):
+        _CACHE.clear()  # another population: keep one at a time
+    tally = StudyTally.empty(
+        study.replications, len(scenario.districts), len(scenario.district_pairs)
+    )
+    for replication in range(study.replications):
+        for start in range(0, study.defendants, study.block_size):
+            stop = min(start + study.block_size, study.defendants)
+            for block, first, last in random_block_pieces(start, stop):
+                where = (key, replication, block, first, last)
+                shared = _CACHE.get(where)
+                if shared is None:
+                    random_block = RandomBlock(study.seed, replication, block)
+                    shared = _Shared(CachedDraws(random_block, first, last), {})
+                    if keep:
+                        _CACHE[where] = shared
+                piece = run_steps(scenario, shared.draws, shared=shared.memo)
+                tally.add(replication, piece.tally)
+    return tally
+
+
+def _evaluate(
+    task: tuple[list[Any], Reduce, Callable[[Any], Scenario] | None],
+) -> list[tuple[np.ndarray, np.ndarray] | str]:
+    """Points through every step and ``reduce``: one worker task. With ``build``, each item is
+    turned into its scenario here (in the worker); a point ``build`` refuses (InputError) gives
+    its message instead of figures."""
+    items, reduce, build = task
+    reuse_freed_memory()
+    out: list[tuple[np.ndarray, np.ndarray] | str] = []
+    for item in items:
+        if build is None:
+            scenario = item
+        else:
+            try:
+                scenario = build(item)
+            except InputError as error:
+                out.append(str(error))
+                continue
+        profiles = {
+            name: simulate_profile(scenario, index, name)
+            for index, name in enumerate(scenario.profiles)
+        }
+        out.append(reduce(StudyResult(scenario, _point_tally(scenario), profiles)))
+    return out
+
+
+def _chunks(items: Sequence[Any], size: int) -> Iterator[list[Any]]:
+    for start in range(0, len(items), size):
+        yield list(items[start : start + size])
+
+
+def evaluate_points(
+    points: Sequence[Any],
+    reduce: Reduce,
+    workers: int = 1,
+    progress: Callable[[int, int], None] | None = None,
+    chunk: int | None = None,
+    build: Callable[[Any], Scenario] | None = None,
+    on_invalid: Callable[[int, str], None] | None = None,
+) -> tuple[np.ndarray, np.ndarray, list[int]]:
+    """Simulate every point with common random numbers and reduce each to its figures.
+
+    Parameters
+    ----------
+    points : sequence
+        The points: scenarios, all with the same ``study`` (seed, replications, defendants);
+        or, with ``build``, what ``build`` turns into such a scenario (in the worker, so that
+        validating thousands of scenarios is shared by the workers too).
+    reduce : callable
+        ``reduce(result)`` → (estimates, mcse), two arrays of the same length for every point;
+        picklable when ``workers`` > 1.
+    workers : int
+        Worker processes (1: this process). Results are identical for any value.
+    progress : callable, optional
+        ``progress(done_points, total_points)`` after each chunk.
+    chunk : int, optional
+        Points per worker task (default: about four tasks per worker, at most 64 points).
+    build : callable, optional
+        ``build(point)`` → Scenario; may raise :class:`sim.inputs.InputError` for a point.
+    on_invalid : callable, optional
+        ``on_invalid(index, message)`` for a point ``build`` refused, when its chunk arrives (in
+        point order); it may raise to stop the sweep. Such points are left out of the result.
+
+    Returns
+    -------
+    (estimates, mcse, kept) : arrays of shape (kept points, figures), and the kept points'
+        indices.
+
+    Raises
+    ------
+    ValueError
+        Scenarios whose studies differ (they would not share random numbers).
+    """
+    if not points:
+        return np.empty((0, 0)), np.empty((0, 0)), []
+    if build is None:
+        study = points[0].study
+        for index, scenario in enumerate(points):
+            if scenario.study != study:
+                raise ValueError(f"point {index}: its study differs from point 0's")
+    size = chunk or max(1, min(64, -(-len(points) // (4 * max(workers, 1)))))
+    tasks = [(part, reduce, build) for part in _chunks(points, size)]
+    results: list[tuple[np.ndarray, np.ndarray]] = []
+    kept: list[int] = []
+    done = 0
+
+    def absorb(part: list[tuple[np.ndarray, np.ndarray] | str]) -> None:
+        nonlocal done
+        for item in part:
+            if isinstance(item, str):
+                if on_invalid is not None:
+                    on_invalid(done, item)
+            else:
+                results.append(item)
+                kept.append(done)
+            done += 1
+        if progress is not None:
+            progress(done, len(points))
+
+    try:
+        if workers <= 1:
+            for task in tasks:
+                absorb(_evaluate(task))
+        else:
+            with worker_pool(workers) as pool:
+                for part in pool.imap(_evaluate, tasks):
+                    absorb(part)
+    finally:
+        _CACHE.clear()
+    estimates = np.array([r[0] for r in results], dtype=float)
+    mcse = np.array([r[1] for r in results], dtype=float)
+    return estimates, mcse, kept
