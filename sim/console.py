@@ -595,12 +595,7 @@ def print_comparison(result: Mapping[str, Any]) -> None:
         ``{a, b, paired, pairing, figures: {PATH: {label, unit, a, a_mcse, b, b_mcse,
         difference, mcse, method}}}``.
     """
-    from rich.console import Console
-
-    console = Console(markup=False, emoji=False, highlight=False)
-    if not console.is_terminal:
-        # Piped to a file: wide enough for the labels not to wrap (rich assumes 80 columns).
-        console.width = max(console.width, 120)
+    console = _console()
     console.print(f"A: {printable(result['a'], None)}")
     console.print(f"B: {printable(result['b'], None)}")
     console.print(
@@ -610,7 +605,6 @@ def print_comparison(result: Mapping[str, Any]) -> None:
     table = _table(
         "Headline figures side by side (B − A)", ("figure", "A", "B", "B − A", "MCSE", "method")
     )
-    table.columns[0].justify = "left"
     for entry in result["figures"].values():
         digits = 2 if entry["unit"] == "months" else 4
         difference = entry["difference"]
@@ -622,7 +616,7 @@ def print_comparison(result: Mapping[str, Any]) -> None:
             "–" if entry["mcse"] is None else f"{entry['mcse']:.{digits + 1}f}",
             entry["method"],
         )
-    console.print(table)
+    _show(console, table)
     for side in ("a", "b"):
         if result.get(f"only_in_{side}"):
             console.print(f"only in {side.upper()}: {', '.join(result[f'only_in_{side}'])}")
@@ -664,9 +658,7 @@ def print_assumption_interval(summary: Mapping[str, Any]) -> None:
 def print_sweep(summary: Mapping[str, Any], run: Mapping[str, Any]) -> None:
     """A sweep's outputs (spread over the points) and, for a Sobol' design, each output's
     indices with their bootstrap 95% intervals (``sim sweep``)."""
-    from rich.console import Console
-
-    console = Console(markup=False, emoji=False, highlight=False)
+    console = _console()
     console.print(
         f"{summary['points']:,} points x {run['replications']} replications x "
         f"{run['defendants']:,} defendants, {run['wall_seconds']} s; common random numbers"
@@ -680,7 +672,7 @@ def print_sweep(summary: Mapping[str, Any], run: Mapping[str, Any]) -> None:
                 for k in ("min", "p05", "median", "p95", "max")
             ),
         )
-    console.print(table)
+    _show(console, table)
     for output, by_parameter in summary["sobol"].items():
         table = _table(
             f"Sobol' indices of {printable(output, None)} (bootstrap 95%)",
@@ -696,4 +688,4 @@ def print_sweep(summary: Mapping[str, Any], run: Mapping[str, Any]) -> None:
                     low, high = e[f"{key}_ci95"]
                     cells.append(f"{e[key]:.3f} [{low:.3f}, {high:.3f}]")
             table.add_row(printable(parameter, None), *cells)
-        console.print(table)
+        _show(console, table)
