@@ -191,7 +191,9 @@ def test_report_names_assumptions_and_the_reproducing_command(archive):
     markdown = (archive / "report.md").read_text()
     assert "## Assumptions" in markdown
     assert "judge.range_position" in markdown
-    assert f"sim reproduce {archive.name}" in markdown
+    reproduce = next(line for line in markdown.splitlines() if "sim reproduce" in line)
+    assert reproduce.startswith(".venv/bin/sim reproduce ")
+    assert reproduce.endswith(archive.name)
     html = (archive / "report.html").read_text()
     assert "data:image/png;base64," in html
     assert "http://" not in html  # self-contained: nothing to fetch

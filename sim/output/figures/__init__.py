@@ -38,7 +38,7 @@ from __future__ import annotations
 
 from sim.output.figures.convergence import convergence
 from sim.output.figures.decomposition import selection_vs_policy, variance_shares
-from sim.output.figures.distributions import district_distributions
+from sim.output.figures.distributions import district_distributions, sentence_histogram
 from sim.output.figures.gaps import gap_heatmap, paired_differences
 from sim.output.figures.profiles import profiles
 from sim.output.figures.render import FIGURE_NAMES, render_figures
@@ -55,5 +55,6 @@ __all__ = [
     "profiles",
     "render_figures",
     "selection_vs_policy",
+    "sentence_histogram",
     "variance_shares",
 ]
