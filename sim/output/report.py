@@ -221,7 +221,7 @@ def _months(value: float) -> str:
     return f"{value:.1f}"
 
 
-def _profile_outcome(frame: pd.DataFrame) -> str:
+def _profile_outcome(frame: pd.DataFrame, prose: bool = False) -> str:
     """A profile's sentences in one district in words: "70 mo." when every draw gets the same,
     "24 mo. (90%) / 60 mo. (10%)" when the draws get two values, else "mean 31.2 mo. (24–60)".
 
@@ -236,11 +236,18 @@ def _profile_outcome(frame: pd.DataFrame) -> str:
     if pd.isna(low) or pd.isna(high):
         return f"mean {mean:.1f} mo."
     if low == high:
-        return f"{low:.0f} mo."
+        return f"{low:.0f} months" if prose else f"{low:.0f} mo."
     share = (high - mean) / (high - low)
     deals = [v for k, v in metric.items() if str(k).startswith("deal_share:") and v > 0]
     if len(deals) == 2 and any(abs(share - d) < 1e-6 for d in deals):
+        if prose:
+            return (
+                f"{low:.0f} months in {100 * share:.0f}% of draws and {high:.0f} months in "
+                f"{100 * (1 - share):.0f}%"
+            )
         return f"{low:.0f} mo. ({100 * share:.0f}%) / {high:.0f} mo. ({100 * (1 - share):.0f}%)"
+    if prose:
+        return f"{mean:.1f} months on average ({low:.0f} to {high:.0f})"
     return f"mean {mean:.1f} mo. ({low:.0f}–{high:.0f})"
 
 
@@ -277,7 +284,7 @@ def _findings(
         if declining:
             sentences.append(
                 " ".join(
-                    f"{esc(names.get(c, c))} declines to prosecute {100 * s:.0f}% of them"
+                    f"{esc(names.get(c, c))} declines to prosecute {100 * s:.0f}% of all defendants"
                     for c, s in declining
                 )
                 + " (they get no § 1326 sentence and are not counted in the gap)."
@@ -285,8 +292,8 @@ def _findings(
     same = [g for g in groups if len(g) > 1]
     for group in same:
         sentences.append(
-            f"{esc(_group_name(group, names))} sentence every defendant alike (identical "
-            "policies), so they are reported together."
+            f"{esc(_and(_group_name(group, names)))} have identical policies and sentence "
+            "every defendant alike, so they are reported together."
         )
     selection = tables.get("selection_vs_policy")
     if selection is not None and not selection.empty:
@@ -296,7 +303,7 @@ def _findings(
         ].set_index("part")["estimate"]
         a, b = selection["district_a"].iloc[0], selection["district_b"].iloc[0]
         sentences.append(
-            f"As arrested, defendants sentenced in {esc(names.get(a, a))} serve "
+            f"As arrested, defendants sentenced in {esc(names.get(a, a))} get "
             f"{first['observed_gap_months']:.1f} months more on average than those sentenced "
             f"in {esc(names.get(b, b))}: {first['treatment_months']:.1f} months because the "
             f"districts treat the same defendants differently and "
@@ -319,7 +326,10 @@ def _findings(
             code = group[0]
             frame = rows[rows["district"] == code]
             if not frame.empty:
-                outcomes.append(f"{_profile_outcome(frame)} in {esc(_group_name(group, names))}")
+                outcomes.append(
+                    f"{_profile_outcome(frame, prose=True)} in "
+                    f"{esc(_and(_group_name(group, names)))}"
+                )
         if outcomes:
             text = f"The named defendant {esc(_title(name))} would get " + " but ".join(outcomes)
             sentences.append(text if text.endswith(".") else text + ".")
@@ -340,6 +350,12 @@ _ANOVA = {
     "record_main_effect": "record (main effect)",
     "district_record_interaction": "district × record interaction",
 }
+
+
+def _and(label: str) -> str:
+    """``"S.D., E.D., N.D. Cal."`` → ``"S.D., E.D. and N.D. Cal."`` (prose)."""
+    head, comma, tail = label.rpartition(", ")
+    return f"{head} and {tail}" if comma else label
 
 
 def _title(slug: str) -> str:
@@ -586,7 +602,8 @@ CAPTIONS = {
     "(share of all defendants per 6-month bin; the left bar is the share the district declines "
     "to prosecute). Districts with identical policies are drawn once.",
     "months_by_category": "Mean sentence by criminal history category in each district "
-    "(months, prosecuted defendants of the archived defendant sample).",
+    "(months; every defendant in every district, a declined defendant counted as 0 months). "
+    "Districts with identical policies are drawn once.",
     "district_distributions": "Sentence distributions by district: every synthetic defendant "
     "sentenced in every district (months, among prosecuted defendants).",
     "paired_differences": "Paired differences: the same defendants' sentences in two districts "

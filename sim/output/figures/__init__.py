@@ -36,6 +36,7 @@ Conventions, the same in every figure:
 
 from __future__ import annotations
 
+from sim.output.figures.by_category import months_by_category
 from sim.output.figures.convergence import convergence
 from sim.output.figures.decomposition import selection_vs_policy, variance_shares
 from sim.output.figures.distributions import district_distributions, sentence_histogram
@@ -51,6 +52,7 @@ __all__ = [
     "district_colors",
     "district_distributions",
     "gap_heatmap",
+    "months_by_category",
     "paired_differences",
     "profiles",
     "render_figures",

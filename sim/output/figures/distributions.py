@@ -172,8 +172,8 @@ def sentence_histogram(
         ax = _new_axes(ax, height=2.8)
         sns.histplot(
             data=data, x="months", weights="share", hue="district", hue_order=hue_order,
-            palette=palette, binwidth=binwidth, binrange=(0, float(bins[-1])), element="step", fill=True, alpha=0.25,
-            linewidth=1.1, ax=ax, legend=True,
+            palette=palette, binwidth=binwidth, binrange=(0, float(bins[-1])),
+            element="step", fill=True, alpha=0.25, linewidth=1.1, ax=ax, legend=True,
         )  # fmt: skip
         width = binwidth * 0.8 / len(hue_order)
         for i, label in enumerate(hue_order):

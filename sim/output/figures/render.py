@@ -9,6 +9,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from sim.output.figures.by_category import months_by_category
 from sim.output.figures.convergence import convergence
 from sim.output.figures.decomposition import selection_vs_policy, variance_shares
 from sim.output.figures.distributions import sentence_histogram
@@ -19,6 +20,7 @@ from sim.output.figures.style import _DPI, _style, _unique
 #: Figure stems written by :func:`render_figures`, in drawing order.
 FIGURE_NAMES = (
     "sentence_histogram",
+    "months_by_category",
     "paired_differences",
     "gap_heatmap",
     "profiles",
@@ -45,6 +47,14 @@ def _figures(tables: Mapping[str, pd.DataFrame]) -> list[tuple[str, Callable[[],
                 "sentence_histogram",
                 lambda f=frame, d=tables["districts"]: sentence_histogram(f, d),
             )
+        )
+    if (frame := table("months_by_category")) is not None:
+        names = None
+        if order is not None:
+            districts = tables["districts"]
+            names = dict(zip(districts["district"], districts["name"], strict=True))
+        draws.append(
+            ("months_by_category", lambda f=frame, n=names: months_by_category(f, names=n))
         )
     if (frame := table("pair_differences")) is not None:
         draws.append(("paired_differences", lambda f=frame: paired_differences(f)))
