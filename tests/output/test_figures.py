@@ -32,6 +32,10 @@ def _draw(name, tables, ax=None):
     """Call figure ``name`` with its table(s) and default arguments."""
     if name == "district_distributions":
         return plots.district_distributions(tables["distributions"], ax=ax)
+    if name == "sentence_histogram":
+        return plots.sentence_histogram(tables["distributions"], tables["districts"], ax=ax)
+    if name == "months_by_category":
+        return plots.months_by_category(tables["months_by_category"], ax=ax)
     if name == "paired_differences":
         return plots.paired_differences(tables["pair_differences"], ax=ax)
     if name == "gap_heatmap":
@@ -228,10 +232,12 @@ def test_package_exports_the_public_names():
         "district_colors",
         "district_distributions",
         "gap_heatmap",
+        "months_by_category",
         "paired_differences",
         "profiles",
         "render_figures",
         "selection_vs_policy",
+        "sentence_histogram",
         "variance_shares",
     }
     for name in plots.__all__:
@@ -250,7 +256,7 @@ def archived_figures(archived_run):
 def test_an_archive_holds_every_figure(archived_figures):
     paths, _ = archived_figures
     assert [p.name for p in paths] == sorted(
-        f"{name}.{ext}" for name in plots.FIGURE_NAMES for ext in ("png", "svg")
+        f"{name}.{ext}" for name in plots.FIGURE_NAMES for ext in ("png", "svg", "pdf")
     )
 
 
@@ -260,7 +266,7 @@ def test_two_renders_are_sorted_and_byte_identical(tables, tmp_path):
     second = plots.render_figures(tables, tmp_path / "second", IDENTITY)
     assert first == sorted(first)
     assert [p.name for p in first] == sorted(
-        f"{name}.{ext}" for name in plots.FIGURE_NAMES for ext in ("png", "svg")
+        f"{name}.{ext}" for name in plots.FIGURE_NAMES for ext in ("png", "svg", "pdf")
     )
     for a, b in zip(first, second, strict=True):
         assert a.name == b.name
@@ -277,16 +283,22 @@ def test_identity_is_in_every_file_and_pngs_are_not_blank(archived_figures):
                 assert image.width >= 3.5 * 300 * 0.95  # one column at 300 dpi
                 pixels = np.asarray(image.convert("RGB"))
                 assert (pixels != pixels[0, 0]).any()  # more than one colour
-        else:
+        elif path.suffix == ".svg":
             text = path.read_text(encoding="utf-8")
             assert identity in text
             assert "<dc:date>" not in text
+            assert "<text" in text  # text kept as text (svg.fonttype none), editable
+        else:
+            data = path.read_bytes()
+            assert data.startswith(b"%PDF")
+            assert b"CreationDate" not in data
+            assert b"ModDate" not in data
 
 
 def test_missing_or_empty_tables_are_skipped(tables, tmp_path):
     subset = {"variance_shares": tables["variance_shares"], "profiles": tables["profiles"][:0]}
     paths = plots.render_figures(subset, tmp_path, IDENTITY, dpi=72)
-    assert [p.name for p in paths] == ["variance_shares.png", "variance_shares.svg"]
+    assert [p.name for p in paths] == [f"variance_shares.{e}" for e in ("pdf", "png", "svg")]
 
 
 def test_many_districts_show_the_reference_against_the_others_in_grey():

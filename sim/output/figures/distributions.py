@@ -188,7 +188,7 @@ def sentence_histogram(
         ax.set_xticks([-binwidth * 2.5, *ticks], ["declined", *(f"{t:.0f}" for t in ticks)])
         ax.set_xlim(-binwidth * 4, bins[-1])
         ax.set_xlabel("Sentence (months)")
-        ax.set_ylabel("Share of all defendants")
+        ax.set_ylabel("Defendants (share of all)")
         ax.set_title("Sentences of the same defendants", loc="left")
         legend = ax.get_legend()
         if legend is not None:

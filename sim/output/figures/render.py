@@ -37,9 +37,11 @@ def _figures(tables: Mapping[str, pd.DataFrame]) -> list[tuple[str, Callable[[],
         frame = tables.get(name)
         return None if frame is None or frame.empty else frame
 
-    order = None
+    order = names = None
     if table("districts") is not None:
         order = _unique(tables["districts"]["district"])
+        districts = tables["districts"]
+        names = dict(zip(districts["district"], districts["name"], strict=True))
     draws: list[tuple[str, Callable[[], Axes]]] = []
     if (frame := table("distributions")) is not None and order is not None:
         draws.append(
@@ -49,18 +51,18 @@ def _figures(tables: Mapping[str, pd.DataFrame]) -> list[tuple[str, Callable[[],
             )
         )
     if (frame := table("months_by_category")) is not None:
-        names = None
-        if order is not None:
-            districts = tables["districts"]
-            names = dict(zip(districts["district"], districts["name"], strict=True))
         draws.append(
             ("months_by_category", lambda f=frame, n=names: months_by_category(f, names=n))
         )
     if (frame := table("pair_differences")) is not None:
-        draws.append(("paired_differences", lambda f=frame: paired_differences(f)))
+        draws.append(
+            ("paired_differences", lambda f=frame, n=names: paired_differences(f, names=n))
+        )
     if (frame := table("gap_by_cell")) is not None:
         a, b = frame["district_a"].iloc[0], frame["district_b"].iloc[0]
-        draws.append(("gap_heatmap", lambda f=frame, a=a, b=b: gap_heatmap(f, a, b)))
+        draws.append(
+            ("gap_heatmap", lambda f=frame, a=a, b=b, n=names: gap_heatmap(f, a, b, names=n))
+        )
     if (frame := table("profiles")) is not None:
         draws.append(("profiles", lambda f=frame: profiles(f, district_order=order)))
     if (frame := table("selection_vs_policy")) is not None:

@@ -203,8 +203,8 @@ def _signed(value: float) -> str:
 
 
 def _pair_label(a: str, b: str) -> str:
-    """``a − b`` with a true minus sign."""
-    return f"{a} − {b}"
+    """``a − b`` with a true minus sign (``a`` alone when ``b`` is empty: a merged label)."""
+    return f"{a} − {b}" if b else a
 
 
 # --- empirical distribution functions --------------------------------------------------------
