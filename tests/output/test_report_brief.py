@@ -16,8 +16,9 @@ from sim.output.figures.style import (
     group_label,
     identical_groups,
     merged_labels,
+    profile_outcome,
 )
-from sim.output.report import _GLOSSARY, _profile_outcome, _topic, cited_sources
+from sim.output.report import _GLOSSARY, _topic, cited_sources
 
 
 def _profile(low, high, mean, deals):
@@ -27,13 +28,13 @@ def _profile(low, high, mean, deals):
 
 
 def test_a_profile_in_words_one_value_two_values_or_a_mean():
-    assert _profile_outcome(_profile(70, 70, 70.0, {"no_deal": 1.0})) == "70 mo."
+    assert profile_outcome(_profile(70, 70, 70.0, {"no_deal": 1.0})) == "70 mo."
     # 0.9 × 24 + 0.1 × 60 = 27.6: two deals, 90% at the minimum.
     two = _profile(24, 60, 27.6, {"a": 0.9, "b": 0.1, "no_deal": 0.0})
-    assert _profile_outcome(two) == "24 mo. (90%) / 60 mo. (10%)"
-    assert _profile_outcome(two, prose=True) == "24 months in 90% of draws and 60 months in 10%"
+    assert profile_outcome(two) == "24 mo. (90%) / 60 mo. (10%)"
+    assert profile_outcome(two, prose=True) == "24 months in 90% of draws and 60 months in 10%"
     # A mean no two-point split of the deals explains: shown as a mean and a range.
-    assert _profile_outcome(_profile(24, 60, 30.0, {"a": 0.9, "b": 0.1})) == (
+    assert profile_outcome(_profile(24, 60, 30.0, {"a": 0.9, "b": 0.1})) == (
         "mean 30.0 mo. (24–60)"
     )
 

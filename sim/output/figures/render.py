@@ -64,7 +64,9 @@ def _figures(tables: Mapping[str, pd.DataFrame]) -> list[tuple[str, Callable[[],
             ("gap_heatmap", lambda f=frame, a=a, b=b, n=names: gap_heatmap(f, a, b, names=n))
         )
     if (frame := table("profiles")) is not None:
-        draws.append(("profiles", lambda f=frame: profiles(f, district_order=order)))
+        draws.append(
+            ("profiles", lambda f=frame, n=names: profiles(f, district_order=order, names=n))
+        )
     if (frame := table("selection_vs_policy")) is not None:
         draws.append(("selection_vs_policy", lambda f=frame: selection_vs_policy(f)))
     if (frame := table("variance_shares")) is not None:

@@ -326,3 +326,33 @@ def merged_labels(
         label = group_label(shorts)
         labels[group[0]] = f"{label} (identical policies)" if len(group) > 1 else label
     return labels
+
+
+def profile_outcome(frame: pd.DataFrame, prose: bool = False) -> str:
+    """A profile's sentences in one district in words: "70 mo." when every draw gets the same,
+    "24 mo. (90%) / 60 mo. (10%)" when the draws get two values, else "mean 31.2 mo. (24–60)".
+
+    Two values are read off the mean: with shares p at the minimum and 1 − p at the maximum,
+    p = (max − mean) / (max − min); it is shown only when p is one of the deal shares (each deal
+    gives one sentence), so the split is what the draws got, not a guess.
+    """
+    metric = frame.set_index("metric")["estimate"]
+    low, high, mean = metric.get("min_months"), metric.get("max_months"), metric["mean_months"]
+    if pd.isna(mean):
+        return "–"
+    if pd.isna(low) or pd.isna(high):
+        return f"mean {mean:.1f} mo."
+    if low == high:
+        return f"{low:.0f} months" if prose else f"{low:.0f} mo."
+    share = (high - mean) / (high - low)
+    deals = [v for k, v in metric.items() if str(k).startswith("deal_share:") and v > 0]
+    if len(deals) == 2 and any(abs(share - d) < 1e-6 for d in deals):
+        if prose:
+            return (
+                f"{low:.0f} months in {100 * share:.0f}% of draws and {high:.0f} months in "
+                f"{100 * (1 - share):.0f}%"
+            )
+        return f"{low:.0f} mo. ({100 * share:.0f}%) / {high:.0f} mo. ({100 * (1 - share):.0f}%)"
+    if prose:
+        return f"{mean:.1f} months on average ({low:.0f} to {high:.0f})"
+    return f"mean {mean:.1f} mo. ({low:.0f}–{high:.0f})"
