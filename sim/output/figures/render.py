@@ -68,7 +68,9 @@ def _figures(tables: Mapping[str, pd.DataFrame]) -> list[tuple[str, Callable[[],
             ("profiles", lambda f=frame, n=names: profiles(f, district_order=order, names=n))
         )
     if (frame := table("selection_vs_policy")) is not None:
-        draws.append(("selection_vs_policy", lambda f=frame: selection_vs_policy(f)))
+        draws.append(
+            ("selection_vs_policy", lambda f=frame, n=names: selection_vs_policy(f, names=n))
+        )
     if (frame := table("variance_shares")) is not None:
         draws.append(("variance_shares", lambda f=frame: variance_shares(f)))
     if (frame := table("replications")) is not None:
