@@ -30,6 +30,7 @@ TABLES = (
     "headline",
     "overall",
     "validation",
+    "months_by_category",
 )
 
 

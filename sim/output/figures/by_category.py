@@ -68,7 +68,7 @@ def months_by_category(
         categories = sorted(data["category"].unique())
         ax.set_xticks(categories, [_ROMAN[c - 1] for c in categories])
         ax.set_ylim(bottom=0)
-        ax.set_xlabel("Criminal history category")
+        ax.set_xlabel("Criminal history category (I–VI)")
         ax.set_ylabel("Mean sentence (months;\ndeclined = 0)")
         ax.set_title("Sentences by criminal history", loc="left")
         _light_grid(ax, "y")
