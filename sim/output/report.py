@@ -245,7 +245,7 @@ def _findings(
             f"{more} in {na} than in {nb} when both districts prosecute them"
         )
         if not pd.isna(gap.get("ci95_low")) and not pd.isna(gap.get("mcse")):
-            sentence += f" (95% interval {gap['ci95_low']:.1f} to {gap['ci95_high']:.1f})"
+            sentence += f" (95% interval {gap['ci95_low']:.2f} to {gap['ci95_high']:.2f})"
         sentences.append(sentence + f"; that is {100 * both:.0f}% of defendants.")
         declined = [
             (code, rows.loc[("declined_share", code)]["estimate"])
@@ -518,11 +518,8 @@ def _as_arrested_tables(tables, fmt, names, groups) -> list[_Table]:
             )
         )
     selection = tables["selection_vs_policy"]
-    first = {code: group[0] for group in groups for code in group}
-    sel_rows = []
+    sel_rows = []  # every pair: as arrested, identical policies still meet different caseloads
     for (a, b), group in selection.groupby(["district_a", "district_b"], sort=False):
-        if first.get(a, a) != a or first.get(b, b) != b or first.get(a) == first.get(b):
-            continue
         part = group.set_index("part")
         sel_rows.append(
             [f"{fmt.esc(names.get(a, a))} − {fmt.esc(names.get(b, b))}"]

@@ -74,7 +74,7 @@ def _figures(tables: Mapping[str, pd.DataFrame]) -> list[tuple[str, Callable[[],
     if (frame := table("variance_shares")) is not None:
         draws.append(("variance_shares", lambda f=frame: variance_shares(f)))
     if (frame := table("replications")) is not None:
-        draws.append(("convergence", lambda f=frame: convergence(f)))
+        draws.append(("convergence", lambda f=frame, n=names: convergence(f, names=n)))
     return draws
 
 
