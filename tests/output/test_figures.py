@@ -133,7 +133,8 @@ def test_gap_heatmap_blank_cells_reversed_pair_and_centred_colours():
     assert grid[0, 5] == 4.0
     assert mesh.norm.vmin == -mesh.norm.vmax == -30.0  # diverging, centred at 0
     assert [tick.get_text() for tick in ax.get_xticklabels()] == list(_ROMAN)
-    assert {t.get_text() for t in ax.texts} == {"−2.0", "4.0", "30.0"}
+    # Each cell: its gap, and below it its defendants.
+    assert {t.get_text() for t in ax.texts} == {"−2.0", "4.0", "30.0", "10", "5", "7"}
     reversed_ax = plots.gap_heatmap(table, "B", "A")
     assert reversed_ax.collections[0].get_array().reshape(2, 6)[1, 2] == -30.0
     assert "B − A" in _colorbar_label(reversed_ax)
@@ -169,8 +170,8 @@ def test_paired_differences_switches_to_quantile_rows_for_many_pairs():
             "count": n,
         }
         for i, a in enumerate(codes)
-        for b in codes[i + 1 :]
-        for d, n in ((-3, 1), (0, 6), (12, 3))
+        for j, b in enumerate(codes[i + 1 :])
+        for d, n in ((-3, 1), (0, 6), (12, 3 + 5 * i + j))  # no two pairs alike
     ]
     table = pd.DataFrame(rows)
     ax = plots.paired_differences(table)  # 10 pairs > 8 colours
@@ -215,13 +216,18 @@ def test_mean_months_convergence_and_profiles_legend(tables):
     ax = plots.convergence(tables["replications"], metric="mean_months", district_a="CAS")
     assert "CAS" in ax.get_title(loc="left")
     assert "(months)" in ax.get_ylabel()
-    ax = plots.profiles(tables["profiles"])
+    districts = tables["districts"]
+    names = dict(zip(districts["district"], districts["name"], strict=True))
+    ax = plots.profiles(tables["profiles"], names=names)
     texts = {t.get_text() for t in ax.texts}
-    assert {"banuelos-rodriguez", "worst-offender"} <= texts
+    assert {"Banuelos-Rodriguez", "Worst-Offender"} <= texts
+    # The seed's defendant: 70 months in C.D. Cal.; the deal's two sentences elsewhere.
+    assert "70 mo." in texts
+    assert any(re.fullmatch(r"24 mo\. \(\d+%\) / 60 mo\. \(\d+%\)", t) for t in texts)
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
     assert legend == ["No-deal final range", "Statutory maximum", "Simulated mean, min–max"]
-    rows = tables["profiles"].drop_duplicates(["profile", "district"])
-    assert [t.get_text() for t in ax.get_yticklabels()] == list(rows["district"])
+    ticks = ["C.D. Cal.", "S.D., E.D., N.D. Cal.\n(identical policies)"]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ticks * 2
 
 
 def test_package_exports_the_public_names():

@@ -106,7 +106,7 @@ def profiles(
         ax.set_ylim(total - _GROUP_GAP, -0.6)
         ax.set_xlim(0, right * 1.06 if right > 0 else 1.0)
         ax.set_xlabel("Sentence (months)")
-        ax.set_ylabel("District")
+        ax.set_ylabel("District (name)")
         ax.set_title("Named defendants by district", loc="left")
         _light_grid(ax, "x", color=_PROFILE_GRID_GREY)
         _legend_below(ax, _legend_handles(), ncol=1)
