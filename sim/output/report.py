@@ -577,9 +577,9 @@ CAPTIONS = {
     "paired_differences": "Paired differences: the same defendants' sentences in two districts "
     "(first minus second, months; a declined defendant counts 0 months).",
     "gap_heatmap": "Mean paired gap by Chapter Two offense level and criminal history category "
-    "(months, first district pair; the number in a cell is its defendants). A negative cell "
-    "means the second district sentences those defendants longer on average; at the lowest "
-    "levels that is mostly because the first district declines many of them (0 months here).",
+    "(months, first district pair; the number in italics is the cell's defendants). A "
+    "negative cell means the second district's sentences are longer there on average; a "
+    "declined defendant counts 0 months here.",
     "profiles": "Named defendants in each district: no-deal final range, statutory maximum and "
     "simulated sentences.",
     "selection_vs_policy": "As-arrested gap in mean sentences split into treatment (what the "
@@ -801,6 +801,28 @@ _SECTIONS: tuple[tuple[str, str, str, tuple[Callable[..., Any], ...], tuple[str,
 _APPENDIX_FIGURES = ("convergence",)
 
 
+def _caption(stem: str, tables: Mapping[str, pd.DataFrame], names: Mapping[str, str]) -> str:
+    """A figure's caption; the heat map's says why its negative cells are negative when the
+    first district of its pair declines defendants the second prosecutes."""
+    caption = CAPTIONS.get(stem, stem)
+    cells = tables.get("gap_by_cell")
+    if stem != "gap_heatmap" or cells is None or cells.empty:
+        return caption
+    a, b = cells["district_a"].iloc[0], cells["district_b"].iloc[0]
+    districts = tables["districts"]
+    shares = districts[
+        (districts["view"] == "counterfactual") & (districts["metric"] == "prosecuted_share")
+    ].set_index("district")["estimate"]
+    declined_a = 1 - float(shares.get(a, 1.0))
+    if declined_a > float(1 - shares.get(b, 1.0)) and declined_a > 0:
+        caption += (
+            f" {names.get(a, a)} declines {100 * declined_a:.0f}% of defendants, so a cell "
+            "where it declines many can be negative even where it sentences those it "
+            f"prosecutes longer than {names.get(b, b)} does."
+        )
+    return caption
+
+
 def _context(
     folder_name: str,
     manifest: Mapping[str, Any],
@@ -833,7 +855,7 @@ def _context(
                 {
                     "name": name,
                     "number": number,
-                    "caption": esc(CAPTIONS.get(stem, stem)),
+                    "caption": esc(_caption(stem, tables, names)),
                     "data": base64.b64encode(data).decode("ascii"),
                 }
             )
