@@ -65,7 +65,15 @@ REPORT_FILES = ("report.md", "report.html")
 #: The tables the report reads.
 _REPORT_TABLES = ("districts", "pairwise", "variance_shares", "selection_vs_policy")
 #: Tables the report shows when the archive has them (archives written before issue 12 do not).
-_OPTIONAL_TABLES = ("headline", "overall", "validation", "inequality", "profiles", "distributions")
+_OPTIONAL_TABLES = (
+    "headline",
+    "overall",
+    "validation",
+    "inequality",
+    "profiles",
+    "distributions",
+    "gap_by_cell",
+)
 #: Figures the report shows: PNG files with plain names.
 _FIGURE_NAME = re.compile(r"[A-Za-z0-9_-]{1,100}\.png")
 _PNG = b"\x89PNG\r\n\x1a\n"
