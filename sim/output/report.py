@@ -246,14 +246,16 @@ def _findings(
         rows = headline.set_index(["metric", headline["district"].fillna("")])
         gap = rows.loc[("gap_months", "")]
         both = rows.loc[("both_prosecuted_share", "")]["estimate"]
-        more = "more" if gap["estimate"] >= 0 else "less"
+        sign = 1 if gap["estimate"] >= 0 else -1  # "less" with the interval's signs turned
         amount = fmt.strong(f"{abs(gap['estimate']):.1f} months")
         sentence = (
             f"The same defendants receive on average {amount} "
-            f"{more} in {na} than in {nb} when both districts prosecute them"
+            f"{'more' if sign > 0 else 'less'} in {na} than in {nb} when both districts "
+            "prosecute them"
         )
         if not pd.isna(gap.get("ci95_low")) and not pd.isna(gap.get("mcse")):
-            sentence += f" (95% interval {gap['ci95_low']:.2f} to {gap['ci95_high']:.2f})"
+            low, high = sorted((sign * gap["ci95_low"], sign * gap["ci95_high"]))
+            sentence += f" (95% interval {low:.2f} to {high:.2f})"
         sentences.append(sentence + f"; that is {100 * both:.0f}% of defendants.")
         declined = [
             (code, rows.loc[("declined_share", code)]["estimate"])
@@ -281,20 +283,23 @@ def _findings(
             & (selection["district_b"] == selection["district_b"].iloc[0])
         ].set_index("part")["estimate"]
         a, b = selection["district_a"].iloc[0], selection["district_b"].iloc[0]
+        observed = first["observed_gap_months"]
         sentences.append(
             f"As arrested, defendants sentenced in {esc(names.get(a, a))} get "
-            f"{first['observed_gap_months']:.1f} months more on average than those sentenced "
-            f"in {esc(names.get(b, b))}: {first['treatment_months']:.1f} months because the "
-            f"districts treat the same defendants differently and "
-            f"{first['composition_months']:.1f} because they prosecute different defendants."
+            f"{abs(observed):.1f} months {'more' if observed >= 0 else 'less'} on average than "
+            f"those sentenced in {esc(names.get(b, b))}; of the difference "
+            f"({_signed(observed)} months), {_signed(first['treatment_months'])} is due to the "
+            f"districts treating the same defendants differently (treatment) and "
+            f"{_signed(first['composition_months'])} to their prosecuting different defendants "
+            "(composition)."
         )
     shares = tables.get("variance_shares")
     if shares is not None and not shares.empty and "district" in set(shares["component"]):
         part = shares.set_index("component")["estimate"]
         sentences.append(
-            f"The district explains {100 * part['district']:.0f}% of the variation in sentences; "
+            f"The district explains {_share(part['district'])} of the variation in sentences; "
             f"the defendant's record (criminal history, § 2L1.2 enhancement, other) explains "
-            f"{100 * sum(part.get(k, 0.0) for k in _RECORD_PARTS):.0f}%."
+            f"{_share(sum(part.get(k, 0.0) for k in _RECORD_PARTS))}."
         )
     profiles = tables.get("profiles")
     if profiles is not None and not profiles.empty:
@@ -329,6 +334,17 @@ _ANOVA = {
     "record_main_effect": "record (main effect)",
     "district_record_interaction": "district × record interaction",
 }
+
+
+def _share(value: float) -> str:
+    """A share in words' precision: whole percent, one decimal below 1% (0.4%)."""
+    return f"{100 * value:.1f}%" if 0 < abs(value) < 0.01 else f"{100 * value:.0f}%"
+
+
+def _signed(value: float) -> str:
+    """One decimal with a true minus sign (−2.5)."""
+    text = f"{value:.1f}"
+    return "0.0" if text == "-0.0" else text.replace("-", "−")
 
 
 def _and(label: str) -> str:

@@ -281,6 +281,10 @@ def district_short_name(name: str) -> str:
     return f"{_PARTS[part]} {abbreviation}"
 
 
+#: Districts a group's label lists by name; a larger group is "X and N other districts".
+_LISTED_IN_LABEL = 4
+
+
 def group_label(short_names: Sequence[str]) -> str:
     """One label for several districts: ``["S.D. Cal.", "E.D. Cal."]`` → ``"S.D., E.D. Cal."``
     when they share a state, else the names joined by commas.
@@ -290,6 +294,8 @@ def group_label(short_names: Sequence[str]) -> str:
     """
     if len(short_names) == 1:
         return short_names[0]
+    if len(short_names) > _LISTED_IN_LABEL:  # a national scenario's default districts
+        return f"{short_names[0]} and {len(short_names) - 1} other districts"
     heads, states = zip(*(n.rpartition(" ")[::2] for n in short_names), strict=True)
     if len(set(states)) == 1 and all(heads):
         return f"{', '.join(heads)} {states[0]}"
