@@ -187,3 +187,31 @@ def test_the_histogram_has_a_declined_bar_and_draws_identical_districts_once(arc
     ]["estimate"].iloc[0]  # fmt: skip
     bars = [p.get_height() for p in ax.patches if p.get_x() < 0]
     assert max(bars) == pytest.approx(1 - prosecuted)
+
+
+def test_a_large_group_of_identical_districts_is_named_by_its_first():
+    names = [f"D{k}" for k in range(89)]
+    assert group_label(names) == "D0 and 88 other districts"
+
+
+def test_a_negative_headline_reads_as_less_with_its_interval_turned():
+    from sim.output.report import _MD, _findings
+
+    headline = pd.DataFrame(
+        {
+            "district_from": "A",
+            "district_to": "B",
+            "metric": ["gap_months", "both_prosecuted_share", "declined_share", "declined_share"],
+            "district": [None, None, "A", "B"],
+            "estimate": [-2.8, 1.0, 0.0, 0.0],
+            "mcse": [0.1, 0.0, 0.0, 0.0],
+            "ci95_low": [-3.79, 1.0, 0.0, 0.0],
+            "ci95_high": [-1.79, 1.0, 0.0, 0.0],
+        }
+    )
+    text = _findings({"headline": headline}, _MD, {"A": "W.D. Tex.", "B": "D. Ariz."}, [])
+    assert text == (
+        "The same defendants receive on average **2.8 months** less in W.D. Tex. than in "
+        "D. Ariz. when both districts prosecute them (95% interval 1.79 to 3.79); that is 100% "
+        "of defendants."
+    )
