@@ -9,6 +9,7 @@ from matplotlib.axes import Axes
 
 from sim.output.figures.style import (
     OKABE_ITO,
+    _legend_below,
     _light_grid,
     _new_axes,
     _require,
@@ -59,7 +60,7 @@ def months_by_category(
     palette = {label: OKABE_ITO[i % len(OKABE_ITO)] for i, label in enumerate(hue_order)}
     markers = {label: _MARKERS[i % len(_MARKERS)] for i, label in enumerate(hue_order)}
     with _style():
-        ax = _new_axes(ax, height=2.6)
+        ax = _new_axes(ax, height=2.5 + 0.14 * len(hue_order))
         sns.lineplot(
             data=data, x="category", y="mean_months", hue="district", hue_order=hue_order,
             style="district", style_order=hue_order, markers=markers, dashes=False,
@@ -72,7 +73,10 @@ def months_by_category(
         ax.set_ylabel("Mean sentence (months;\ndeclined = 0)")
         ax.set_title("Sentences by criminal history", loc="left")
         _light_grid(ax, "y")
-        legend = ax.get_legend()
-        if legend is not None:
-            legend.set_title(None)
+        if (legend := ax.get_legend()) is not None:  # below the axes, clear of the lines
+            handles = list(legend.legend_handles)
+            for handle, text in zip(handles, legend.get_texts(), strict=True):
+                handle.set_label(text.get_text())
+            legend.remove()
+            _legend_below(ax, handles, ncol=1)
     return ax

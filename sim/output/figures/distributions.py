@@ -12,6 +12,7 @@ from matplotlib.axes import Axes
 from sim.output.figures.style import (
     OKABE_ITO,
     _draw_ecdfs,
+    _legend_below,
     _new_axes,
     _require,
     _rows_where,
@@ -169,11 +170,12 @@ def sentence_histogram(
     top = float(data["months"].max())
     bins = np.arange(0, top + binwidth + 1, binwidth)
     with _style():
-        ax = _new_axes(ax, height=2.8)
+        ax = _new_axes(ax, height=2.6 + 0.14 * len(hue_order))
         sns.histplot(
             data=data, x="months", weights="share", hue="district", hue_order=hue_order,
             palette=palette, binwidth=binwidth, binrange=(0, float(bins[-1])),
-            element="step", fill=True, alpha=0.25, linewidth=1.1, ax=ax, legend=True,
+            element="step", fill=len(hue_order) <= 3, alpha=0.25 if len(hue_order) <= 3 else 1.0,
+            linewidth=1.1, ax=ax, legend=True,
         )  # fmt: skip
         width = binwidth * 0.8 / len(hue_order)
         for i, label in enumerate(hue_order):
@@ -190,8 +192,10 @@ def sentence_histogram(
         ax.set_xlabel("Sentence (months)")
         ax.set_ylabel("Defendants (share of all)")
         ax.set_title("Sentences of the same defendants", loc="left")
-        legend = ax.get_legend()
-        if legend is not None:
-            legend.set_title(None)
-            legend.set_frame_on(False)
+        if (legend := ax.get_legend()) is not None:  # below the axes, clear of the bars
+            handles = list(legend.legend_handles)
+            for handle, text in zip(handles, legend.get_texts(), strict=True):
+                handle.set_label(text.get_text())
+            legend.remove()
+            _legend_below(ax, handles, ncol=1)
     return ax
