@@ -763,7 +763,7 @@ def attribute_gap(
     workers : int
     out : path, optional
         A new folder to write ``attribution.json``, ``levers.csv`` (one row per measure and
-        lever) and the waterfall (``waterfall.png``, ``waterfall.svg``; not when the measure is
+        lever) and the waterfall (``waterfall.png``, ``.svg``, ``.pdf``; not when the measure is
         undefined, e.g. no defendant both districts prosecute) into.
     progress : callable, optional
         ``progress(done, total)`` after each block, in defendants.

@@ -37,6 +37,7 @@ TABLE_NAMES = (
     "headline",
     "overall",
     "validation",
+    "months_by_category",
 )
 
 _FIGURE_COLUMNS = ["estimate", "mcse", "ci95_low", "ci95_high"]
@@ -290,6 +291,42 @@ def _gap_by_cell(study: StudyResult) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
+def _months_by_category(study: StudyResult) -> pd.DataFrame:
+    """Mean months by criminal history category in each district (every defendant in every
+    district, declined = 0 months), pooled over replications.
+
+    The tally keeps each cell's months summed over districts (``cell_totals``) and each pair's
+    difference (``pair_cell_differences``); with every pair (0, b) tallied, district 0's sum is
+    (total + Σ_b (s_0 − s_b)) / D and district b's is s_0 − (s_0 − s_b).
+    """
+    tally = study.tally
+    codes = study.scenario.district_codes
+    pairs = {pair: p for p, pair in enumerate(study.scenario.district_pairs)}
+    columns = ["district", "criminal_history_category", "defendants", "mean_months"]
+    if any((0, b) not in pairs for b in range(1, len(codes))):
+        return pd.DataFrame([], columns=columns)
+    counts = tally.cell_counts.sum(axis=(0, 2)).astype(np.float64)  # (6,)
+    total = tally.cell_totals.sum(axis=(0, 2)).astype(np.float64)
+    gaps = {
+        b: tally.pair_cell_differences[:, pairs[(0, b)]].sum(axis=(0, 2))
+        for b in range(1, len(codes))
+    }
+    first = (total + sum(gaps.values(), np.zeros(6))) / len(codes)
+    sums = [first] + [first - gaps[b] for b in range(1, len(codes))]
+    rows = [
+        {
+            "district": codes[d],
+            "criminal_history_category": category + 1,
+            "defendants": int(counts[category]),
+            "mean_months": float(sums[d][category] / counts[category]),
+        }
+        for d in range(len(codes))
+        for category in range(6)
+        if counts[category] > 0
+    ]
+    return pd.DataFrame(rows, columns=columns)
+
+
 def _headline(measures: Measures) -> pd.DataFrame:
     """The headline gap, the share both districts prosecute and each district's declined
     share (no rows with a single district)."""
@@ -378,4 +415,5 @@ def tables_of(
         "headline": _headline(measures),
         "overall": _overall(measures),
         "validation": _validation(validation),
+        "months_by_category": _months_by_category(study),
     }

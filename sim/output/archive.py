@@ -47,7 +47,7 @@ import yaml
 from sim.analysis.results import Results
 from sim.inputs import InputError, shown_path
 from sim.output.manifest import MANIFEST, hash_files, load_manifest, sha256_file
-from sim.output.report import write_report
+from sim.output.report import copy_sources, write_report
 from sim.output.tables import defendant_sample as sample_table
 from sim.output.tables import table_files
 from sim.run.streams import SEED_SCHEME
@@ -362,6 +362,7 @@ def _write_contents(
     from sim.output.figures import render_figures
 
     render_figures(tables, folder / "figures", manifest["identity"])
+    copy_sources(folder, config_bytes)  # cited ../shared files, so citations resolve offline
     write_report(folder, manifest, results)
     if started is not None:
         manifest = {**manifest, "wall_seconds": round(time.perf_counter() - started, 3)}

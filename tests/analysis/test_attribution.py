@@ -417,6 +417,7 @@ def test_cli_json_and_out(tmp_path):
     assert sorted(p.name for p in out.iterdir()) == [
         "attribution.json",
         "levers.csv",
+        "waterfall.pdf",
         "waterfall.png",
         "waterfall.svg",
     ]

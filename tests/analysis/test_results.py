@@ -398,6 +398,12 @@ TABLE_COLUMNS = {
         "defendants": "int64",
         "mean_gap_months": "float64",
     },
+    "months_by_category": {
+        "district": "str",
+        "criminal_history_category": "int64",
+        "defendants": "int64",
+        "mean_months": "float64",
+    },
     "headline": {
         "district_from": "str",
         "district_to": "str",

@@ -32,6 +32,10 @@ def _draw(name, tables, ax=None):
     """Call figure ``name`` with its table(s) and default arguments."""
     if name == "district_distributions":
         return plots.district_distributions(tables["distributions"], ax=ax)
+    if name == "sentence_histogram":
+        return plots.sentence_histogram(tables["distributions"], tables["districts"], ax=ax)
+    if name == "months_by_category":
+        return plots.months_by_category(tables["months_by_category"], ax=ax)
     if name == "paired_differences":
         return plots.paired_differences(tables["pair_differences"], ax=ax)
     if name == "gap_heatmap":
@@ -129,7 +133,8 @@ def test_gap_heatmap_blank_cells_reversed_pair_and_centred_colours():
     assert grid[0, 5] == 4.0
     assert mesh.norm.vmin == -mesh.norm.vmax == -30.0  # diverging, centred at 0
     assert [tick.get_text() for tick in ax.get_xticklabels()] == list(_ROMAN)
-    assert {t.get_text() for t in ax.texts} == {"−2.0", "4.0", "30.0"}
+    # Each cell: its gap, and below it its defendants.
+    assert {t.get_text() for t in ax.texts} == {"−2.0", "4.0", "30.0", "10", "5", "7"}
     reversed_ax = plots.gap_heatmap(table, "B", "A")
     assert reversed_ax.collections[0].get_array().reshape(2, 6)[1, 2] == -30.0
     assert "B − A" in _colorbar_label(reversed_ax)
@@ -165,8 +170,8 @@ def test_paired_differences_switches_to_quantile_rows_for_many_pairs():
             "count": n,
         }
         for i, a in enumerate(codes)
-        for b in codes[i + 1 :]
-        for d, n in ((-3, 1), (0, 6), (12, 3))
+        for j, b in enumerate(codes[i + 1 :])
+        for d, n in ((-3, 1), (0, 6), (12, 3 + 5 * i + j))  # no two pairs alike
     ]
     table = pd.DataFrame(rows)
     ax = plots.paired_differences(table)  # 10 pairs > 8 colours
@@ -211,13 +216,18 @@ def test_mean_months_convergence_and_profiles_legend(tables):
     ax = plots.convergence(tables["replications"], metric="mean_months", district_a="CAS")
     assert "CAS" in ax.get_title(loc="left")
     assert "(months)" in ax.get_ylabel()
-    ax = plots.profiles(tables["profiles"])
+    districts = tables["districts"]
+    names = dict(zip(districts["district"], districts["name"], strict=True))
+    ax = plots.profiles(tables["profiles"], names=names)
     texts = {t.get_text() for t in ax.texts}
-    assert {"banuelos-rodriguez", "worst-offender"} <= texts
+    assert {"Banuelos-Rodriguez", "Worst-Offender"} <= texts
+    # The seed's defendant: 70 months in C.D. Cal.; the deal's two sentences elsewhere.
+    assert "70 mo." in texts
+    assert any(re.fullmatch(r"24 mo\. \(\d+%\) / 60 mo\. \(\d+%\)", t) for t in texts)
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
     assert legend == ["No-deal final range", "Statutory maximum", "Simulated mean, min–max"]
-    rows = tables["profiles"].drop_duplicates(["profile", "district"])
-    assert [t.get_text() for t in ax.get_yticklabels()] == list(rows["district"])
+    ticks = ["C.D. Cal.", "S.D., E.D., N.D. Cal.\n(identical policies)"]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ticks * 2
 
 
 def test_package_exports_the_public_names():
@@ -228,10 +238,12 @@ def test_package_exports_the_public_names():
         "district_colors",
         "district_distributions",
         "gap_heatmap",
+        "months_by_category",
         "paired_differences",
         "profiles",
         "render_figures",
         "selection_vs_policy",
+        "sentence_histogram",
         "variance_shares",
     }
     for name in plots.__all__:
@@ -250,7 +262,7 @@ def archived_figures(archived_run):
 def test_an_archive_holds_every_figure(archived_figures):
     paths, _ = archived_figures
     assert [p.name for p in paths] == sorted(
-        f"{name}.{ext}" for name in plots.FIGURE_NAMES for ext in ("png", "svg")
+        f"{name}.{ext}" for name in plots.FIGURE_NAMES for ext in ("png", "svg", "pdf")
     )
 
 
@@ -260,7 +272,7 @@ def test_two_renders_are_sorted_and_byte_identical(tables, tmp_path):
     second = plots.render_figures(tables, tmp_path / "second", IDENTITY)
     assert first == sorted(first)
     assert [p.name for p in first] == sorted(
-        f"{name}.{ext}" for name in plots.FIGURE_NAMES for ext in ("png", "svg")
+        f"{name}.{ext}" for name in plots.FIGURE_NAMES for ext in ("png", "svg", "pdf")
     )
     for a, b in zip(first, second, strict=True):
         assert a.name == b.name
@@ -277,16 +289,22 @@ def test_identity_is_in_every_file_and_pngs_are_not_blank(archived_figures):
                 assert image.width >= 3.5 * 300 * 0.95  # one column at 300 dpi
                 pixels = np.asarray(image.convert("RGB"))
                 assert (pixels != pixels[0, 0]).any()  # more than one colour
-        else:
+        elif path.suffix == ".svg":
             text = path.read_text(encoding="utf-8")
             assert identity in text
             assert "<dc:date>" not in text
+            assert "<text" in text  # text kept as text (svg.fonttype none), editable
+        else:
+            data = path.read_bytes()
+            assert data.startswith(b"%PDF")
+            assert b"CreationDate" not in data
+            assert b"ModDate" not in data
 
 
 def test_missing_or_empty_tables_are_skipped(tables, tmp_path):
     subset = {"variance_shares": tables["variance_shares"], "profiles": tables["profiles"][:0]}
     paths = plots.render_figures(subset, tmp_path, IDENTITY, dpi=72)
-    assert [p.name for p in paths] == ["variance_shares.png", "variance_shares.svg"]
+    assert [p.name for p in paths] == [f"variance_shares.{e}" for e in ("pdf", "png", "svg")]
 
 
 def test_many_districts_show_the_reference_against_the_others_in_grey():

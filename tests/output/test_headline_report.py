@@ -71,9 +71,11 @@ def test_the_json_names_the_headline_pair_and_the_published_figures(archived):
 def test_the_report_leads_with_the_headline_and_shows_the_validation_table(archived):
     out, summary = archived
     markdown = (out / "report.md").read_text()
-    headline = markdown.index("## Headline: CAS − CAC paired gap")
+    headline = markdown.index("## Headline: S.D. Cal. − C.D. Cal. paired gap")
     assert headline < markdown.index("## Districts")
-    assert summary["headline"]["definition"] in markdown
+    # The definition, the districts named as courts cite them.
+    definition = summary["headline"]["definition"]
+    assert definition.replace("CAS", "S.D. Cal.").replace("CAC", "C.D. Cal.") in markdown
     assert "## Overall, as arrested" in markdown
     assert "| +16 |" in markdown
     validation = markdown[markdown.index("## Validation") :]
@@ -81,7 +83,7 @@ def test_the_report_leads_with_the_headline_and_shows_the_validation_table(archi
     assert "| overall.mean_months | 18.000 |" in validation
     assert "a &lt;b&gt;" in validation  # a source is text, never markup
     html = (out / "report.html").read_text()
-    assert "<h2>Headline: CAS − CAC paired gap</h2>" in html
+    assert "<h2>Headline: S.D. Cal. − C.D. Cal. paired gap</h2>" in html
     assert "<h2>Validation: published figures" in html
     assert "a &lt;b&gt;" in html
     assert "<b>" not in html
@@ -111,8 +113,8 @@ def test_an_archive_without_the_new_tables_still_gets_a_report(archived):
     reports = _render(out.name, manifest, tables, [], [])
     markdown = reports["report.md"].decode()
     assert "## Districts" in markdown
-    assert "Headline" not in markdown
-    assert "Validation" not in markdown
+    assert "## Headline" not in markdown
+    assert "## Validation" not in markdown
 
 
 def test_the_console_leads_with_the_headline(tmp_path):

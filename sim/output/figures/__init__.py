@@ -36,9 +36,10 @@ Conventions, the same in every figure:
 
 from __future__ import annotations
 
+from sim.output.figures.by_category import months_by_category
 from sim.output.figures.convergence import convergence
 from sim.output.figures.decomposition import selection_vs_policy, variance_shares
-from sim.output.figures.distributions import district_distributions
+from sim.output.figures.distributions import district_distributions, sentence_histogram
 from sim.output.figures.gaps import gap_heatmap, paired_differences
 from sim.output.figures.profiles import profiles
 from sim.output.figures.render import FIGURE_NAMES, render_figures
@@ -51,9 +52,11 @@ __all__ = [
     "district_colors",
     "district_distributions",
     "gap_heatmap",
+    "months_by_category",
     "paired_differences",
     "profiles",
     "render_figures",
     "selection_vs_policy",
+    "sentence_histogram",
     "variance_shares",
 ]

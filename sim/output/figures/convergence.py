@@ -7,6 +7,8 @@ The package re-exports the function :func:`convergence` under the same name as t
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
@@ -20,6 +22,7 @@ from sim.output.figures.style import (
     _require,
     _rows_where,
     _style,
+    district_short_name,
 )
 
 _CONVERGENCE_LABELS = {
@@ -35,6 +38,7 @@ def convergence(
     metric: str = "mean_difference_months",
     district_a: str | None = None,
     district_b: str | None = None,
+    names: Mapping[str, str] | None = None,
 ) -> Axes:
     """Running mean of a headline figure over the first k replications, with a ±1.96 MCSE band.
 
@@ -55,6 +59,8 @@ def convergence(
         ``mean_months``: a district's mean sentence among prosecuted defendants (months).
     district_a, district_b : str, optional
         The district (``mean_months``) or pair; default: the first in the table.
+    names : mapping of str to str, optional
+        District names by code, shown as courts cite them ("C.D. Cal.").
 
     Returns
     -------
@@ -69,7 +75,12 @@ def convergence(
         raise ValueError(f"replications: no rows for {metric!r}, {district_a}, {district_b}")
     values = rows.sort_values("replication", kind="stable")["value"].to_numpy(dtype=float)
     k, mean, mcse = _running_mean(values)
-    subject = district_a if district_b is None else _pair_label(district_a, district_b)
+    short = {c: district_short_name((names or {}).get(c, c)) for c in (district_a, district_b)}
+    subject = (
+        short[district_a]
+        if district_b is None
+        else _pair_label(short[district_a], short[district_b])
+    )
     label = _CONVERGENCE_LABELS.get(metric, metric.replace("_", " ") + ", {pair} (value)")
     with _style():
         ax = _new_axes(ax)

@@ -3,6 +3,7 @@ as-arrested gap between two districts splits into treatment and composition."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -19,6 +20,7 @@ from sim.output.figures.style import (
     _require,
     _style,
     _unique,
+    district_short_name,
 )
 
 _SHAPLEY_COMPONENTS = {
@@ -122,7 +124,11 @@ def _print_shares(ax: Axes, y: np.ndarray, estimate: np.ndarray, upper: np.ndarr
 # --- 5. selection vs policy ------------------------------------------------------------------
 
 
-def selection_vs_policy(selection_vs_policy: pd.DataFrame, ax: Axes | None = None) -> Axes:
+def selection_vs_policy(
+    selection_vs_policy: pd.DataFrame,
+    ax: Axes | None = None,
+    names: Mapping[str, str] | None = None,
+) -> Axes:
     """Observed as-arrested gap per district pair and its split into treatment and composition.
 
     For each pair (a − b), three horizontal bars with 95% interval error bars: the observed
@@ -139,6 +145,8 @@ def selection_vs_policy(selection_vs_policy: pd.DataFrame, ax: Axes | None = Non
         ``ci95_low``, ``ci95_high`` (months).
     ax : matplotlib.axes.Axes, optional
         Axes to draw into; a new one-column Figure when None.
+    names : mapping of str to str, optional
+        District names by code, shown as courts cite them ("C.D. Cal.").
 
     Returns
     -------
@@ -157,7 +165,8 @@ def selection_vs_policy(selection_vs_policy: pd.DataFrame, ax: Axes | None = Non
             y = np.arange(len(pairs)) - 0.4 + bar * (k + 0.5)
             _draw_part(ax, _part_rows(table, part, pairs), y, _SELECTION_PARTS[part], bar)
         ax.axvline(0, color="black", linewidth=0.6)
-        ax.set_yticks(np.arange(len(pairs)), [_pair_label(a, b) for a, b in pairs])
+        short = {c: district_short_name((names or {}).get(c, c)) for pair in pairs for c in pair}
+        ax.set_yticks(np.arange(len(pairs)), [_pair_label(short[a], short[b]) for a, b in pairs])
         ax.set_ylim(len(pairs) - 0.5, -0.5)
         ax.set_xlabel("Gap in mean sentence, a − b (months)")
         ax.set_ylabel("District pair (a − b)")

@@ -3,6 +3,8 @@ distributions per pair and as the mean gap per Sentencing Table cell (heat map).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import matplotlib as mpl
 import numpy as np
 import pandas as pd
@@ -28,6 +30,8 @@ from sim.output.figures.style import (
     _unique,
     _weighted_ecdf,
     _zero_line,
+    district_short_name,
+    group_label,
 )
 
 _PAIR_POPULATIONS = {
@@ -60,6 +64,7 @@ def paired_differences(
     defendants: str = "all_defendants",
     ax: Axes | None = None,
     kind: str | None = None,
+    names: Mapping[str, str] | None = None,
 ) -> Axes:
     """Distribution of the paired difference (district a − district b) for each district pair.
 
@@ -88,6 +93,11 @@ def paired_differences(
         Axes to draw into; a new one-column Figure when None.
     kind : {"ecdf", "quantiles"}, optional
         Layout; by default ``"ecdf"`` for at most 8 pairs, else ``"quantiles"``.
+    names : mapping of str to str, optional
+        District names by code, shown as courts cite them ("C.D. Cal."). Pairs whose rows are
+        identical (districts with identical policies) are drawn once, labelled together
+        ("C.D. Cal. − S.D., E.D., N.D. Cal."); pairs whose every difference is 0 are left out
+        when another pair is not.
 
     Returns
     -------
@@ -98,7 +108,7 @@ def paired_differences(
     columns = ["defendants", "district_a", "district_b", "difference_months", "count"]
     _require(pair_differences, columns, "pair_differences")
     rows = _rows_where(pair_differences, "defendants", defendants, "pair_differences")
-    distributions = _pair_distributions(rows)
+    distributions = _merge_pairs(_pair_distributions(rows), names or {})
     kind = kind or ("ecdf" if len(distributions) <= len(OKABE_ITO) else "quantiles")
     if kind not in _PAIR_KINDS:
         raise ValueError(f"paired_differences: kind {kind!r}; allowed: 'ecdf', 'quantiles'")
@@ -131,6 +141,35 @@ def _pair_distributions(rows: pd.DataFrame) -> list[_PairDistribution]:
         )
         distributions.append((a, b, values, shares))
     return distributions
+
+
+def _merge_pairs(
+    distributions: list[_PairDistribution], names: Mapping[str, str]
+) -> list[_PairDistribution]:
+    """Pairs with identical distributions drawn once under one label; pairs with no difference
+    at all dropped (unless every pair is one). The label goes in the first district slot and
+    the second is empty, so :func:`_pair_label` shows it as it is."""
+    groups: dict[bytes, list[_PairDistribution]] = {}
+    for item in distributions:
+        key = item[2].tobytes() + b"|" + item[3].tobytes()
+        groups.setdefault(key, []).append(item)
+    merged = []
+    for members in groups.values():
+        a_side = _unique(m[0] for m in members)
+        b_side = _unique(m[1] for m in members)
+        a_label = group_label([district_short_name(names.get(c, c)) for c in a_side])
+        b_label = group_label([district_short_name(names.get(c, c)) for c in b_side])
+        if len(a_side) == 1 or len(b_side) == 1:
+            label = f"{a_label} − {b_label}"
+        else:
+            label = "; ".join(
+                f"{district_short_name(names.get(a, a))} − {district_short_name(names.get(b, b))}"
+                for a, b, _, _ in members
+            )
+        values, shares = members[0][2], members[0][3]
+        merged.append((label, "", values, shares))
+    nonzero = [m for m in merged if len(m[2]) and np.any(m[2] != 0)]
+    return nonzero or merged[:1]
 
 
 def _margin(low: float, high: float) -> float:
@@ -210,6 +249,7 @@ def gap_heatmap(
     district_a: str,
     district_b: str,
     ax: Axes | None = None,
+    names: Mapping[str, str] | None = None,
 ) -> Axes:
     """Mean paired gap (months) by Chapter Two offense level × criminal history category.
 
@@ -228,6 +268,8 @@ def gap_heatmap(
         ``criminal_history_category`` (1–6), ``defendants`` and ``mean_gap_months``.
     district_a, district_b : str
         The pair; given in the reverse of the table's order, the gap is negated (b − a).
+    names : mapping of str to str, optional
+        District names by code, shown as courts cite them ("C.D. Cal.").
     ax : matplotlib.axes.Axes, optional
         Axes to draw into; a new one-column Figure when None (the colour bar takes space
         from this Axes' figure).
@@ -242,13 +284,18 @@ def gap_heatmap(
     rows, sign = _pair_rows(gap_by_cell, district_a, district_b)
     levels = sorted(int(v) for v in _unique(gap_by_cell["offense_level"]))
     grid = _gap_grid(rows, levels, sign)
+    counts = _count_grid(rows, levels)
     limit = _symmetric_limit(grid)
-    pair = _pair_label(district_a, district_b)
+    names = names or {}
+    pair = _pair_label(
+        district_short_name(names.get(district_a, district_a)),
+        district_short_name(names.get(district_b, district_b)),
+    )
     with _style():
         ax = _new_axes(ax, height=_fit_height(len(levels), 1.4, 0.3, 2.4))
         mesh = _draw_cells(ax, grid, limit)
         if len(levels) <= _MAX_LABELLED_LEVELS:
-            _label_cells(ax, grid, limit)
+            _label_cells(ax, grid, limit, counts)
         _format_sentencing_table_axes(ax, levels)
         ax.set_title(f"Mean paired gap, {pair}", loc="left")
         _add_colorbar(ax, mesh, f"Mean gap, {pair} (months)")
@@ -279,6 +326,17 @@ def _gap_grid(rows: pd.DataFrame, levels: list[int], sign: float) -> np.ndarray:
     return grid
 
 
+def _count_grid(rows: pd.DataFrame, levels: list[int]) -> np.ndarray:
+    """(level, category I–VI) grid of the cells' defendants (0 where none)."""
+    level_index = {level: i for i, level in enumerate(levels)}
+    grid = np.zeros((len(levels), len(_ROMAN)), dtype=np.int64)
+    for level, category, n in rows[["offense_level", "criminal_history_category", "defendants"]]\
+            .itertuples(index=False):  # fmt: skip
+        if 1 <= int(category) <= len(_ROMAN):
+            grid[level_index[int(level)], int(category) - 1] = int(n)
+    return grid
+
+
 def _symmetric_limit(grid: np.ndarray) -> float:
     """Largest absolute gap in the grid (months), 1 when there is none or it is 0."""
     finite = grid[np.isfinite(grid)]
@@ -306,20 +364,21 @@ def _draw_cells(ax: Axes, grid: np.ndarray, limit: float) -> QuadMesh:
     return mesh
 
 
-def _label_cells(ax: Axes, grid: np.ndarray, limit: float) -> None:
-    """Print each occupied cell's gap (one decimal), white on the darkest colours."""
+def _label_cells(
+    ax: Axes, grid: np.ndarray, limit: float, counts: np.ndarray | None = None
+) -> None:
+    """Print each occupied cell's gap (one decimal) and, below it in italics, its defendants;
+    white on the darkest colours."""
     for (i, j), value in np.ndenumerate(grid):
         if np.isfinite(value):
             dark = abs(value) > 0.6 * limit
-            ax.text(
-                j + 0.5,
-                i + 0.5,
-                _signed(value),
-                ha="center",
-                va="center",
-                fontsize=7,
-                color="white" if dark else "black",
-            )
+            color = "white" if dark else "black"
+            below = counts is not None and grid.shape[0] <= 12
+            ax.text(j + 0.5, i + (0.4 if below else 0.5), _signed(value), ha="center",
+                    va="center", fontsize=7, color=color)  # fmt: skip
+            if below:
+                ax.text(j + 0.5, i + 0.75, f"{counts[i, j]:,}", ha="center", va="center",
+                        fontsize=7, fontstyle="italic", color=color)  # fmt: skip
 
 
 def _format_sentencing_table_axes(ax: Axes, levels: list[int]) -> None:

@@ -8,7 +8,7 @@ The package re-exports the function :func:`profiles` under the same name as this
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,6 +27,9 @@ from sim.output.figures.style import (
     _style,
     _unique,
     district_colors,
+    identical_groups,
+    merged_labels,
+    profile_outcome,
 )
 
 _RANGE_GREY = "#c8c8c8"
@@ -44,6 +47,7 @@ def profiles(
     profiles: pd.DataFrame,
     ax: Axes | None = None,
     district_order: Sequence[str] | None = None,
+    names: Mapping[str, str] | None = None,
 ) -> Axes:
     """Each named profile in each district: no-deal range, statutory maximum and sentences.
 
@@ -64,6 +68,11 @@ def profiles(
         Axes to draw into; a new Figure (one column wide, taller with more rows) when None.
     district_order : sequence of str, optional
         Stable district order for colours; default: order of first appearance in the table.
+    names : mapping of str to str, optional
+        District names by code, shown as courts cite them ("C.D. Cal."). Districts whose rows
+        are identical for every profile are drawn once ("S.D., E.D., N.D. Cal. (identical
+        policies)"). Each row ends with the sentences in words: "70 mo." or
+        "24 mo. (90%) / 60 mo. (10%)" (:func:`~sim.output.figures.style.profile_outcome`).
 
     Returns
     -------
@@ -73,23 +82,34 @@ def profiles(
     _require(profiles, ["profile", "district", "metric", "estimate"], "profiles")
     order = list(district_order or _unique(profiles["district"]))
     colors = district_colors(order)
+    groups = identical_groups(profiles.drop(columns=["mcse"], errors="ignore"), "district", order)
+    labels = merged_labels(groups, names)
+    profiles = profiles[profiles["district"].isin(labels)]
     estimates = _Estimates.of(profiles)
-    rows, headers, total = _layout(profiles, order)
+    rows, headers, total = _layout(profiles, [g[0] for g in groups])
     with _style():
-        ax = _new_axes(ax, height=_fit_height(total, 0.9, 0.24, 2.4))
+        ax = _new_axes(ax, height=_fit_height(total, 1.1, 0.36, 2.6))
         right = 0.0
         for yi, name, code in rows:
             extent = _draw_row(ax, yi, estimates, (name, code), colors.get(code, "black"))
             right = max(right, *(v for v in extent if np.isfinite(v)), 0.0)
-        ax.set_yticks([yi for yi, _, _ in rows], [code for _, _, code in rows])
+            outcome = profile_outcome(
+                profiles[(profiles["profile"] == name) & (profiles["district"] == code)]
+            )
+            least = estimates.value((name, code), "min_months")
+            # Above the row, from its shortest sentence: clear of the range and the maximum.
+            ax.text(least if np.isfinite(least) else 0.0, yi - 0.36, outcome, va="bottom",
+                    ha="left", fontsize=7)  # fmt: skip
+        ticks = [labels[code].replace(" (identical", "\n(identical") for _, _, code in rows]
+        ax.set_yticks([yi for yi, _, _ in rows], ticks)
         _label_groups(ax, headers)
         ax.set_ylim(total - _GROUP_GAP, -0.6)
         ax.set_xlim(0, right * 1.06 if right > 0 else 1.0)
         ax.set_xlabel("Sentence (months)")
-        ax.set_ylabel("District (code)")
+        ax.set_ylabel("District (name)")
         ax.set_title("Named defendants by district", loc="left")
         _light_grid(ax, "x", color=_PROFILE_GRID_GREY)
-        _legend_below(ax, _legend_handles(), ncol=2)
+        _legend_below(ax, _legend_handles(), ncol=1)
     return ax
 
 
@@ -197,7 +217,7 @@ def _label_groups(ax: Axes, headers: list[_Header]) -> None:
         ax.text(
             0.01,
             yh,
-            name,
+            "-".join(part.capitalize() for part in str(name).split("-")),
             transform=names_at,
             ha="left",
             va="center",

@@ -1,4 +1,4 @@
-"""Every figure of a run, written as PNG and SVG with deterministic bytes."""
+"""Every figure of a run, written as PNG, SVG (editable text) and PDF with deterministic bytes."""
 
 from __future__ import annotations
 
@@ -9,22 +9,24 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from sim.output.figures.by_category import months_by_category
 from sim.output.figures.convergence import convergence
 from sim.output.figures.decomposition import selection_vs_policy, variance_shares
-from sim.output.figures.distributions import district_distributions
+from sim.output.figures.distributions import sentence_histogram
 from sim.output.figures.gaps import gap_heatmap, paired_differences
 from sim.output.figures.profiles import profiles
 from sim.output.figures.style import _DPI, _style, _unique
 
 #: Figure stems written by :func:`render_figures`, in drawing order.
 FIGURE_NAMES = (
-    "district_distributions",
+    "sentence_histogram",
+    "months_by_category",
     "paired_differences",
     "gap_heatmap",
-    "variance_shares",
-    "selection_vs_policy",
-    "convergence",
     "profiles",
+    "selection_vs_policy",
+    "variance_shares",
+    "convergence",
 )
 
 
@@ -35,30 +37,44 @@ def _figures(tables: Mapping[str, pd.DataFrame]) -> list[tuple[str, Callable[[],
         frame = tables.get(name)
         return None if frame is None or frame.empty else frame
 
-    order = None
+    order = names = None
     if table("districts") is not None:
         order = _unique(tables["districts"]["district"])
+        districts = tables["districts"]
+        names = dict(zip(districts["district"], districts["name"], strict=True))
     draws: list[tuple[str, Callable[[], Axes]]] = []
-    if (frame := table("distributions")) is not None:
+    if (frame := table("distributions")) is not None and order is not None:
         draws.append(
             (
-                "district_distributions",
-                lambda f=frame: district_distributions(f, district_order=order),
+                "sentence_histogram",
+                lambda f=frame, d=tables["districts"]: sentence_histogram(f, d),
             )
         )
+    if (frame := table("months_by_category")) is not None:
+        draws.append(
+            ("months_by_category", lambda f=frame, n=names: months_by_category(f, names=n))
+        )
     if (frame := table("pair_differences")) is not None:
-        draws.append(("paired_differences", lambda f=frame: paired_differences(f)))
+        draws.append(
+            ("paired_differences", lambda f=frame, n=names: paired_differences(f, names=n))
+        )
     if (frame := table("gap_by_cell")) is not None:
         a, b = frame["district_a"].iloc[0], frame["district_b"].iloc[0]
-        draws.append(("gap_heatmap", lambda f=frame, a=a, b=b: gap_heatmap(f, a, b)))
+        draws.append(
+            ("gap_heatmap", lambda f=frame, a=a, b=b, n=names: gap_heatmap(f, a, b, names=n))
+        )
+    if (frame := table("profiles")) is not None:
+        draws.append(
+            ("profiles", lambda f=frame, n=names: profiles(f, district_order=order, names=n))
+        )
+    if (frame := table("selection_vs_policy")) is not None:
+        draws.append(
+            ("selection_vs_policy", lambda f=frame, n=names: selection_vs_policy(f, names=n))
+        )
     if (frame := table("variance_shares")) is not None:
         draws.append(("variance_shares", lambda f=frame: variance_shares(f)))
-    if (frame := table("selection_vs_policy")) is not None:
-        draws.append(("selection_vs_policy", lambda f=frame: selection_vs_policy(f)))
     if (frame := table("replications")) is not None:
-        draws.append(("convergence", lambda f=frame: convergence(f)))
-    if (frame := table("profiles")) is not None:
-        draws.append(("profiles", lambda f=frame: profiles(f, district_order=order)))
+        draws.append(("convergence", lambda f=frame, n=names: convergence(f, names=n)))
     return draws
 
 
@@ -114,4 +130,11 @@ def _save(figure: Figure, out_dir: Path, name: str, identity: str, dpi: int) -> 
     figure.savefig(
         svg, format="svg", metadata={"Date": None, "Title": title, "Description": identity}
     )
-    return [png, svg]
+    pdf = out_dir / f"{name}.pdf"
+    # No CreationDate, no ModDate: the same run gives the same bytes.
+    figure.savefig(
+        pdf,
+        format="pdf",
+        metadata={"CreationDate": None, "ModDate": None, "Title": title, "Subject": identity},
+    )
+    return [png, svg, pdf]

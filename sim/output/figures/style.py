@@ -3,7 +3,8 @@ the small helpers the figure modules have in common (table checks, axes, ECDFs, 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import re
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -61,7 +62,8 @@ _STYLE: dict[str, Any] = {
     "lines.linewidth": 1.2,
     "axes.unicode_minus": True,
     "svg.hashsalt": _SVG_HASH_SALT,
-    "svg.fonttype": "path",
+    "svg.fonttype": "none",  # text stays text, editable in a drawing program
+    "pdf.fonttype": 42,  # TrueType, editable
     "figure.dpi": 100,
     "savefig.dpi": _DPI,
     "image.interpolation": "nearest",
@@ -201,8 +203,8 @@ def _signed(value: float) -> str:
 
 
 def _pair_label(a: str, b: str) -> str:
-    """``a − b`` with a true minus sign."""
-    return f"{a} − {b}"
+    """``a − b`` with a true minus sign (``a`` alone when ``b`` is empty: a merged label)."""
+    return f"{a} − {b}" if b else a
 
 
 # --- empirical distribution functions --------------------------------------------------------
@@ -231,3 +233,132 @@ def _draw_ecdfs(
     ax.set_ylim(-0.02, 1.02)
     ax.yaxis.set_major_locator(MaxNLocator(5))
     _light_grid(ax, "y")
+
+
+# --- district names --------------------------------------------------------------------------
+
+#: Bluebook (T10) abbreviations of the states and territories that name federal districts.
+_STATES = {
+    "Alabama": "Ala.", "Alaska": "Alaska", "Arizona": "Ariz.", "Arkansas": "Ark.",
+    "California": "Cal.", "Colorado": "Colo.", "Connecticut": "Conn.", "Delaware": "Del.",
+    "Washington D.C.": "D.C.", "Columbia": "D.C.", "Florida": "Fla.", "Georgia": "Ga.",
+    "Guam": "Guam", "Hawaii": "Haw.", "Idaho": "Idaho", "Illinois": "Ill.", "Indiana": "Ind.",
+    "Iowa": "Iowa", "Kansas": "Kan.", "Kentucky": "Ky.", "Louisiana": "La.", "Maine": "Me.",
+    "Maryland": "Md.", "Massachusetts": "Mass.", "Michigan": "Mich.", "Minnesota": "Minn.",
+    "Mississippi": "Miss.", "Missouri": "Mo.", "Montana": "Mont.", "Nebraska": "Neb.",
+    "Nevada": "Nev.", "New Hampshire": "N.H.", "New Jersey": "N.J.", "New Mexico": "N.M.",
+    "New York": "N.Y.", "North Carolina": "N.C.", "North Dakota": "N.D.", "Ohio": "Ohio",
+    "Oklahoma": "Okla.", "Oregon": "Or.", "Pennsylvania": "Pa.", "Puerto Rico": "P.R.",
+    "Rhode Island": "R.I.", "South Carolina": "S.C.", "South Dakota": "S.D.",
+    "Tennessee": "Tenn.", "Texas": "Tex.", "Utah": "Utah", "Vermont": "Vt.",
+    "Virgin Islands": "V.I.", "Virginia": "Va.", "Washington": "Wash.",
+    "West Virginia": "W. Va.", "Wisconsin": "Wis.", "Wyoming": "Wyo.",
+    "Northern Mariana Islands": "N. Mar. I.",
+}  # fmt: skip
+_PARTS = {"Central": "C.D.", "Southern": "S.D.", "Eastern": "E.D.", "Northern": "N.D.",
+          "Western": "W.D.", "Middle": "M.D."}  # fmt: skip
+
+
+def district_short_name(name: str) -> str:
+    """A district's name as courts cite it: ``"Central District of California"`` →
+    ``"C.D. Cal."``, ``"District of Arizona"`` → ``"D. Ariz."`` (Bluebook T10 state
+    abbreviations); a name of another form is returned as it is.
+
+    >>> district_short_name("Southern District of California")
+    'S.D. Cal.'
+    >>> district_short_name("District of New Mexico")
+    'D.N.M.'
+    """
+    part, sep, state = str(name).partition("District of ")
+    part = part.strip()
+    if not sep or (part and part not in _PARTS):
+        return str(name)
+    abbreviation = _STATES.get(state.strip(), state.strip())
+    if not part:
+        # Bluebook closes up a state of initials only: D.N.M., D.N.J., D. Ariz.
+        initials = re.fullmatch(r"(?:[A-Z]\.)+", abbreviation) is not None
+        return f"D.{abbreviation}" if initials else f"D. {abbreviation}"
+    return f"{_PARTS[part]} {abbreviation}"
+
+
+#: Districts a group's label lists by name; a larger group is "X and N other districts".
+_LISTED_IN_LABEL = 4
+
+
+def group_label(short_names: Sequence[str]) -> str:
+    """One label for several districts: ``["S.D. Cal.", "E.D. Cal."]`` → ``"S.D., E.D. Cal."``
+    when they share a state, else the names joined by commas.
+
+    >>> group_label(["S.D. Cal.", "E.D. Cal.", "N.D. Cal."])
+    'S.D., E.D., N.D. Cal.'
+    """
+    if len(short_names) == 1:
+        return short_names[0]
+    if len(short_names) > _LISTED_IN_LABEL:  # a national scenario's default districts
+        return f"{short_names[0]} and {len(short_names) - 1} other districts"
+    heads, states = zip(*(n.rpartition(" ")[::2] for n in short_names), strict=True)
+    if len(set(states)) == 1 and all(heads):
+        return f"{', '.join(heads)} {states[0]}"
+    return ", ".join(short_names)
+
+
+def identical_groups(table: pd.DataFrame, column: str, order: Sequence[str]) -> list[list[str]]:
+    """Districts whose rows of ``table`` are identical (every column but ``column``, in the
+    table's order), grouped, in ``order``; a district with no rows is left out.
+
+    Under common random numbers two districts with identical policies sentence every defendant
+    identically, so their tallies are identical; the figures draw them once.
+    """
+    groups: dict[bytes, list[str]] = {}
+    others = [c for c in table.columns if c != column]
+    for code in order:
+        rows = table.loc[table[column] == code, others]
+        if rows.empty:
+            continue
+        key = pd.util.hash_pandas_object(rows, index=False).to_numpy().tobytes()
+        groups.setdefault(key, []).append(code)
+    return list(groups.values())
+
+
+def merged_labels(
+    groups: Sequence[Sequence[str]], names: Mapping[str, str] | None
+) -> dict[str, str]:
+    """Label of each group's first district: its short name, or for several districts the
+    group's label followed by "(identical policies)"."""
+    names = names or {}
+    labels = {}
+    for group in groups:
+        shorts = [district_short_name(names.get(code, code)) for code in group]
+        label = group_label(shorts)
+        labels[group[0]] = f"{label} (identical policies)" if len(group) > 1 else label
+    return labels
+
+
+def profile_outcome(frame: pd.DataFrame, prose: bool = False) -> str:
+    """A profile's sentences in one district in words: "70 mo." when every draw gets the same,
+    "24 mo. (90%) / 60 mo. (10%)" when the draws get two values, else "mean 31.2 mo. (24–60)".
+
+    Two values are read off the mean: with shares p at the minimum and 1 − p at the maximum,
+    p = (max − mean) / (max − min); it is shown only when p is one of the deal shares (each deal
+    gives one sentence), so the split is what the draws got, not a guess.
+    """
+    metric = frame.set_index("metric")["estimate"]
+    low, high, mean = metric.get("min_months"), metric.get("max_months"), metric["mean_months"]
+    if pd.isna(mean):
+        return "–"
+    if pd.isna(low) or pd.isna(high):
+        return f"mean {mean:.1f} mo."
+    if low == high:
+        return f"{low:.0f} months" if prose else f"{low:.0f} mo."
+    share = (high - mean) / (high - low)
+    deals = [v for k, v in metric.items() if str(k).startswith("deal_share:") and v > 0]
+    if len(deals) == 2 and any(abs(share - d) < 1e-6 for d in deals):
+        if prose:
+            return (
+                f"{low:.0f} months in {100 * share:.0f}% of draws and {high:.0f} months in "
+                f"{100 * (1 - share):.0f}%"
+            )
+        return f"{low:.0f} mo. ({100 * share:.0f}%) / {high:.0f} mo. ({100 * (1 - share):.0f}%)"
+    if prose:
+        return f"{mean:.1f} months on average ({low:.0f} to {high:.0f})"
+    return f"mean {mean:.1f} mo. ({low:.0f}–{high:.0f})"
