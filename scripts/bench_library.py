@@ -1,8 +1,9 @@
 """Time every library scenario at its default size: one ``sim run CONFIG --json`` each.
 
 Prints a Markdown table (the README's "scenario library at its default sizes"): the whole
-command's wall time (tables, figures and report included), the simulation's own ``wall_seconds``,
-and the headline gap. Run after the kernels are compiled (e.g. after ``make run``):
+command's wall time (tables, figures and report included), the summary's
+``simulation_seconds``, and the headline gap. Run after the kernels are compiled (e.g. after
+``make run``):
 
     python scripts/bench_library.py [NAME ...]
 """
@@ -37,7 +38,7 @@ def time_scenario(name: str, scratch: Path) -> str:
     headline, gap = summary["headline"], summary["headline"]["gap_months"]
     size = f"{summary['replications']} × {summary['defendants']:,} × {len(summary['districts'])}"
     return (
-        f"| `{name}` | {size} | {whole:.1f} | {summary['wall_seconds']:.1f} | "
+        f"| `{name}` | {size} | {whole:.1f} | {summary['simulation_seconds']:.1f} | "
         f"{headline['from']} − {headline['to']} {gap['estimate']:.2f} ({gap['mcse']:.2f}) |"
     )
 
