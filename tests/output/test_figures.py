@@ -1,8 +1,10 @@
 """Publication charts (sim.output.figures): units on every axis, drawing into a given Axes,
 deterministic files carrying the run's identity, no global Matplotlib state touched."""
 
+import io
 import json
 import re
+import warnings
 
 import matplotlib as mpl
 import numpy as np
@@ -319,3 +321,22 @@ def test_many_districts_show_the_reference_against_the_others_in_grey():
     assert labels == ["the other 19 districts", "D00"]
     assert len(ax.get_lines()) == 20
     assert ax.get_lines()[-1].get_label() == "D00"  # drawn last, on top
+
+
+def test_many_identical_pairs_share_one_short_label_and_the_figure_keeps_its_axes():
+    # Two districts on each side, four pairs with the same differences (as when every district
+    # runs the same program): one counted label, not the four pairs joined into one legend line.
+    rows = [
+        ("all_defendants", a, b, d, n)
+        for a, b in (("CAC", "CAS"), ("CAC", "CAE"), ("CAN", "CAS"), ("CAN", "CAE"))
+        for d, n in ((0, 90), (6, 10))
+    ]
+    table = pd.DataFrame(
+        rows, columns=["defendants", "district_a", "district_b", "difference_months", "count"]
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ax = plots.paired_differences(table)
+        ax.get_figure(root=True).savefig(io.BytesIO(), format="png")
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels == ["4 pairs with identical differences"]

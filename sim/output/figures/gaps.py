@@ -146,7 +146,8 @@ def _pair_distributions(rows: pd.DataFrame) -> list[_PairDistribution]:
 def _merge_pairs(
     distributions: list[_PairDistribution], names: Mapping[str, str]
 ) -> list[_PairDistribution]:
-    """Pairs with identical distributions drawn once under one label; pairs with no difference
+    """Pairs with identical distributions drawn once under one label (named, or counted when more
+    than two pairs share it across several districts on both sides); pairs with no difference
     at all dropped (unless every pair is one). The label goes in the first district slot and
     the second is empty, so :func:`_pair_label` shows it as it is."""
     groups: dict[bytes, list[_PairDistribution]] = {}
@@ -161,6 +162,8 @@ def _merge_pairs(
         b_label = group_label([district_short_name(names.get(c, c)) for c in b_side])
         if len(a_side) == 1 or len(b_side) == 1:
             label = f"{a_label} − {b_label}"
+        elif len(members) > 2:  # listing them would outgrow the figure (legend or row labels)
+            label = f"{len(members)} pairs with identical differences"
         else:
             label = "; ".join(
                 f"{district_short_name(names.get(a, a))} − {district_short_name(names.get(b, b))}"
