@@ -114,6 +114,20 @@ def _versions() -> dict[str, str | None]:
     return versions
 
 
+def provenance(created: dt.datetime, wall_seconds: float, command: str) -> dict[str, Any]:
+    """When, how and with what an archive was made (the manifest's provenance fields, in their
+    order): creation time, wall seconds, the command, package versions, platform, git commit."""
+    return {
+        "created_utc": created.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "wall_seconds": wall_seconds,
+        "command": command,
+        "versions": _versions(),
+        "platform": platform.platform(),
+        "machine": platform.machine(),
+        "git_commit": _git_commit(),
+    }
+
+
 def write_tables(results: Results, folder: Path, sample: int) -> dict[str, pd.DataFrame]:
     """Write the run's tables (and, when ``sample``, the first ``sample`` defendants) as Parquet
     and as CSV (:func:`sim.output.tables.table_files`) into a new ``folder``; return them, as
@@ -394,11 +408,5 @@ def _manifest(
         "replications": scenario.study.replications,
         "defendants": scenario.study.defendants,
         "defendant_sample": defendant_sample,
-        "created_utc": created.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "wall_seconds": wall_seconds,
-        "command": command,
-        "versions": _versions(),
-        "platform": platform.platform(),
-        "machine": platform.machine(),
-        "git_commit": _git_commit(),
+        **provenance(created, wall_seconds, command),
     }

@@ -20,7 +20,6 @@ import hashlib
 import io
 import json
 import os
-import platform
 from pathlib import Path
 from typing import Any
 
@@ -31,9 +30,8 @@ from sim.analysis.sensitivity import SweepResult, run_sweep, sweep_from_archive
 from sim.inputs import InputError, parse_document, printable, shown_path
 from sim.output.archive import (
     ArchiveSlot,
-    _git_commit,
-    _versions,
     archive_identity,
+    provenance,
     resolved_yaml,
 )
 from sim.output.manifest import CONFIG, MANIFEST, hash_files, read_archive, refusal
@@ -250,13 +248,7 @@ def write_sweep_archive(
         "defendants": scenario.study.defendants,
         "points": len(result.inputs),
         "design": sweep.method,
-        "created_utc": created.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "wall_seconds": wall_seconds,
-        "command": command,
-        "versions": _versions(),
-        "platform": platform.platform(),
-        "machine": platform.machine(),
-        "git_commit": _git_commit(),
+        **provenance(created, wall_seconds, command),
     }
     folder = slot.staging
     (folder / CONFIG).write_bytes(config_bytes)
