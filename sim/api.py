@@ -23,6 +23,7 @@ from sim.analysis.results import Results, analyse
 from sim.analysis.validation import check_validation
 from sim.inputs import InputError
 from sim.model.scenario import DEFAULT_SCENARIO, Scenario, StudySettings, load_scenario
+from sim.run.backends import Backend, ClusterOptions, open_backend
 from sim.run.runner import check_fits, most_replications, run_study
 
 __all__ = [
@@ -58,7 +59,7 @@ def run_to_target(
     scenario: Scenario,
     target_mcse: float,
     max_replications: int,
-    workers: int = 1,
+    workers: int | Backend = 1,
     progress: Progress | None = None,
 ) -> tuple[Results, dict[str, Any]]:
     """Add replications (doubling) until every headline MCSE is at most ``target_mcse`` months
@@ -76,7 +77,8 @@ def run_to_target(
     max_replications : int
         The cap; lowered to the most replications the scenario allows and whose tallies fit
         (:func:`sim.run.runner.most_replications`), and reported as the cap in ``target``.
-    workers : int
+    workers : int or Backend
+        Worker processes, or an open backend (:mod:`sim.run.backends`).
     progress : callable, optional
         ``progress(done, total)`` after each block, in defendants.
 
@@ -123,6 +125,8 @@ def run_and_summarise(
     overrides: Mapping[str, Any] | None = None,
     *,
     workers: int = 1,
+    backend: str = "local",
+    cluster: ClusterOptions | None = None,
     out: Path | None = None,
     progress: Progress | None = None,
     target_mcse: float | None = None,
@@ -148,18 +152,25 @@ def run_and_summarise(
     Unless ``archive`` is false, the run is archived (:mod:`sim.output.archive`) in ``out`` or in a
     new folder under ``results_root``; the returned summary then names it under ``"archive"``.
 
+    The simulation runs on ``backend`` (:func:`sim.run.backends.open_backend`): ``"local"``,
+    ``workers`` processes of this machine; ``"dask"``, the scheduler ``cluster`` names or a
+    ``LocalCluster`` of ``workers`` processes. The figures are identical on every backend.
+
     Raises
     ------
     InputError
         A bad scenario or target, or an ``out`` that cannot be a new archive folder (it exists,
         its name is invalid, it is inside another archive, its parent cannot be written): all
-        found before the run, and nothing is written. Also when another run took ``out`` while
-        this one ran (its archive is not kept).
+        found before the run, and nothing is written; a backend that cannot be opened (a
+        scheduler that cannot be reached, named by its address). Also when another run took
+        ``out`` while this one ran (its archive is not kept).
     """
     return run_scenario(
         config,
         overrides,
         workers=workers,
+        backend=backend,
+        cluster=cluster,
         out=out,
         progress=progress,
         target_mcse=target_mcse,
@@ -237,6 +248,8 @@ def run_scenario(
     overrides: Mapping[str, Any] | None = None,
     *,
     workers: int = 1,
+    backend: str = "local",
+    cluster: ClusterOptions | None = None,
     out: Path | None = None,
     progress: Progress | None = None,
     target_mcse: float | None = None,
@@ -269,13 +282,14 @@ def run_scenario(
 
             # The archive's place is checked and claimed before any work.
             slot = stack.enter_context(reserve_archive(out, results_root))
+        pool = stack.enter_context(open_backend(backend, workers, cluster))
         simulation_started = time.perf_counter()
         if target_mcse is None:
-            results = analyse(run_study(scenario, workers=workers, progress=progress))
+            results = analyse(run_study(scenario, workers=pool, progress=progress))
             summary = dict(results.summary)
         else:
             results, target = run_to_target(
-                scenario, target_mcse, max_replications, workers=workers, progress=progress
+                scenario, target_mcse, max_replications, workers=pool, progress=progress
             )
             resolved = dict(resolved)
             resolved["study"] = {**resolved["study"], "replications": target["replications"]}
@@ -283,7 +297,7 @@ def run_scenario(
         simulation_seconds = round(time.perf_counter() - simulation_started, 3)
         if assumption_points:
             summary = with_assumption_interval(
-                summary, config, overrides, assumption_points, workers=workers
+                summary, config, overrides, assumption_points, workers=pool
             )
         printed = dict(summary)
         folder = None
@@ -312,6 +326,8 @@ def study(
     seed: int | None = None,
     block_size: int | None = None,
     workers: int = 1,
+    backend: str = "local",
+    scheduler: str | None = None,
     target_mcse: float | None = None,
     max_replications: int = 1000,
     out: str | Path | None = None,
@@ -330,7 +346,12 @@ def study(
     defendants, replications, seed, block_size : int, optional
         Override the scenario's ``study`` settings (``--defendants`` and so on).
     workers : int
-        Worker processes.
+        Worker processes (with ``backend="dask"`` and no ``scheduler``: the size of the
+        ``LocalCluster`` started).
+    backend : {"local", "dask"}
+        Where the simulation runs (docs/cluster.md); the figures are identical on either.
+    scheduler : str, optional
+        With ``backend="dask"``: the address of a running scheduler (``tcp://host:8786``).
     target_mcse : float, optional
         Months: add replications until every headline figure's Monte Carlo standard error is
         at most this, or ``max_replications`` is reached.
@@ -364,6 +385,8 @@ def study(
         config,
         overrides,
         workers=workers,
+        backend=backend,
+        cluster=ClusterOptions(scheduler=scheduler),
         out=None if out is None else Path(out),
         progress=progress,
         target_mcse=target_mcse,
@@ -447,7 +470,7 @@ def with_assumption_interval(
     config: str | Path | None,
     overrides: Mapping[str, Any] | None,
     points: int,
-    workers: int = 1,
+    workers: int | Backend = 1,
 ) -> dict[str, Any]:
     """The summary with ``assumption_p05``/``assumption_p95`` beside each headline figure
     (``sim run --assumption-interval N``): the figure's 5th and 95th percentiles over an N-point
@@ -497,6 +520,8 @@ def sweep(
     overrides: Mapping[str, Any] | None = None,
     *,
     workers: int = 1,
+    backend: str = "local",
+    cluster: ClusterOptions | None = None,
     out: Path | None = None,
     archive: bool = True,
     results_root: Path = Path("results"),
@@ -504,6 +529,9 @@ def sweep(
     command: str = "",
 ) -> dict[str, Any]:
     """Run a sweep file (``sim sweep``; docs/sensitivity.md) and archive it.
+
+    The points run on ``backend`` with ``workers`` and ``cluster`` as in
+    :func:`run_and_summarise`; the figures are identical on every backend.
 
     Returns
     -------
@@ -515,8 +543,8 @@ def sweep(
     Raises
     ------
     InputError
-        Every problem of the sweep file at once, before any work; or an ``out`` that cannot be
-        a new archive folder.
+        Every problem of the sweep file at once, before any work; an ``out`` that cannot be
+        a new archive folder; or a backend that cannot be opened.
     """
     from sim.analysis.sensitivity import load_sweep, run_sweep
 
@@ -527,8 +555,9 @@ def sweep(
             from sim.output.archive import reserve_archive
 
             slot = stack.enter_context(reserve_archive(out, results_root))
+        pool = stack.enter_context(open_backend(backend, workers, cluster))
         started = time.perf_counter()
-        result = run_sweep(loaded, workers=workers, progress=progress)
+        result = run_sweep(loaded, workers=pool, progress=progress)
         summary = result.summary()
         wall_seconds = round(time.perf_counter() - started, 3)
         folder = None

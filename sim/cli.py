@@ -20,6 +20,7 @@ from typing import Annotated, Any
 import typer
 
 from sim.inputs import InputError
+from sim.run.backends import ClusterError
 
 app = typer.Typer(
     name="sim",
@@ -54,6 +55,8 @@ _OPTIONS = {
     "block_size": "--block-size",
     "tolerance": "--tolerance",
     "assumption_points": "--assumption-interval",
+    "backend": "--backend",
+    "scheduler": "--scheduler",
 }
 #: Library argument names whose command parameter is named otherwise.
 _PARAMETERS = {"format": "output_format"}
@@ -79,6 +82,9 @@ def _input_errors(command: Callable[..., Any]) -> Callable[..., Any]:
                 lines = [str(error)]
             typer.echo("error: " + "\n".join(lines), err=True)
             raise typer.Exit(EXIT_INPUT_ERROR) from None
+        except ClusterError as error:  # the cluster failed the run: nothing was archived
+            typer.echo(f"error: {error}", err=True)
+            raise typer.Exit(1) from None
 
     return wrapper
 
@@ -155,6 +161,45 @@ _Seed = Annotated[
         show_default=_FROM_SCENARIO,
     ),
 ]
+
+
+class Backend(StrEnum):
+    local = "local"
+    dask = "dask"
+
+
+_Backend = Annotated[
+    Backend,
+    typer.Option(
+        "--backend",
+        help="Where the simulation runs: local (--workers processes of this machine) or dask "
+        "(the --scheduler's cluster, or a LocalCluster of --workers processes; "
+        "docs/cluster.md). The figures are identical on either.",
+    ),
+]
+_Scheduler = Annotated[
+    str | None,
+    typer.Option(
+        "--scheduler",
+        help="With --backend dask: the address of a running dask.distributed scheduler "
+        "(tcp://host:8786); its workers run the pieces.",
+        show_default="none: start a LocalCluster of --workers processes",
+    ),
+]
+_SchedulerTimeout = Annotated[
+    float,
+    typer.Option("--scheduler-timeout", help="Seconds to try to reach --scheduler.", min=0.1),
+]
+_Workers = Annotated[
+    int,
+    typer.Option(
+        "--workers",
+        help="Worker processes (with --backend dask and no --scheduler, the LocalCluster's "
+        "size); the figures are identical whatever the number.",
+        min=1,
+    ),
+]
+
 _BlockSize = Annotated[
     int | None,
     typer.Option(
@@ -197,6 +242,8 @@ _RUN_EXAMPLES = (
     "  sim run configs/california-1995.yaml --defendants 20000 --seed 7\n\n"
     "  sim run configs/california-1995-dissent.yaml --target-mcse 0.2 --workers 2\n\n"
     "  sim run --json > summary.json\n\n"
+    "  sim run configs/national-fy2013.yaml --backend dask --scheduler tcp://head:8786\n\n"
+    "  (on a running Dask cluster: docs/cluster.md)\n\n"
     "Every run is archived (tables as Parquet and CSV, figures, report.html, manifest.json); "
     "the last line printed names its report.html."
 )
@@ -215,14 +262,10 @@ def run(
     defendants: _Defendants = None,
     replications: _Replications = None,
     seed: _Seed = None,
-    workers: Annotated[
-        int,
-        typer.Option(
-            "--workers",
-            help="Worker processes (results are identical whatever the number).",
-            min=1,
-        ),
-    ] = 1,
+    workers: _Workers = 1,
+    backend: _Backend = Backend.local,
+    scheduler: _Scheduler = None,
+    scheduler_timeout: _SchedulerTimeout = 10.0,
     block_size: _BlockSize = None,
     out: Annotated[
         Path | None,
@@ -271,7 +314,7 @@ def run(
     started = time.perf_counter()
     import sim
     from sim.api import run_and_summarise
-    from sim.console import first_use_note, print_summary, progress_bar
+    from sim.console import first_use_note, piece_progress, print_summary, progress_bar
 
     overrides = {
         "defendants": defendants,
@@ -281,11 +324,16 @@ def run(
     }
     if not as_json:  # --json prints the JSON alone
         first_use_note(sim.NUMBA_CACHE_DIR)
-    with progress_bar(enabled=not as_json) as progress:
+    with (
+        progress_bar(enabled=not as_json and backend == Backend.local) as progress,
+        piece_progress() as on_piece,
+    ):
         summary = run_and_summarise(
             config,
             overrides,
             workers=workers,
+            backend=backend.value,
+            cluster=_cluster(scheduler, scheduler_timeout, on_piece),
             out=out,
             progress=progress,
             target_mcse=target_mcse,
@@ -306,6 +354,16 @@ def run(
         archive = Path(summary["archive"])
         typer.echo(f"results: {archive}")
         typer.echo(f"report: {archive / 'report.html'}")
+
+
+def _cluster(scheduler: str | None, timeout: float, on_piece: Callable[[int, int], None]) -> Any:
+    """The Dask options of a command: its scheduler, and the lines it prints on stderr."""
+    from sim.run.backends import ClusterOptions
+
+    def ready(line: str) -> None:
+        typer.echo(line, err=True)
+
+    return ClusterOptions(scheduler, timeout, on_ready=ready, on_piece=on_piece)
 
 
 @app.command()
@@ -415,7 +473,10 @@ def sweep(
     defendants: _Defendants = None,
     replications: _Replications = None,
     seed: _Seed = None,
-    workers: Annotated[int, typer.Option("--workers", help="Worker processes.", min=1)] = 1,
+    workers: _Workers = 1,
+    backend: _Backend = Backend.local,
+    scheduler: _Scheduler = None,
+    scheduler_timeout: _SchedulerTimeout = 10.0,
     out: Annotated[
         Path | None, typer.Option("--out", help="Write the sweep's archive to this new folder.")
     ] = None,
@@ -426,14 +487,19 @@ def sweep(
     """Vary a scenario's assumptions over their ranges (common random numbers) and report
     each output's spread and Sobol' indices (SALib)."""
     from sim.api import sweep as run_sweep
-    from sim.console import print_sweep, progress_bar
+    from sim.console import piece_progress, print_sweep, progress_bar
 
     overrides = {"defendants": defendants, "replications": replications, "seed": seed}
-    with progress_bar(enabled=not as_json) as progress:
+    with (
+        progress_bar(enabled=not as_json and backend == Backend.local) as progress,
+        piece_progress() as on_piece,
+    ):
         summary = run_sweep(
             sweep_file,
             overrides,
             workers=workers,
+            backend=backend.value,
+            cluster=_cluster(scheduler, scheduler_timeout, on_piece),
             out=out,
             progress=progress,
             command=" ".join(["sim", *sys.argv[1:]]),

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 __all__ = [
     "first_use_note",
     "kernels_compiled",
+    "piece_progress",
     "print_attribution",
     "print_calibration",
     "print_comparison",
@@ -99,6 +100,53 @@ def progress_bar(enabled: bool) -> Iterator[Callable[[int, int], None]]:
             bar.disable = not (enabled and console.is_terminal and total >= _PROGRESS_THRESHOLD)
             task = bar.add_task("run", total=total)
         bar.update(task, completed=done, total=total)
+
+    with bar:
+        yield advance
+
+
+#: A batch log (stderr not a terminal) gets a line each time this share of pieces is done.
+_LOG_STEP = 0.1
+
+
+@contextmanager
+def piece_progress(enabled: bool = True) -> Iterator[Callable[[int, int], None]]:
+    """An ``on_piece(done, total)`` callback for a run on a Dask cluster: on a terminal, a bar of
+    completed pieces (tasks) on stderr; elsewhere (a batch job's log file), a line at every
+    tenth of the pieces, with the seconds since the first piece was submitted."""
+    import sys
+    import time
+
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    console = Console(stderr=True)
+    terminal = enabled and console.is_terminal
+    bar = Progress(
+        TextColumn("on the cluster"),
+        BarColumn(),
+        TextColumn("{task.completed:,}/{task.total:,} pieces"),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+        disable=not terminal,
+    )
+    state: dict[str, Any] = {"task": None, "logged": 0.0, "started": time.monotonic()}
+
+    def advance(done: int, total: int) -> None:
+        if terminal:
+            if state["task"] is None or bar.tasks[0].total != total:
+                if state["task"] is not None:
+                    bar.remove_task(state["task"])
+                state["task"] = bar.add_task("pieces", total=total)
+            bar.update(state["task"], completed=done)
+        elif enabled and (done == total or done / total >= state["logged"] + _LOG_STEP):
+            state["logged"] = done / total
+            seconds = time.monotonic() - state["started"]
+            sys.stderr.write(f"dask: {done:,}/{total:,} pieces done, {seconds:.1f} s in\n")
+            sys.stderr.flush()
+            if done == total:
+                state["logged"] = 0.0  # the next map (a run to a target MCSE adds some)
 
     with bar:
         yield advance

@@ -52,6 +52,7 @@ from sim.model.scenario import (
     load_scenario,
     with_alternative,
 )
+from sim.run.backends import Backend
 from sim.run.runner import StudyResult, check_fits, run_study
 from sim.run.sweep import evaluate_points
 
@@ -772,7 +773,7 @@ def sobol_indices(
 
 def run_sweep(
     sweep: Sweep,
-    workers: int = 1,
+    workers: int | Backend = 1,
     progress: Callable[[int, int], None] | None = None,
     chunk: int | None = None,
     skip_invalid: bool = False,
@@ -783,7 +784,9 @@ def run_sweep(
     Parameters
     ----------
     sweep : Sweep
-    workers : int
+    workers : int or Backend
+        Worker processes, or an open backend (:mod:`sim.run.backends`); the figures are the
+        same on any.
     progress : callable, optional
     chunk : int, optional
         Points per worker task (results do not depend on it).
@@ -845,7 +848,7 @@ def assumption_interval(
     overrides: Mapping[str, Any] | None,
     outputs: Sequence[str],
     points: int,
-    workers: int = 1,
+    workers: int | Backend = 1,
 ) -> tuple[dict[str, tuple[float, float]], list[str], int]:
     """Each output's 5th and 95th percentiles over an N-point Latin hypercube of every
     assumption that carries a range or alternatives, with common random numbers

@@ -12,6 +12,7 @@ size, the worker count or the order in which blocks finish.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -22,14 +23,15 @@ from sim.inputs import InputError
 from sim.model.policy import MAX_OFFERS
 from sim.model.profiles import no_deal_range, profile_pleas, profile_records
 from sim.model.scenario import Scenario
+from sim.run.backends import Backend, as_backend
 from sim.run.pipeline import Draws, Piece, run_steps
 from sim.run.streams import RANDOM_BLOCK_DEFENDANTS, RandomBlock
 from sim.run.tally import BlockOutcome, StudyTally
-from sim.run.workers import worker_pool
 
 __all__ = [
     "PROFILE_RANDOM_BLOCK",
     "TALLY_BUDGET_BYTES",
+    "TASK_SENTENCINGS",
     "ProfileTally",
     "StudyResult",
     "check_fits",
@@ -39,7 +41,9 @@ __all__ = [
     "run_study",
     "simulate_block",
     "simulate_profile",
+    "study_tasks",
     "tally_bytes",
+    "task_blocks",
 ]
 
 #: The most memory a run's tallies may take (bytes): the population's and each profile's, all
@@ -143,23 +147,50 @@ def reuse_freed_memory() -> None:
         mallopt(_M_TRIM_THRESHOLD, 256 << 20)
 
 
-def _simulate_and_tally(task: tuple[Scenario, int, int, int]) -> tuple[int, StudyTally]:
-    """One processing block, reduced piece by piece: each random block's defendants are
-    simulated and tallied on their own (no concatenation); integer tallies add up to the same
-    totals."""
-    scenario, replication, start, stop = task
+#: Defendant-district sentencings a task should hold at least (about a second on one core,
+#: scripts/bench_run.py): on a Dask cluster each task costs a few milliseconds of scheduling and
+#: transfer, which this keeps under 5% of its work (scripts/bench_scale.py).
+TASK_SENTENCINGS = 4_000_000
+#: Tasks per worker a run keeps at least, when it has that many processing blocks: enough for
+#: the workers to share the work evenly as tasks finish.
+TASKS_PER_WORKER = 4
+
+
+def task_blocks(scenario: Scenario, workers: int) -> int:
+    """Processing blocks per task: enough for :data:`TASK_SENTENCINGS`, but no more than leaves
+    :data:`TASKS_PER_WORKER` tasks per worker, and never more than a replication holds."""
+    study = scenario.study
+    per_replication = -(-study.defendants // study.block_size)
+    per_block = study.block_size * max(1, len(scenario.districts))
+    wanted = -(-TASK_SENTENCINGS // per_block)
+    spread = (study.replications * per_replication) // (TASKS_PER_WORKER * max(1, workers))
+    return max(1, min(wanted, spread, per_replication))
+
+
+def _simulate_and_tally(scenario: Scenario, task: tuple[int, int, int]) -> tuple[int, StudyTally]:
+    """Defendants ``start:stop`` of one replication, reduced piece by piece: each processing
+    block's random blocks are simulated and tallied on their own (no concatenation), so memory
+    stays that of one block; integer tallies add up to the same totals."""
+    replication, start, stop = task
     reuse_freed_memory()  # also in worker processes
     tally = StudyTally.empty(1, len(scenario.districts), len(scenario.district_pairs))
-    for piece in random_block_pieces(start, stop):
-        tally.add(0, _piece(scenario, replication, *piece).tally)
+    for first in range(start, stop, scenario.study.block_size):
+        last = min(first + scenario.study.block_size, stop)
+        for piece in random_block_pieces(first, last):
+            tally.add(0, _piece(scenario, replication, *piece).tally)
     return replication, tally
 
 
-def _tasks(scenario: Scenario, first: int) -> Iterator[tuple[Scenario, int, int, int]]:
+def study_tasks(scenario: Scenario, first: int = 0, workers: int = 1) -> list[tuple[int, int, int]]:
+    """The tasks of replications ``first:``, as (replication, start, stop): whole processing
+    blocks of one replication, :func:`task_blocks` of them."""
     study = scenario.study
-    for replication in range(first, study.replications):
-        for start in range(0, study.defendants, study.block_size):
-            yield scenario, replication, start, min(start + study.block_size, study.defendants)
+    size = study.block_size * task_blocks(scenario, workers)
+    return [
+        (replication, start, min(start + size, study.defendants))
+        for replication in range(first, study.replications)
+        for start in range(0, study.defendants, size)
+    ]
 
 
 @dataclass(frozen=True)
@@ -229,7 +260,7 @@ class StudyResult:
 
 def run_study(
     scenario: Scenario,
-    workers: int = 1,
+    workers: int | Backend = 1,
     progress: Callable[[int, int], None] | None = None,
     previous: StudyResult | None = None,
 ) -> StudyResult:
@@ -238,10 +269,12 @@ def run_study(
     Parameters
     ----------
     scenario : Scenario
-    workers : int
-        Worker processes (1 = run in this process). Results are identical for any value.
+    workers : int or Backend
+        Worker processes on this machine (1 = run in this process), or an open backend
+        (:mod:`sim.run.backends`: local processes or a Dask cluster). Results are identical
+        for any of them.
     progress : callable, optional
-        Called as ``progress(done_defendants, total_defendants)`` after each block.
+        Called as ``progress(done_defendants, total_defendants)`` after each task.
     previous : StudyResult, optional
         A run of the same scenario with fewer replications: its replications are kept and only
         the new ones are simulated (replication r's streams do not depend on how many there are).
@@ -251,6 +284,7 @@ def run_study(
     StudyResult
     """
     check_fits(scenario)
+    backend = as_backend(workers)
     study = scenario.study
     first = 0 if previous is None else previous.tally.replications
     if previous is None:
@@ -261,21 +295,14 @@ def run_study(
         tally = previous.tally.extended(study.replications)
     total = (study.replications - first) * study.defendants
     done = 0
-
-    def absorb(replication: int, part: StudyTally) -> None:
-        nonlocal done
-        tally.add(replication, part)
-        done += int(part.defendants[0])
-        if progress is not None:
-            progress(done, total)
-
-    if workers <= 1:
-        for task in _tasks(scenario, first):
-            absorb(*_simulate_and_tally(task))
-    else:
-        with worker_pool(workers) as pool:
-            for replication, part in pool.imap(_simulate_and_tally, _tasks(scenario, first)):
-                absorb(replication, part)
+    tasks = study_tasks(scenario, first, backend.workers)
+    results = backend.map_unordered(_simulate_and_tally, scenario, tasks, label="sentence")
+    with contextlib.closing(results):
+        for _index, (replication, part) in results:
+            tally.add(replication, part)
+            done += int(part.defendants[0])
+            if progress is not None:
+                progress(done, total)
     profiles = {
         name: simulate_profile(scenario, index, name)
         for index, name in enumerate(scenario.profiles)

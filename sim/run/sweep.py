@@ -7,15 +7,18 @@ make, not Monte Carlo noise (common random numbers; :mod:`sim.run.streams`).
 
 Points whose population parameters, Manual, offense date and aggravated-felony reading are the
 same (their *population key*) share each piece's population, its guideline assessment, the
-facts policies read and every uniform: these are computed once per replication and piece and
-kept (``shared`` of :func:`sim.run.pipeline.run_steps`), and only the arrest, the districts'
-policies and judges and the tally are run per point. That reuse is what makes a sweep of
+facts policies read and every uniform: within a task (a chunk of points, :func:`evaluate_points`)
+these are computed once per replication and piece and kept (``shared`` of
+:func:`sim.run.pipeline.run_steps`), and only the arrest, the districts' policies and judges and
+the tally are run per point. Nothing is kept between tasks, so a worker of a shared cluster holds
+no memory once its task is done. That reuse is what makes a sweep of
 thousands of points affordable (``scripts/bench_sweep.py``). Results are identical whatever the
 worker count, the block size or the cache: the steps see the same numbers either way.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -25,6 +28,7 @@ import numpy as np
 
 from sim.inputs import InputError
 from sim.model.scenario import Scenario
+from sim.run.backends import Backend, as_backend
 from sim.run.pipeline import Draws, run_steps
 from sim.run.runner import (
     StudyResult,
@@ -34,7 +38,6 @@ from sim.run.runner import (
 )
 from sim.run.streams import RandomBlock
 from sim.run.tally import StudyTally
-from sim.run.workers import worker_pool
 
 __all__ = [
     "CACHE_DEFENDANTS",
@@ -43,7 +46,7 @@ __all__ = [
     "population_key",
 ]
 
-#: Defendant-replications whose population, assessment and uniforms a worker keeps for reuse
+#: Defendant-replications whose population, assessment and uniforms a task keeps for reuse
 #: (about 0.3 GB per million; beyond, each point regenerates them: identical results, slower).
 CACHE_DEFENDANTS = 4_000_000
 
@@ -89,8 +92,8 @@ class _Shared:
     memo: dict[str, object]
 
 
-#: A worker's kept pieces, by (population key, replication, random block, first, stop).
-_CACHE: dict[tuple[str, int, int, int, int], _Shared] = {}
+#: A task's kept pieces, by (replication, random block, first, stop).
+_Cache = dict[tuple[int, int, int, int], _Shared]
 
 
 def _caches(scenario: Scenario) -> bool:
@@ -98,14 +101,11 @@ def _caches(scenario: Scenario) -> bool:
     return study.defendants * study.replications <= CACHE_DEFENDANTS
 
 
-def _point_tally(scenario: Scenario) -> StudyTally:
-    """One point's tallies: every replication and piece through the steps, sharing what its
-    population key allows."""
+def _point_tally(scenario: Scenario, cache: _Cache) -> StudyTally:
+    """One point's tallies: every replication and piece through the steps, sharing the pieces
+    ``cache`` holds (those of the task's points with the same population key)."""
     study = scenario.study
-    key = population_key(scenario)
     keep = _caches(scenario)
-    if keep and any(k[0] != key for k in _CACHE):
-        _CACHE.clear()  # another population: keep one at a time
     tally = StudyTally.empty(
         study.replications, len(scenario.districts), len(scenario.district_pairs)
     )
@@ -113,27 +113,31 @@ def _point_tally(scenario: Scenario) -> StudyTally:
         for start in range(0, study.defendants, study.block_size):
             stop = min(start + study.block_size, study.defendants)
             for block, first, last in random_block_pieces(start, stop):
-                where = (key, replication, block, first, last)
-                shared = _CACHE.get(where)
+                where = (replication, block, first, last)
+                shared = cache.get(where)
                 if shared is None:
                     random_block = RandomBlock(study.seed, replication, block)
                     shared = _Shared(CachedDraws(random_block, first, last), {})
                     if keep:
-                        _CACHE[where] = shared
+                        cache[where] = shared
                 piece = run_steps(scenario, shared.draws, shared=shared.memo)
                 tally.add(replication, piece.tally)
     return tally
 
 
 def _evaluate(
-    task: tuple[list[Any], Reduce, Callable[[Any], Scenario] | None],
+    shared: tuple[Reduce, Callable[[Any], Scenario] | None], items: list[Any]
 ) -> list[tuple[np.ndarray, np.ndarray] | str]:
-    """Points through every step and ``reduce``: one worker task. With ``build``, each item is
-    turned into its scenario here (in the worker); a point ``build`` refuses (InputError) gives
-    its message instead of figures."""
-    items, reduce, build = task
+    """A chunk of points through every step and ``reduce``: one task. With ``build``, each item
+    is turned into its scenario here (in the worker); a point ``build`` refuses (InputError)
+    gives its message instead of figures. Points with the same population key share each
+    piece's population, assessment and uniforms, kept for the task alone (one key at a time),
+    so a worker holds nothing between tasks."""
+    reduce, build = shared
     reuse_freed_memory()
     out: list[tuple[np.ndarray, np.ndarray] | str] = []
+    cache: _Cache = {}
+    cached_key = None
     for item in items:
         if build is None:
             scenario = item
@@ -143,11 +147,15 @@ def _evaluate(
             except InputError as error:
                 out.append(str(error))
                 continue
+        key = population_key(scenario)
+        if key != cached_key:
+            cache.clear()  # another population: keep one at a time
+            cached_key = key
         profiles = {
             name: simulate_profile(scenario, index, name)
             for index, name in enumerate(scenario.profiles)
         }
-        out.append(reduce(StudyResult(scenario, _point_tally(scenario), profiles)))
+        out.append(reduce(StudyResult(scenario, _point_tally(scenario, cache), profiles)))
     return out
 
 
@@ -159,7 +167,7 @@ def _chunks(items: Sequence[Any], size: int) -> Iterator[list[Any]]:
 def evaluate_points(
     points: Sequence[Any],
     reduce: Reduce,
-    workers: int = 1,
+    workers: int | Backend = 1,
     progress: Callable[[int, int], None] | None = None,
     chunk: int | None = None,
     build: Callable[[Any], Scenario] | None = None,
@@ -176,8 +184,9 @@ def evaluate_points(
     reduce : callable
         ``reduce(result)`` → (estimates, mcse), two arrays of the same length for every point;
         picklable when ``workers`` > 1.
-    workers : int
-        Worker processes (1: this process). Results are identical for any value.
+    workers : int or Backend
+        Worker processes (1: this process), or an open backend (:mod:`sim.run.backends`).
+        Results are identical for any of them.
     progress : callable, optional
         ``progress(done_points, total_points)`` after each chunk.
     chunk : int, optional
@@ -205,35 +214,33 @@ def evaluate_points(
         for index, scenario in enumerate(points):
             if scenario.study != study:
                 raise ValueError(f"point {index}: its study differs from point 0's")
-    size = chunk or max(1, min(64, -(-len(points) // (4 * max(workers, 1)))))
-    tasks = [(part, reduce, build) for part in _chunks(points, size)]
+    backend = as_backend(workers)
+    size = chunk or max(1, min(64, -(-len(points) // (4 * backend.workers))))
+    chunks = list(_chunks(points, size))
+    arrived: dict[int, list[tuple[np.ndarray, np.ndarray] | str]] = {}
     results: list[tuple[np.ndarray, np.ndarray]] = []
     kept: list[int] = []
-    done = 0
+    absorbed = counted = 0
 
-    def absorb(part: list[tuple[np.ndarray, np.ndarray] | str]) -> None:
-        nonlocal done
-        for item in part:
-            if isinstance(item, str):
-                if on_invalid is not None:
-                    on_invalid(done, item)
-            else:
-                results.append(item)
-                kept.append(done)
-            done += 1
-        if progress is not None:
-            progress(done, len(points))
-
-    try:
-        if workers <= 1:
-            for task in tasks:
-                absorb(_evaluate(task))
-        else:
-            with worker_pool(workers) as pool:
-                for part in pool.imap(_evaluate, tasks):
-                    absorb(part)
-    finally:
-        _CACHE.clear()
+    with contextlib.closing(
+        backend.map_unordered(_evaluate, (reduce, build), chunks, label="sweep")
+    ) as parts:
+        for index, part in parts:
+            arrived[index] = part
+            counted += len(part)
+            # Chunks are absorbed in point order (invalid points reported in order).
+            while absorbed in arrived:
+                for offset, item in enumerate(arrived.pop(absorbed)):
+                    point = absorbed * size + offset
+                    if isinstance(item, str):
+                        if on_invalid is not None:
+                            on_invalid(point, item)
+                    else:
+                        results.append(item)
+                        kept.append(point)
+                absorbed += 1
+            if progress is not None:
+                progress(counted, len(points))
     estimates = np.array([r[0] for r in results], dtype=float)
     mcse = np.array([r[1] for r in results], dtype=float)
     return estimates, mcse, kept
