@@ -8,10 +8,11 @@ keyed folder, any edit there makes every kernel compile afresh (``tests/test_num
 
 The kernels live in the rooms ``guidelines``, ``model`` and ``run``, which import nothing from the
 rooms after them (``analysis``, ``output``); of the top-level modules they import only
-``sim.inputs`` (file reading and validation messages), which holds no kernel and no constant a
-kernel reads. Only the rooms and this file are hashed, so editing a report, a figure, a message or
-the command line does not recompile the simulation (``tests/test_numba_cache.py`` checks that the
-top-level modules stay free of numba).
+``sim.inputs`` (file reading and validation messages) and ``sim.sources`` (this hash, which a Dask
+worker's results are checked against), which hold no kernel and no constant a kernel reads. Only
+the rooms and this file are hashed (:func:`sim.sources.kernel_sources`), so editing a report, a
+figure, a message or the command line does not recompile the simulation
+(``tests/test_numba_cache.py`` checks that the top-level modules stay free of numba).
 
 The public API for notebooks and scripts (docs/api.md) is :func:`sim.api.study`, also callable as
 ``sim.run(...)``, and :func:`sim.api.calc`. ``sim.run`` is the runner room (``sim/run/``): a name
@@ -25,7 +26,6 @@ compiler) and the hash below covers no API code.
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import os
 import sys
@@ -33,6 +33,8 @@ import tempfile
 import types
 from pathlib import Path
 from typing import Any
+
+from sim.sources import source_hash
 
 __all__ = [
     "NUMBA_CACHE_DIR",
@@ -44,33 +46,8 @@ __all__ = [
     "study",
 ]
 
-_PACKAGE = Path(__file__).resolve().parent
-#: The rooms whose modules compiled kernels are defined in or can import from.
-_KERNEL_ROOMS = ("guidelines", "model", "run")
 #: Cached kernel folders kept besides the current one (older ones are removed).
 _KEEP = 8
-
-
-def _kernel_sources() -> list[Path]:
-    """This file and every module of the kernel rooms."""
-    files = [_PACKAGE / "__init__.py"]
-    for room in _KERNEL_ROOMS:
-        files += (_PACKAGE / room).rglob("*.py")
-    return sorted(files)
-
-
-def source_hash() -> str:
-    """SHA-256 (16 hex digits) of every source file kernels can reach (:func:`_kernel_sources`),
-    their relative paths, and the Python and numba versions."""
-    digest = hashlib.sha256()
-    digest.update(f"{sys.version_info[:2]}".encode())
-    spec = importlib.util.find_spec("numba")
-    version = Path(spec.origin).with_name("_version.py") if spec and spec.origin else None
-    digest.update(version.read_bytes() if version and version.exists() else b"numba")
-    for path in _kernel_sources():
-        digest.update(path.relative_to(_PACKAGE).as_posix().encode() + b"\0")
-        digest.update(path.read_bytes() + b"\0")
-    return digest.hexdigest()[:16]
 
 
 def _cache_root() -> Path:

@@ -17,6 +17,7 @@ SIM = Path(__file__).resolve().parents[1] / "sim"
 #: Rank of each room (a top-level module is its own room).
 RANKS = {
     "inputs": 0,
+    "sources": 0,
     "guidelines": 1,
     "model": 2,
     "run": 3,

@@ -14,7 +14,8 @@ tasks finish (``tests/run/test_backends.py``).
   scenario), which are sent once. A task is pure (same inputs, same tallies), so the work a lost
   worker held is simply recomputed by the scheduler elsewhere; a map that stops early (an error,
   Ctrl-C) cancels its tasks on the cluster. Every result carries the identity of the worker
-  that computed it (the hash of sim's kernel sources, the numpy and numba versions), and a
+  that computed it (:func:`sim.sources.identity`: the hash of sim's kernel sources and the
+  versions it runs on), and a
   result from a worker whose identity is not this process's is refused: identical results need
   identical code (``docs/cluster.md``).
 
@@ -26,9 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import logging
-import platform
 import re
 import time
 import uuid
@@ -39,6 +38,8 @@ from typing import Any, Protocol
 
 from sim.inputs import InputError
 from sim.run.workers import worker_pool
+from sim.sources import describe_identity
+from sim.sources import identity as worker_identity
 
 __all__ = [
     "BACKENDS",
@@ -50,7 +51,6 @@ __all__ = [
     "LocalBackend",
     "as_backend",
     "open_backend",
-    "worker_identity",
 ]
 
 #: The backends ``--backend`` accepts.
@@ -127,18 +127,6 @@ class LocalBackend:
 def as_backend(workers: int | Backend) -> Backend:
     """``workers`` if it is a backend, else a :class:`LocalBackend` of that many processes."""
     return LocalBackend(workers) if isinstance(workers, int) else workers
-
-
-@functools.cache
-def worker_identity() -> tuple[str, str, str, str]:
-    """What must match for a worker's tallies to be this process's: the hash of sim's kernel
-    sources (:func:`sim.source_hash`), Python's, numpy's and numba's versions."""
-    import numba
-    import numpy
-
-    import sim
-
-    return sim.source_hash(), platform.python_version(), numpy.__version__, numba.__version__
 
 
 def _shared_inputs(shared: Any) -> Any:
@@ -231,10 +219,9 @@ class DaskBackend:
                     ) from None
                 if tuple(identity) != mine:
                     raise ClusterError(
-                        f"worker {worker} runs sim {identity[0]} on Python {identity[1]}, numpy "
-                        f"{identity[2]}, numba {identity[3]}; this process runs sim {mine[0]} on "
-                        f"Python {mine[1]}, numpy {mine[2]}, numba {mine[3]}: results would not "
-                        "be identical; install the same sim on every worker (docs/cluster.md)"
+                        f"worker {worker} runs {describe_identity(identity)}; this process runs "
+                        f"{describe_identity(mine)}: results would not be identical; install "
+                        "the same sim and packages on every worker (docs/cluster.md)"
                     )
                 index = index_of[future.key]
                 del pending[index]
