@@ -257,7 +257,9 @@ async def _probe(address: str, timeout: float) -> None:
     """Connect to ``address`` and say hello as Dask's protocol does; raise if it cannot."""
     from distributed.comm import connect
 
-    comm = await connect(address, timeout=timeout)
+    # connect's own timeout does not cover the handshake: a port that accepts and stays silent
+    # would hold the run forever.
+    comm = await asyncio.wait_for(connect(address, timeout=timeout), timeout)
     await comm.close()
 
 
