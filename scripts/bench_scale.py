@@ -1,0 +1,189 @@
+"""Benchmark scale-out: the default study's simulation on 1 and 2 workers, local and Dask.
+
+For each backend (``local``: a pool of processes; ``dask``: a LocalCluster of single-threaded
+worker processes) and worker count, a fresh process opens the backend, runs a small study once
+untimed (start-up: the workers load the compiled kernels), then times ``--repeats`` runs of the
+study's simulation (:func:`sim.run.runner.run_study`: every replication, block and profile) and
+reports the median, the speed-up over one worker of the same backend, and each worker's peak
+resident memory after a run of ``--defendants`` and after one ten times smaller (flat memory: the
+two agree). The scheduler's overhead is what one Dask worker adds to the same work done in one
+local process, in total and per task:
+
+    python scripts/bench_scale.py [--defendants 500000] [--replications 20] [--repeats 3]
+                                  [--national-defendants 200000]
+
+With ``--national-defendants`` N (0: skip), the 94-district FY2013 scenario is timed the same
+way (one replication of N defendants, one local process and one Dask worker), and a trivial
+task's round trip on the cluster is measured: the figures ``docs/cluster.md`` projects a
+94-district, 10⁸-defendant study from.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def child(args: argparse.Namespace) -> None:
+    from sim.model.scenario import load_scenario
+    from sim.run.backends import open_backend
+    from sim.run.runner import run_study, study_tasks
+
+    config = ROOT / "configs" / "national-fy2013.yaml" if args.national else None
+
+    def scenario_of(defendants: int, replications: int):
+        return load_scenario(config, {"defendants": defendants, "replications": replications})[0]
+
+    scenario = scenario_of(args.defendants, args.replications)
+    small = scenario_of(max(args.defendants // 10, 1), args.replications)
+    opened = time.perf_counter()
+    with open_backend(args.backend, args.workers) as backend:
+        warm_up = scenario_of(20_000, 1)
+        run_study(warm_up, workers=backend)  # start-up: kernels loaded here (and forked)
+        if args.backend == "dask":  # and in every Dask worker, which are not forked from here
+            backend.client.run(run_study, warm_up)
+        start_up = time.perf_counter() - opened
+
+        def worker_peaks() -> list[float]:
+            if args.backend == "dask":
+                return sorted(backend.client.run(_peak_rss_mib).values())
+            children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+            return [children] if args.workers > 1 else [_peak_rss_mib()]
+
+        run_study(small, workers=backend)
+        small_peaks = worker_peaks()
+        seconds = []
+        for _ in range(args.repeats):
+            started = time.perf_counter()
+            run_study(scenario, workers=backend)
+            seconds.append(time.perf_counter() - started)
+        peaks = worker_peaks()
+        round_trip = None
+        if args.backend == "dask" and args.round_trips:
+            client = backend.client
+            started = time.perf_counter()
+            for future in client.map(_nothing, range(args.round_trips), pure=False):
+                future.result()
+            round_trip = (time.perf_counter() - started) / args.round_trips
+    tasks = len(study_tasks(scenario, 0, args.workers))
+    print(
+        json.dumps(
+            {
+                "seconds": seconds,
+                "start_up_seconds": start_up,
+                "tasks": tasks,
+                "districts": len(scenario.districts),
+                "worker_peak_mib": peaks,
+                "worker_peak_small_mib": small_peaks,
+                "round_trip_seconds": round_trip,
+            }
+        )
+    )
+
+
+def _nothing(_: int) -> None:
+    return None
+
+
+def measure(
+    backend: str,
+    workers: int,
+    defendants: int,
+    replications: int,
+    repeats: int,
+    national: bool = False,
+    round_trips: int = 0,
+) -> dict:
+    command = [
+        sys.executable,
+        __file__,
+        "--child",
+        *("--backend", backend, "--workers", str(workers)),
+        *("--defendants", str(defendants), "--replications", str(replications)),
+        *("--repeats", str(repeats), "--round-trips", str(round_trips)),
+    ]
+    if national:
+        command.append("--national")
+    completed = subprocess.run(command, capture_output=True, text=True, check=True, cwd=ROOT)
+    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--defendants", type=int, default=500_000)
+    parser.add_argument("--replications", type=int, default=20)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--national-defendants", type=int, default=200_000)
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--backend", default="local", help=argparse.SUPPRESS)
+    parser.add_argument("--workers", type=int, default=1, help=argparse.SUPPRESS)
+    parser.add_argument("--national", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--round-trips", type=int, default=0, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args)
+        return
+    import os
+    import platform
+
+    total = args.defendants * args.replications
+    print(
+        f"default scenario: {args.replications} replications x {args.defendants:,} defendants = "
+        f"{total:,} defendants x 4 districts; median of {args.repeats} runs; "
+        f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    )
+    print(
+        f"{'backend':>8} {'workers':>8} {'tasks':>6} {'median s':>9} {'runs s':>20} "
+        f"{'sentencings/s':>14} {'speed-up':>9} {'start-up s':>11} {'worker peak MiB':>22}"
+    )
+    results = {}
+    for backend in ("local", "dask"):
+        for workers in (1, 2):
+            r = measure(backend, workers, args.defendants, args.replications, args.repeats)
+            results[backend, workers] = r
+            median = statistics.median(r["seconds"])
+            one = statistics.median(results[backend, 1]["seconds"])
+            peaks = "/".join(f"{p:.0f}" for p in r["worker_peak_mib"])
+            small = "/".join(f"{p:.0f}" for p in r["worker_peak_small_mib"])
+            print(
+                f"{backend:>8} {workers:>8} {r['tasks']:>6} {median:>9.2f} "
+                f"{' '.join(f'{s:.2f}' for s in r['seconds']):>20} "
+                f"{total * r['districts'] / median:>14,.0f} {one / median:>8.2f}x "
+                f"{r['start_up_seconds']:>11.2f} {peaks + ' (' + small + ' at 1/10)':>22}"
+            )
+    local, dask = (statistics.median(results[b, 1]["seconds"]) for b in ("local", "dask"))
+    tasks = results["dask", 1]["tasks"]
+    print(
+        f"scheduler overhead (one Dask worker vs one local process, same {tasks} tasks): "
+        f"{dask - local:+.2f} s = {(dask - local) / dask:+.1%} of the Dask run, "
+        f"{(dask - local) / tasks * 1000:+.1f} ms per task"
+    )
+    if args.national_defendants:
+        n = args.national_defendants
+        print(f"national-fy2013 (94 districts), 1 replication x {n:,} defendants, one worker:")
+        here = measure("local", 1, n, 1, args.repeats, national=True)
+        there = measure("dask", 1, n, 1, args.repeats, national=True, round_trips=200)
+        a, b = statistics.median(here["seconds"]), statistics.median(there["seconds"])
+        sentencings = n * here["districts"]
+        print(
+            f"  local: {a:.2f} s ({sentencings / a:,.0f} sentencings/s, {here['tasks']} tasks); "
+            f"dask: {b:.2f} s ({there['tasks']} tasks), overhead {(b - a) / b:+.1%}, "
+            f"{(b - a) / there['tasks'] * 1000:+.1f} ms per task; trivial task round trip "
+            f"{there['round_trip_seconds'] * 1000:.2f} ms"
+        )
+
+
+if __name__ == "__main__":
+    main()
