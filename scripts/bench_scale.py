@@ -6,16 +6,17 @@ untimed (start-up: the workers load the compiled kernels), then times ``--repeat
 study's simulation (:func:`sim.run.runner.run_study`: every replication, block and profile) and
 reports the median, the speed-up over one worker of the same backend, and each worker's peak
 resident memory after a run of ``--defendants`` and after one ten times smaller (flat memory: the
-two agree). The scheduler's overhead is what one Dask worker adds to the same work done in one
-local process, in total and per task:
+two agree). The scheduler's overhead is what one Dask worker adds to the same work done in this
+process, in total and per task:
 
     python scripts/bench_scale.py [--defendants 500000] [--replications 20] [--repeats 3]
                                   [--national-defendants 200000]
 
-With ``--national-defendants`` N (0: skip), the 94-district FY2013 scenario is timed the same
-way (one replication of N defendants, one local process and one Dask worker), and a trivial
-task's round trip on the cluster is measured: the figures ``docs/cluster.md`` projects a
-94-district, 10⁸-defendant study from.
+The overhead is measured paired: in one process with a one-worker Dask cluster open, runs in
+the process and on the cluster are taken in turn, so that this shared machine's drifting speed
+falls on both alike; then a trivial task's round trip. With ``--national-defendants`` N (0:
+skip), the 94-district FY2013 scenario (one replication of N defendants) is measured the same
+way: the figures ``docs/cluster.md`` projects a 94-district, 10⁸-defendant study from.
 """
 
 from __future__ import annotations
@@ -70,13 +71,6 @@ def child(args: argparse.Namespace) -> None:
             run_study(scenario, workers=backend)
             seconds.append(time.perf_counter() - started)
         peaks = worker_peaks()
-        round_trip = None
-        if args.backend == "dask" and args.round_trips:
-            client = backend.client
-            started = time.perf_counter()
-            for future in client.map(_nothing, range(args.round_trips), pure=False):
-                future.result()
-            round_trip = (time.perf_counter() - started) / args.round_trips
     tasks = len(study_tasks(scenario, 0, args.workers))
     print(
         json.dumps(
@@ -87,7 +81,6 @@ def child(args: argparse.Namespace) -> None:
                 "districts": len(scenario.districts),
                 "worker_peak_mib": peaks,
                 "worker_peak_small_mib": small_peaks,
-                "round_trip_seconds": round_trip,
             }
         )
     )
@@ -95,6 +88,46 @@ def child(args: argparse.Namespace) -> None:
 
 def _nothing(_: int) -> None:
     return None
+
+
+def paired_child(args: argparse.Namespace) -> None:
+    """The scheduler's overhead, paired: runs in this process and on a one-worker Dask cluster
+    taken in turn, so that the machine's drifting speed falls on both alike."""
+    from sim.model.scenario import load_scenario
+    from sim.run.backends import open_backend
+    from sim.run.runner import run_study, study_tasks
+
+    config = ROOT / "configs" / "national-fy2013.yaml" if args.national else None
+
+    def scenario_of(defendants: int, replications: int):
+        return load_scenario(config, {"defendants": defendants, "replications": replications})[0]
+
+    scenario, warm_up = scenario_of(args.defendants, args.replications), scenario_of(20_000, 1)
+    here, there = [], []
+    with open_backend("dask", 1) as backend:
+        run_study(warm_up)
+        backend.client.run(run_study, warm_up)
+        for _ in range(args.repeats):
+            for seconds, workers in ((here, 1), (there, backend)):
+                started = time.perf_counter()
+                run_study(scenario, workers=workers)
+                seconds.append(time.perf_counter() - started)
+        client = backend.client
+        started = time.perf_counter()
+        for future in client.map(_nothing, range(args.round_trips), pure=False):
+            future.result()
+        round_trip = (time.perf_counter() - started) / max(args.round_trips, 1)
+    print(
+        json.dumps(
+            {
+                "local_seconds": here,
+                "dask_seconds": there,
+                "tasks": len(study_tasks(scenario, 0, 1)),
+                "districts": len(scenario.districts),
+                "round_trip_seconds": round_trip,
+            }
+        )
+    )
 
 
 def measure(
@@ -105,11 +138,12 @@ def measure(
     repeats: int,
     national: bool = False,
     round_trips: int = 0,
+    paired: bool = False,
 ) -> dict:
     command = [
         sys.executable,
         __file__,
-        "--child",
+        "--paired" if paired else "--child",
         *("--backend", backend, "--workers", str(workers)),
         *("--defendants", str(defendants), "--replications", str(replications)),
         *("--repeats", str(repeats), "--round-trips", str(round_trips)),
@@ -127,6 +161,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--national-defendants", type=int, default=200_000)
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--paired", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--backend", default="local", help=argparse.SUPPRESS)
     parser.add_argument("--workers", type=int, default=1, help=argparse.SUPPRESS)
     parser.add_argument("--national", action="store_true", help=argparse.SUPPRESS)
@@ -134,6 +169,9 @@ def main() -> None:
     args = parser.parse_args()
     if args.child:
         child(args)
+        return
+    if args.paired:
+        paired_child(args)
         return
     import os
     import platform
@@ -163,25 +201,23 @@ def main() -> None:
                 f"{total * r['districts'] / median:>14,.0f} {one / median:>8.2f}x "
                 f"{r['start_up_seconds']:>11.2f} {peaks + ' (' + small + ' at 1/10)':>22}"
             )
-    local, dask = (statistics.median(results[b, 1]["seconds"]) for b in ("local", "dask"))
-    tasks = results["dask", 1]["tasks"]
     print(
-        f"scheduler overhead (one Dask worker vs one local process, same {tasks} tasks): "
-        f"{dask - local:+.2f} s = {(dask - local) / dask:+.1%} of the Dask run, "
-        f"{(dask - local) / tasks * 1000:+.1f} ms per task"
+        "scheduler overhead: one Dask worker against this process, the same tasks, runs taken "
+        f"in turn (median of {args.repeats} each); a trivial task's round trip:"
     )
+    studies = [("default", False, args.defendants, args.replications)]
     if args.national_defendants:
-        n = args.national_defendants
-        print(f"national-fy2013 (94 districts), 1 replication x {n:,} defendants, one worker:")
-        here = measure("local", 1, n, 1, args.repeats, national=True)
-        there = measure("dask", 1, n, 1, args.repeats, national=True, round_trips=200)
-        a, b = statistics.median(here["seconds"]), statistics.median(there["seconds"])
-        sentencings = n * here["districts"]
+        studies.append(("national-fy2013", True, args.national_defendants, 1))
+    for name, national, defendants, replications in studies:
+        r = measure("dask", 1, defendants, replications, args.repeats, national, 200, paired=True)
+        local, dask = statistics.median(r["local_seconds"]), statistics.median(r["dask_seconds"])
+        sentencings = defendants * replications * r["districts"]
         print(
-            f"  local: {a:.2f} s ({sentencings / a:,.0f} sentencings/s, {here['tasks']} tasks); "
-            f"dask: {b:.2f} s ({there['tasks']} tasks), overhead {(b - a) / b:+.1%}, "
-            f"{(b - a) / there['tasks'] * 1000:+.1f} ms per task; trivial task round trip "
-            f"{there['round_trip_seconds'] * 1000:.2f} ms"
+            f"  {name} ({r['districts']} districts, {replications} x {defendants:,} defendants, "
+            f"{r['tasks']} tasks of {sentencings / r['tasks']:,.0f} sentencings): local "
+            f"{local:.2f} s ({sentencings / local:,.0f} sentencings/s), dask {dask:.2f} s; "
+            f"overhead {(dask - local) / dask:+.1%} = {(dask - local) / r['tasks'] * 1000:+.0f} ms "
+            f"per task; round trip {r['round_trip_seconds'] * 1000:.1f} ms"
         )
 
 
