@@ -34,6 +34,7 @@ __all__ = [
     "TASK_SENTENCINGS",
     "ProfileTally",
     "StudyResult",
+    "StudyTask",
     "check_fits",
     "most_replications",
     "random_block_pieces",
@@ -156,41 +157,61 @@ TASK_SENTENCINGS = 4_000_000
 TASKS_PER_WORKER = 4
 
 
+#: One task: runs of whole processing blocks, (replication, start, stop) each, in order.
+StudyTask = tuple[tuple[int, int, int], ...]
+
+
 def task_blocks(scenario: Scenario, workers: int) -> int:
     """Processing blocks per task: enough for :data:`TASK_SENTENCINGS`, but no more than leaves
-    :data:`TASKS_PER_WORKER` tasks per worker, and never more than a replication holds."""
+    :data:`TASKS_PER_WORKER` tasks per worker. A task may span replications (many small ones)."""
     study = scenario.study
     per_replication = -(-study.defendants // study.block_size)
     per_block = study.block_size * max(1, len(scenario.districts))
     wanted = -(-TASK_SENTENCINGS // per_block)
     spread = (study.replications * per_replication) // (TASKS_PER_WORKER * max(1, workers))
-    return max(1, min(wanted, spread, per_replication))
+    return max(1, min(wanted, spread))
 
 
-def _simulate_and_tally(scenario: Scenario, task: tuple[int, int, int]) -> tuple[int, StudyTally]:
-    """Defendants ``start:stop`` of one replication, reduced piece by piece: each processing
-    block's random blocks are simulated and tallied on their own (no concatenation), so memory
-    stays that of one block; integer tallies add up to the same totals."""
-    replication, start, stop = task
+def _simulate_and_tally(scenario: Scenario, task: StudyTask) -> tuple[tuple[int, ...], StudyTally]:
+    """A task's defendants, reduced piece by piece: each processing block's random blocks are
+    simulated and tallied on their own (no concatenation), so memory stays that of one block;
+    integer tallies add up to the same totals. Returns the task's replications and a tally with
+    one row for each."""
     reuse_freed_memory()  # also in worker processes
-    tally = StudyTally.empty(1, len(scenario.districts), len(scenario.district_pairs))
-    for first in range(start, stop, scenario.study.block_size):
-        last = min(first + scenario.study.block_size, stop)
-        for piece in random_block_pieces(first, last):
-            tally.add(0, _piece(scenario, replication, *piece).tally)
-    return replication, tally
+    replications = tuple(dict.fromkeys(replication for replication, _, _ in task))
+    tally = StudyTally.empty(
+        len(replications), len(scenario.districts), len(scenario.district_pairs)
+    )
+    for replication, start, stop in task:
+        row = replications.index(replication)
+        for first in range(start, stop, scenario.study.block_size):
+            last = min(first + scenario.study.block_size, stop)
+            for piece in random_block_pieces(first, last):
+                tally.add(row, _piece(scenario, replication, *piece).tally)
+    return replications, tally
 
 
-def study_tasks(scenario: Scenario, first: int = 0, workers: int = 1) -> list[tuple[int, int, int]]:
-    """The tasks of replications ``first:``, as (replication, start, stop): whole processing
-    blocks of one replication, :func:`task_blocks` of them."""
+def study_tasks(scenario: Scenario, first: int = 0, workers: int = 1) -> list[StudyTask]:
+    """The tasks of replications ``first:``: the processing blocks of every replication in
+    order, :func:`task_blocks` of them per task, each task as its runs of consecutive blocks
+    within one replication, (replication, start, stop)."""
     study = scenario.study
-    size = study.block_size * task_blocks(scenario, workers)
-    return [
-        (replication, start, min(start + size, study.defendants))
+    per_task = task_blocks(scenario, workers)
+    blocks = [
+        (replication, start, min(start + study.block_size, study.defendants))
         for replication in range(first, study.replications)
-        for start in range(0, study.defendants, size)
+        for start in range(0, study.defendants, study.block_size)
     ]
+    tasks = []
+    for head in range(0, len(blocks), per_task):
+        runs: list[tuple[int, int, int]] = []
+        for replication, start, stop in blocks[head : head + per_task]:
+            if runs and runs[-1][0] == replication and runs[-1][2] == start:
+                runs[-1] = (replication, runs[-1][1], stop)
+            else:
+                runs.append((replication, start, stop))
+        tasks.append(tuple(runs))
+    return tasks
 
 
 @dataclass(frozen=True)
@@ -298,9 +319,10 @@ def run_study(
     tasks = study_tasks(scenario, first, backend.workers)
     results = backend.map_unordered(_simulate_and_tally, scenario, tasks, label="sentence")
     with contextlib.closing(results):
-        for _index, (replication, part) in results:
-            tally.add(replication, part)
-            done += int(part.defendants[0])
+        for _index, (replications, part) in results:
+            for row, replication in enumerate(replications):
+                tally.add(replication, part, row)
+            done += int(part.defendants.sum())
             if progress is not None:
                 progress(done, total)
     profiles = {

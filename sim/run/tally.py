@@ -245,10 +245,11 @@ class StudyTally(NamedTuple):
     def replications(self) -> int:
         return len(self.defendants)
 
-    def add(self, replication: int, part: StudyTally) -> None:
-        """Add a one-replication tally (from :func:`tally_block`) into ``replication``."""
+    def add(self, replication: int, part: StudyTally, row: int = 0) -> None:
+        """Add row ``row`` of ``part`` (a one-replication tally from :func:`tally_block`, or a
+        task's tally of several) into ``replication``."""
         for mine, theirs in zip(self, part, strict=True):
-            mine[replication] += theirs[0]
+            mine[replication] += theirs[row]
 
     def extended(self, replications: int) -> StudyTally:
         """A copy with room for ``replications`` (the existing ones kept first)."""

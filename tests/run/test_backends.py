@@ -57,24 +57,45 @@ def test_tasks_cover_every_defendant_of_every_replication_once():
     scenario = small_scenario(defendants=95_000, block_size=10_000, replications=4)
     for workers in (1, 2, 7, 64):
         tasks = study_tasks(scenario, 1, workers)
+        runs = [run for task in tasks for run in task]
         for replication in range(1, 4):
-            spans = sorted((a, b) for r, a, b in tasks if r == replication)
+            spans = sorted((a, b) for r, a, b in runs if r == replication)
             assert spans[0][0] == 0
             assert spans[-1][1] == 95_000
             assert all(b == c for (_, b), (c, _) in itertools.pairwise(spans))
-        assert {r for r, _, _ in tasks} == {1, 2, 3}
+        assert {r for r, _, _ in runs} == {1, 2, 3}
+        blocks = task_blocks(scenario, workers)
+        sizes = [sum(-(-(b - a) // 10_000) for _, a, b in task) for task in tasks]
+        assert all(size == blocks for size in sizes[:-1])
+        assert 1 <= sizes[-1] <= blocks
 
 
-def test_task_size_is_whole_blocks_enough_sentencings_and_enough_tasks_per_worker():
+def test_task_size_is_enough_sentencings_but_enough_tasks_per_worker():
     # 10 replications x 20 blocks of 10,000 defendants x 4 districts = 40,000 sentencings each:
-    # 4e6 sentencings want 100 blocks, but a replication holds 20 and 4 tasks per worker of 200
-    # blocks allow 50 (one worker) or 25 (two) or 2 (25 workers).
+    # 4e6 sentencings want 100 blocks (a task then spans 5 replications), but 4 tasks per worker
+    # of 200 blocks allow 50 (one worker), 25 (two), 2 (25 workers), 1 (1,000).
     scenario = small_scenario(defendants=200_000, block_size=10_000, replications=10)
     assert len(scenario.districts) == 4
-    assert task_blocks(scenario, 1) == 20
-    assert task_blocks(scenario, 2) == 20
+    assert task_blocks(scenario, 1) == 50
+    assert task_blocks(scenario, 2) == 25
     assert task_blocks(scenario, 25) == 2
     assert task_blocks(scenario, 1000) == 1
+    big = small_scenario(defendants=10_000_000, block_size=50_000, replications=2)
+    assert task_blocks(big, 2) == 20  # 4e6 / (50,000 x 4)
+
+
+def test_a_task_spanning_replications_tallies_each_apart():
+    scenario = small_scenario(defendants=30_000, block_size=10_000, replications=4)
+    assert task_blocks(scenario, 1) == 3  # 12 blocks, 4 tasks of 3
+    expected = run_study(scenario).tally
+    replications, part = runner._simulate_and_tally(scenario, ((1, 20_000, 30_000), (2, 0, 20_000)))
+    assert replications == (1, 2)
+    assert part.defendants.tolist() == [10_000, 20_000]
+    assert part.defendants.sum() < expected.defendants[1] + expected.defendants[2]
+    whole = runner._simulate_and_tally(scenario, ((1, 0, 30_000),))[1]
+    assert_same_tallies(
+        StudyTally(*(field[[1]] for field in expected)), StudyTally(*(f for f in whole))
+    )
 
 
 def test_tallies_do_not_depend_on_the_order_tasks_finish(monkeypatch):
