@@ -90,6 +90,28 @@ def _nothing(_: int) -> None:
     return None
 
 
+def _tally_mb(scenario) -> float:
+    from sim.run.tally import StudyTally
+
+    return StudyTally.nbytes_for(1, len(scenario.districts), len(scenario.district_pairs)) / 1e6
+
+
+def _merge_seconds(scenario, times: int = 200) -> float:
+    """What the client spends on one task's one-replication tally: unpickling it (as it
+    arrives) and adding it in."""
+    import pickle
+
+    from sim.run.tally import StudyTally
+
+    districts, pairs = len(scenario.districts), len(scenario.district_pairs)
+    part, total = StudyTally.empty(1, districts, pairs), StudyTally.empty(10, districts, pairs)
+    sent = pickle.dumps(part, protocol=5)
+    started = time.perf_counter()
+    for i in range(times):
+        total.add(i % 10, pickle.loads(sent))
+    return (time.perf_counter() - started) / times
+
+
 def paired_child(args: argparse.Namespace) -> None:
     """The scheduler's overhead, paired: runs in this process and on a one-worker Dask cluster
     taken in turn, so that the machine's drifting speed falls on both alike."""
@@ -117,6 +139,7 @@ def paired_child(args: argparse.Namespace) -> None:
         for future in client.map(_nothing, range(args.round_trips), pure=False):
             future.result()
         round_trip = (time.perf_counter() - started) / max(args.round_trips, 1)
+    merge = _merge_seconds(scenario)
     print(
         json.dumps(
             {
@@ -125,6 +148,8 @@ def paired_child(args: argparse.Namespace) -> None:
                 "tasks": len(study_tasks(scenario, 0, 1)),
                 "districts": len(scenario.districts),
                 "round_trip_seconds": round_trip,
+                "merge_seconds": merge,
+                "tally_mb": _tally_mb(scenario),
             }
         )
     )
@@ -217,7 +242,8 @@ def main() -> None:
             f"{r['tasks']} tasks of {sentencings / r['tasks']:,.0f} sentencings): local "
             f"{local:.2f} s ({sentencings / local:,.0f} sentencings/s), dask {dask:.2f} s; "
             f"overhead {(dask - local) / dask:+.1%} = {(dask - local) / r['tasks'] * 1000:+.0f} ms "
-            f"per task; round trip {r['round_trip_seconds'] * 1000:.1f} ms"
+            f"per task; round trip {r['round_trip_seconds'] * 1000:.1f} ms; the client's merge "
+            f"of a task's {r['tally_mb']:.2f} MB tally {r['merge_seconds'] * 1000:.2f} ms"
         )
 
 
