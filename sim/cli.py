@@ -187,8 +187,8 @@ _Scheduler = Annotated[
     ),
 ]
 _SchedulerTimeout = Annotated[
-    float,
-    typer.Option("--scheduler-timeout", help="Seconds to try to reach --scheduler.", min=0.1),
+    int,
+    typer.Option("--scheduler-timeout", help="Seconds to try to reach --scheduler.", min=1),
 ]
 _Workers = Annotated[
     int,
@@ -265,7 +265,7 @@ def run(
     workers: _Workers = 1,
     backend: _Backend = Backend.local,
     scheduler: _Scheduler = None,
-    scheduler_timeout: _SchedulerTimeout = 10.0,
+    scheduler_timeout: _SchedulerTimeout = 10,
     block_size: _BlockSize = None,
     out: Annotated[
         Path | None,
@@ -356,7 +356,7 @@ def run(
         typer.echo(f"report: {archive / 'report.html'}")
 
 
-def _cluster(scheduler: str | None, timeout: float, on_piece: Callable[[int, int], None]) -> Any:
+def _cluster(scheduler: str | None, timeout: int, on_piece: Callable[[int, int], None]) -> Any:
     """The Dask options of a command: its scheduler, and the lines it prints on stderr."""
     from sim.run.backends import ClusterOptions
 
@@ -476,7 +476,7 @@ def sweep(
     workers: _Workers = 1,
     backend: _Backend = Backend.local,
     scheduler: _Scheduler = None,
-    scheduler_timeout: _SchedulerTimeout = 10.0,
+    scheduler_timeout: _SchedulerTimeout = 10,
     out: Annotated[
         Path | None, typer.Option("--out", help="Write the sweep's archive to this new folder.")
     ] = None,
