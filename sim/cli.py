@@ -7,12 +7,13 @@ a message on stderr and exit code 2.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import signal
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -314,7 +315,7 @@ def run(
     started = time.perf_counter()
     import sim
     from sim.api import run_and_summarise
-    from sim.console import first_use_note, piece_progress, print_summary, progress_bar
+    from sim.console import first_use_note, print_summary
 
     overrides = {
         "defendants": defendants,
@@ -324,16 +325,13 @@ def run(
     }
     if not as_json:  # --json prints the JSON alone
         first_use_note(sim.NUMBA_CACHE_DIR)
-    with (
-        progress_bar(enabled=not as_json and backend == Backend.local) as progress,
-        piece_progress() as on_piece,
-    ):
+    with _progress(backend, scheduler, scheduler_timeout, as_json) as (progress, cluster):
         summary = run_and_summarise(
             config,
             overrides,
             workers=workers,
             backend=backend.value,
-            cluster=_cluster(scheduler, scheduler_timeout, on_piece),
+            cluster=cluster,
             out=out,
             progress=progress,
             target_mcse=target_mcse,
@@ -356,14 +354,24 @@ def run(
         typer.echo(f"report: {archive / 'report.html'}")
 
 
-def _cluster(scheduler: str | None, timeout: int, on_piece: Callable[[int, int], None]) -> Any:
-    """The Dask options of a command: its scheduler, and the lines it prints on stderr."""
+@contextlib.contextmanager
+def _progress(
+    backend: Backend, scheduler: str | None, timeout: int, quiet: bool
+) -> Iterator[tuple[Callable[[int, int], None], Any]]:
+    """A command's ``progress`` callback and its Dask options: a bar of defendants for a local
+    run (not with ``quiet``: --json), of pieces for a Dask run, whose first line (stderr) names
+    the scheduler, its workers and the dashboard."""
+    from sim.console import piece_progress, progress_bar
     from sim.run.backends import ClusterOptions
 
     def ready(line: str) -> None:
         typer.echo(line, err=True)
 
-    return ClusterOptions(scheduler, timeout, on_ready=ready, on_piece=on_piece)
+    with (
+        progress_bar(enabled=not quiet and backend == Backend.local) as progress,
+        piece_progress() as on_piece,
+    ):
+        yield progress, ClusterOptions(scheduler, timeout, on_ready=ready, on_piece=on_piece)
 
 
 @app.command()
@@ -487,19 +495,16 @@ def sweep(
     """Vary a scenario's assumptions over their ranges (common random numbers) and report
     each output's spread and Sobol' indices (SALib)."""
     from sim.api import sweep as run_sweep
-    from sim.console import piece_progress, print_sweep, progress_bar
+    from sim.console import print_sweep
 
     overrides = {"defendants": defendants, "replications": replications, "seed": seed}
-    with (
-        progress_bar(enabled=not as_json and backend == Backend.local) as progress,
-        piece_progress() as on_piece,
-    ):
+    with _progress(backend, scheduler, scheduler_timeout, as_json) as (progress, cluster):
         summary = run_sweep(
             sweep_file,
             overrides,
             workers=workers,
             backend=backend.value,
-            cluster=_cluster(scheduler, scheduler_timeout, on_piece),
+            cluster=cluster,
             out=out,
             progress=progress,
             command=" ".join(["sim", *sys.argv[1:]]),
