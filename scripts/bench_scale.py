@@ -22,6 +22,7 @@ way: the figures ``docs/cluster.md`` projects a 94-district, 10⁸-defendant stu
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import resource
 import statistics
@@ -37,15 +38,19 @@ def _peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def child(args: argparse.Namespace) -> None:
+def _scenario(national: bool, defendants: int, replications: int):
+    """The default scenario, or the 94-district FY2013 one, at the size given."""
     from sim.model.scenario import load_scenario
+
+    config = ROOT / "configs" / "national-fy2013.yaml" if national else None
+    return load_scenario(config, {"defendants": defendants, "replications": replications})[0]
+
+
+def child(args: argparse.Namespace) -> None:
     from sim.run.backends import open_backend
     from sim.run.runner import run_study, study_tasks
 
-    config = ROOT / "configs" / "national-fy2013.yaml" if args.national else None
-
-    def scenario_of(defendants: int, replications: int):
-        return load_scenario(config, {"defendants": defendants, "replications": replications})[0]
+    scenario_of = functools.partial(_scenario, args.national)
 
     scenario = scenario_of(args.defendants, args.replications)
     small = scenario_of(max(args.defendants // 10, 1), args.replications)
@@ -115,14 +120,10 @@ def _merge_seconds(scenario, times: int = 200) -> float:
 def paired_child(args: argparse.Namespace) -> None:
     """The scheduler's overhead, paired: runs in this process and on a one-worker Dask cluster
     taken in turn, so that the machine's drifting speed falls on both alike."""
-    from sim.model.scenario import load_scenario
     from sim.run.backends import open_backend
     from sim.run.runner import run_study, study_tasks
 
-    config = ROOT / "configs" / "national-fy2013.yaml" if args.national else None
-
-    def scenario_of(defendants: int, replications: int):
-        return load_scenario(config, {"defendants": defendants, "replications": replications})[0]
+    scenario_of = functools.partial(_scenario, args.national)
 
     scenario, warm_up = scenario_of(args.defendants, args.replications), scenario_of(20_000, 1)
     here, there = [], []

@@ -37,6 +37,7 @@ __all__ = [
     "StudyTask",
     "check_fits",
     "most_replications",
+    "processing_pieces",
     "random_block_pieces",
     "reuse_freed_memory",
     "run_study",
@@ -96,6 +97,13 @@ def random_block_pieces(start: int, stop: int) -> Iterator[tuple[int, int, int]]
     for block in range(start // RANDOM_BLOCK_DEFENDANTS, (stop - 1) // RANDOM_BLOCK_DEFENDANTS + 1):
         base = block * RANDOM_BLOCK_DEFENDANTS
         yield block, max(start, base) - base, min(stop, base + RANDOM_BLOCK_DEFENDANTS) - base
+
+
+def processing_pieces(start: int, stop: int, block_size: int) -> Iterator[tuple[int, int, int]]:
+    """Defendants ``start:stop`` of a replication cut into processing blocks of ``block_size``
+    (memory) and each at random-block boundaries (:func:`random_block_pieces`)."""
+    for first in range(start, stop, block_size):
+        yield from random_block_pieces(first, min(first + block_size, stop))
 
 
 def _piece(scenario: Scenario, replication: int, block: int, first: int, stop: int) -> Piece:
@@ -184,10 +192,8 @@ def _simulate_and_tally(scenario: Scenario, task: StudyTask) -> tuple[tuple[int,
     )
     for replication, start, stop in task:
         row = replications.index(replication)
-        for first in range(start, stop, scenario.study.block_size):
-            last = min(first + scenario.study.block_size, stop)
-            for piece in random_block_pieces(first, last):
-                tally.add(row, _piece(scenario, replication, *piece).tally)
+        for piece in processing_pieces(start, stop, scenario.study.block_size):
+            tally.add(row, _piece(scenario, replication, *piece).tally)
     return replications, tally
 
 

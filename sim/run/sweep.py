@@ -32,7 +32,7 @@ from sim.run.backends import Backend, as_backend
 from sim.run.pipeline import Draws, run_steps
 from sim.run.runner import (
     StudyResult,
-    random_block_pieces,
+    processing_pieces,
     reuse_freed_memory,
     simulate_profile,
 )
@@ -110,18 +110,16 @@ def _point_tally(scenario: Scenario, cache: _Cache) -> StudyTally:
         study.replications, len(scenario.districts), len(scenario.district_pairs)
     )
     for replication in range(study.replications):
-        for start in range(0, study.defendants, study.block_size):
-            stop = min(start + study.block_size, study.defendants)
-            for block, first, last in random_block_pieces(start, stop):
-                where = (replication, block, first, last)
-                shared = cache.get(where)
-                if shared is None:
-                    random_block = RandomBlock(study.seed, replication, block)
-                    shared = _Shared(CachedDraws(random_block, first, last), {})
-                    if keep:
-                        cache[where] = shared
-                piece = run_steps(scenario, shared.draws, shared=shared.memo)
-                tally.add(replication, piece.tally)
+        for block, first, last in processing_pieces(0, study.defendants, study.block_size):
+            where = (replication, block, first, last)
+            shared = cache.get(where)
+            if shared is None:
+                random_block = RandomBlock(study.seed, replication, block)
+                shared = _Shared(CachedDraws(random_block, first, last), {})
+                if keep:
+                    cache[where] = shared
+            piece = run_steps(scenario, shared.draws, shared=shared.memo)
+            tally.add(replication, piece.tally)
     return tally
 
 
